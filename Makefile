@@ -1,0 +1,58 @@
+# ExcelFlow developer commands. Needs only python3 (>= 3.11) and make; every target makes .venv itself.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PY     := $(BIN)/python
+OUT    := out
+
+.PHONY: demo test lint typecheck pytest bench soffice clean help
+
+help:
+	@echo "make demo   - install into .venv and run ExcelFlow on the template and a generated sample (outputs in out/)"
+	@echo "make test   - install with dev extras, then ruff, mypy --strict and the whole pytest suite"
+	@echo "make bench  - run the benchmarks in benchmarks/ and print their ratios"
+	@echo "make clean  - remove .venv, out/ and caches"
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/activate
+	$(PY) -m pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/activate
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $@ $(VENV)/.installed
+
+demo: $(VENV)/.installed
+	@mkdir -p $(OUT)
+	$(PY) -m excelflow.demo --out $(OUT)
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+typecheck: $(VENV)/.installed-dev
+	$(BIN)/mypy
+
+pytest: $(VENV)/.installed-dev soffice
+	$(PY) -m pytest -q
+
+test: lint typecheck pytest
+
+# LibreOffice is needed by the tests marked `libreoffice`. Installed here when missing and we may
+# (root with apt-get, as on CI); elsewhere those tests are skipped with a reason.
+soffice:
+	@if command -v soffice >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing LibreOffice Calc (Debian package libreoffice-calc) for the libreoffice tests..."; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+			libreoffice-calc poppler-utils >/dev/null) || echo "LibreOffice install failed: libreoffice tests will be skipped"; \
+	else echo "soffice not found: libreoffice tests will be skipped"; fi
+
+bench: $(VENV)/.installed-dev
+	$(PY) benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) $(OUT) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,338 @@
+"""Turn raw cell values (as calamine, csv or Excel hand them over) into typed columns.
+
+Every coercion works on a column's *distinct* values (``pandas.factorize``) and maps the results
+back with one ``take``, so a 100k-row column with a few hundred distinct dates costs a few hundred
+Python calls, not 100k. A value that cannot be understood is never an exception: it becomes a
+blank plus a ``bad`` flag, which the engine reports as ``DQ04`` on that cell.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+import unicodedata
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from excelflow.fields import Kind, fold
+from excelflow.ruleset import RuleSet
+
+EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+MAX_SERIAL = 2958465  # 9999-12-31
+TICK_SERIAL_MIN = 20000  # 1954-10-03: a bare number this large in a milestone cell is a date
+
+TRUE_WORDS = frozenset(
+    fold(w)
+    for w in ("y", "yes", "是", "true", "1", "x", "done", "ok", "完成", "已完成", "有", "对", "真")
+)
+TRUE_SYMBOLS = frozenset("✓✔√☑✅●")
+FALSE_WORDS = frozenset(
+    fold(w)
+    for w in ("n", "no", "否", "false", "0", "未完成", "无", "没有", "未", "假", "na", "n/a")
+)
+FALSE_SYMBOLS = frozenset("✗✘×☐-–—")
+
+STATUS_WORDS: Mapping[str, tuple[str, ...]] = {
+    "open": (
+        "open",
+        "进行中",
+        "跟进中",
+        "active",
+        "in progress",
+        "pipeline",
+        "打开",
+        "未关闭",
+        "开放",
+    ),
+    "won": ("won", "赢单", "赢", "成交", "已成交", "closed won", "win", "中标"),
+    "lost": ("lost", "丢单", "输单", "失败", "closed lost", "loss", "未中标"),
+    "withdrawn": (
+        "withdrawn",
+        "放弃",
+        "退出",
+        "撤回",
+        "abandoned",
+        "dropped",
+        "cancelled",
+        "canceled",
+        "取消",
+        "暂停",
+    ),
+}
+STATUS_LOOKUP = {fold(w): status for status, words in STATUS_WORDS.items() for w in words}
+
+_DATE_PATTERNS = (
+    re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"),
+    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})[日号]?$"),
+    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
+)
+_NUMBER_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+_MONEY_STRIP_RE = re.compile(r"[,\s¥￥$€£]|rmb|cny|usd|eur|元", re.IGNORECASE)
+_MONEY_SCALE = {"万": 1e4, "亿": 1e8, "k": 1e3, "m": 1e6}
+_STAGE_NUM_RE = re.compile(r"^(?:stage|s|第|阶段)?(\d+)(?:阶段)?(.*)$")
+
+
+@dataclass(frozen=True)
+class Coerced:
+    """A coerced column: typed ``values``, a ``bad`` mask, and (ticks only) the ``dates`` given."""
+
+    values: pd.Series
+    bad: np.ndarray
+    dates: pd.Series | None = None
+
+
+def is_blank(value: Any) -> bool:
+    """True for None, NaN, and empty or whitespace-only strings."""
+    if value is None:
+        return True
+    if isinstance(value, float):
+        return math.isnan(value)
+    if isinstance(value, str):
+        return not value.strip()
+    return False
+
+
+def _norm_text(value: str) -> str:
+    return unicodedata.normalize("NFKC", value).strip()
+
+
+def _as_number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, str):
+        text = _norm_text(value).replace(",", "")
+        if _NUMBER_RE.match(text):
+            return float(text)
+    return None
+
+
+def blank_mask(raw: pd.Series) -> np.ndarray:
+    """Rows whose cell is blank (None, NaN, or whitespace-only text)."""
+    if raw.dtype != object:
+        return raw.isna().to_numpy()
+    _, blank = _by_unique(raw, lambda v: (None, is_blank(v)))
+    return blank | raw.isna().to_numpy()
+
+
+def _by_unique(
+    raw: pd.Series, fn: Callable[[Any], tuple[Any, bool]]
+) -> tuple[list[Any], np.ndarray]:
+    """Apply ``fn`` (value -> (result, bad)) to each distinct value; return per-row results."""
+    codes, uniques = pd.factorize(raw, use_na_sentinel=True)
+    results = [fn(u) for u in uniques]
+    values = [r[0] for r in results] + [None]
+    bads = np.array([r[1] for r in results] + [False], dtype=bool)
+    codes = np.where(codes < 0, len(results), codes)
+    return [values[c] for c in codes], bads[codes]
+
+
+# --------------------------------------------------------------------------- scalars
+
+
+def parse_date(value: Any, formats: Sequence[str] = ()) -> pd.Timestamp | None:
+    """Parse one cell as a date, or return None when it is not one.
+
+    Accepts datetimes/dates, Excel serial numbers, ISO and ``2027/3/1`` text, ``2027年3月1日``,
+    ``20270301``, and any ``strptime`` formats given (from a mapping file).
+    """
+    if isinstance(value, dt.datetime):
+        return pd.Timestamp(value.date())
+    if isinstance(value, dt.date):
+        return pd.Timestamp(value)
+    if isinstance(value, pd.Timestamp):
+        return value.normalize()
+    number = _as_number(value) if not isinstance(value, str) or _NUMBER_RE.match(value) else None
+    if number is not None:
+        if 1 <= number <= MAX_SERIAL and not (isinstance(value, str) and len(value) == 8):
+            return pd.Timestamp(EXCEL_EPOCH + dt.timedelta(days=int(number)))
+        if not isinstance(value, str):
+            return None
+    if not isinstance(value, str):
+        return None
+    text = _norm_text(value)
+    for pattern in _DATE_PATTERNS:
+        match = pattern.match(text)
+        if match:
+            try:
+                return pd.Timestamp(dt.date(*map(int, match.groups()[:3])))
+            except ValueError:
+                return None
+    for fmt in formats:
+        try:
+            return pd.Timestamp(dt.datetime.strptime(text, fmt).date())
+        except ValueError:
+            continue
+    return None
+
+
+def parse_probability(value: Any) -> float | None:
+    """0.6, 60 and "60%" all mean 60 %; numbers above 1 are read as percentages."""
+    if isinstance(value, str):
+        text = _norm_text(value).replace(" ", "")
+        if text.endswith("%"):
+            number = _as_number(text[:-1])
+            return None if number is None else number / 100
+    number = _as_number(value)
+    if number is None:
+        return None
+    return number / 100 if number > 1 else number
+
+
+def parse_money(value: Any) -> float | None:
+    """Numbers, and text such as ``1,200,000``, ``¥1.2万``, ``120k`` or ``(500)``."""
+    number = _as_number(value)
+    if number is not None or not isinstance(value, str):
+        return number
+    text = _MONEY_STRIP_RE.sub("", _norm_text(value))
+    negative = text.startswith("(") and text.endswith(")")
+    text = text.strip("()")
+    scale = 1.0
+    if text and text[-1].lower() in _MONEY_SCALE:
+        scale = _MONEY_SCALE[text[-1].lower()]
+        text = text[:-1]
+    number = _as_number(text)
+    if number is None:
+        return None
+    return -number * scale if negative else number * scale
+
+
+def parse_tick(value: Any, formats: Sequence[str] = ()) -> tuple[bool, pd.Timestamp | None] | None:
+    """A milestone cell: (done, date done) or None when not understood. A date means done then."""
+    if isinstance(value, bool):
+        return value, None
+    if isinstance(value, int | float):
+        if value in (0, 1):
+            return bool(value), None
+        if TICK_SERIAL_MIN <= value <= MAX_SERIAL:
+            return True, parse_date(value)
+        return None
+    if isinstance(value, dt.date | pd.Timestamp):
+        return True, parse_date(value)
+    if not isinstance(value, str):
+        return None
+    text = _norm_text(value)
+    if text in TRUE_SYMBOLS or (text[:1] in TRUE_SYMBOLS and len(text) <= 3):
+        return True, None
+    if text in FALSE_SYMBOLS:
+        return False, None
+    folded = fold(text)
+    if folded in TRUE_WORDS:
+        return True, None
+    if folded in FALSE_WORDS:
+        return False, None
+    date = parse_date(text, formats)
+    if date is not None:
+        return True, date
+    return None
+
+
+def stage_lookup(ruleset: RuleSet) -> dict[str, int]:
+    """Folded stage names, keys and aliases (zh/en) mapped to stage numbers."""
+    table: dict[str, int] = {}
+    for st in ruleset.stages:
+        names = [st.key, st.name.zh, st.name.en, *st.aliases]
+        names += [n.removesuffix("阶段") for n in (st.name.zh, *st.aliases)]
+        for name in names:
+            table.setdefault(fold(name), st.number)
+    return table
+
+
+def parse_stage(value: Any, lookup: Mapping[str, int], count: int) -> int | None:
+    """A stage as a number 1..count, a key, a zh/en name or alias, ``Stage 3``, ``第3阶段``…"""
+    number = _as_number(value)
+    if number is not None:
+        return int(number) if number.is_integer() and 1 <= number <= count else None
+    if not isinstance(value, str):
+        return None
+    folded = fold(value)
+    if folded in lookup:
+        return lookup[folded]
+    match = _STAGE_NUM_RE.match(folded)
+    if match:
+        num, rest = int(match.group(1)), match.group(2)
+        named = lookup.get(rest) if rest else num
+        if 1 <= num <= count and named == num:
+            return num
+    return None
+
+
+def parse_codes(value: Any) -> frozenset[str]:
+    """Rule codes named in an ignore cell: "SG01, dq05" -> {"SG01", "DQ05"}."""
+    return frozenset(re.findall(r"[A-Z]{2}\d{2}", str(value).upper()))
+
+
+def format_id(value: Any) -> str:
+    """An ID or text cell as text: 1001.0 -> "1001", dates as ISO."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return _norm_text(str(value)) if isinstance(value, str) else str(value)
+
+
+# --------------------------------------------------------------------------- columns
+
+
+def coerce_column(
+    raw: pd.Series,
+    kind: Kind,
+    ruleset: RuleSet,
+    *,
+    date_formats: Sequence[str] = (),
+) -> Coerced:
+    """Coerce one raw column (object dtype, blanks as None/NaN/"") to ``kind``."""
+    blank = blank_mask(raw)
+    index = raw.index
+    if kind in (Kind.TEXT, Kind.ID, Kind.RESULT):
+        texts, _ = _by_unique(raw.mask(blank), lambda v: (format_id(v), False))
+        return Coerced(pd.Series(texts, index=index, dtype=object), np.zeros(len(raw), dtype=bool))
+
+    masked = raw.mask(blank)
+    if kind == Kind.DATE:
+        values, bad = _by_unique(masked, lambda v: _ok(parse_date(v, date_formats)))
+        return Coerced(pd.Series(pd.to_datetime(values), index=index), bad)
+    if kind in (Kind.PROBABILITY, Kind.MONEY, Kind.SCORE):
+        if pd.api.types.is_numeric_dtype(masked.dtype) and kind is not Kind.SCORE:
+            numbers = masked.astype(float)
+            if kind == Kind.PROBABILITY:
+                numbers = numbers.where(numbers <= 1, numbers / 100)
+            return Coerced(numbers, np.zeros(len(raw), dtype=bool))
+        fn = {Kind.PROBABILITY: parse_probability, Kind.MONEY: parse_money, Kind.SCORE: _as_number}
+        parse = fn[kind]
+        values, bad = _by_unique(masked, lambda v: _ok(parse(v)))
+        series = pd.Series(values, index=index, dtype=float)
+        if kind == Kind.SCORE:
+            out_of_scale = (series < ruleset.scale_min) | (series > ruleset.scale_max)
+            bad = bad | out_of_scale.to_numpy()
+            series = series.mask(out_of_scale)
+        return Coerced(series, bad)
+    if kind == Kind.TICK:
+        pairs, bad = _by_unique(masked, lambda v: _ok(parse_tick(v, date_formats)))
+        done = pd.Series([bool(p and p[0]) for p in pairs], index=index, dtype=bool)
+        stamps = np.array([p[1] if p else None for p in pairs], dtype="datetime64[ns]")
+        dates = pd.Series(stamps, index=index)
+        return Coerced(done, bad, dates)
+    if kind == Kind.STAGE:
+        lookup = stage_lookup(ruleset)
+        count = len(ruleset.stages)
+        values, bad = _by_unique(masked, lambda v: _ok(parse_stage(v, lookup, count)))
+        return Coerced(pd.Series(values, index=index, dtype="Int64"), bad)
+    if kind == Kind.STATUS:
+        values, bad = _by_unique(masked, lambda v: _ok(STATUS_LOOKUP.get(fold(format_id(v)))))
+        series = pd.Series(values, index=index, dtype=object).fillna("open")
+        return Coerced(series, bad)
+    if kind == Kind.CODES:
+        values, bad = _by_unique(masked, lambda v: (parse_codes(v), False))
+        return Coerced(pd.Series(values, index=index, dtype=object), bad)
+    raise ValueError(f"unknown column kind {kind!r}")
+
+
+def _ok(value: Any) -> tuple[Any, bool]:
+    return value, value is None

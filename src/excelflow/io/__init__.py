@@ -1,0 +1,1 @@
+"""Reading and writing workbooks (python-calamine, openpyxl)."""

@@ -1,0 +1,222 @@
+"""From a raw grid of cells to a typed deal table the engine can check.
+
+``find_header`` locates the header row (the row naming the most known columns, a Stage column
+among them); ``build_pipeline`` resolves every header to a field (zh/en aliases, then the mapping
+file), coerces each column (``excelflow.coerce``) and keeps, for every deal, its Excel row and the
+cell address of every field so findings can point at cells.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from excelflow.coerce import Coerced, blank_mask, coerce_column
+from excelflow.fields import Kind, all_fields, fold, has_cjk, header_index
+from excelflow.mapping import EMPTY_MAPPING, ColumnMapping
+from excelflow.ruleset import Lang, RuleSet
+
+HEADER_SCAN_ROWS = 30
+MIN_HEADER_MATCHES = 2
+
+
+class TableNotFound(ValueError):
+    """No row of the sheet looks like a pipeline header."""
+
+
+@dataclass(frozen=True)
+class Column:
+    """Where a field sits in the source: its header text, 0-based index and column letter."""
+
+    header: str
+    index: int
+    letter: str
+
+
+@dataclass
+class Pipeline:
+    """A normalized deal table.
+
+    ``frame`` has one typed column per known field (absent fields are all blank), one row per deal;
+    ``raw`` keeps the original values of the fields present; ``rows`` holds Excel row numbers.
+    """
+
+    source: str
+    sheet: str | None
+    header_row: int
+    rows: np.ndarray
+    frame: pd.DataFrame
+    raw: pd.DataFrame
+    columns: dict[str, Column]
+    bad: dict[str, np.ndarray]
+    kinds: dict[str, Kind]
+    lang: Lang
+    unknown_headers: list[str] = field(default_factory=list)
+    duplicate_headers: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def present(self) -> set[str]:
+        """Field keys that have a column in the source."""
+        return set(self.columns)
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+
+def column_letter(index: int) -> str:
+    """0-based column index -> Excel letters (0 -> A, 26 -> AA)."""
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def _resolve_header(text: Any, index: dict[str, str], mapping: ColumnMapping) -> tuple[str, ...]:
+    if not isinstance(text, str) or not text.strip():
+        return ()
+    folded = fold(text)
+    if folded in mapping.ignore_columns:
+        return ()
+    if folded in mapping.columns:
+        return mapping.columns[folded]
+    key = index.get(folded)
+    return (key,) if key else ()
+
+
+def find_header(
+    grid: Sequence[Sequence[Any]], ruleset: RuleSet, mapping: ColumnMapping = EMPTY_MAPPING
+) -> int | None:
+    """Index (0-based, within ``grid``) of the header row, or None when there is none.
+
+    A header row names a Stage column and at least one other known column; the row with the most
+    known columns within the first rows wins.
+    """
+    if mapping.header_row is not None:
+        return None if mapping.header_row > len(grid) else mapping.header_row - 1
+    index = header_index(ruleset)
+    best, best_count = None, MIN_HEADER_MATCHES - 1
+    for i, row in enumerate(grid[:HEADER_SCAN_ROWS]):
+        keys = {k for cell in row for k in _resolve_header(cell, index, mapping)}
+        if "stage" in keys and len(keys) > best_count:
+            best, best_count = i, len(keys)
+    return best
+
+
+def build_pipeline(
+    grid: Sequence[Sequence[Any]],
+    ruleset: RuleSet,
+    *,
+    source: str,
+    sheet: str | None = None,
+    origin: tuple[int, int] = (0, 0),
+    mapping: ColumnMapping = EMPTY_MAPPING,
+    lang: Lang | None = None,
+) -> Pipeline:
+    """Normalize a sheet's cells into a :class:`Pipeline`.
+
+    Args:
+        grid: rows of cell values; blank cells as ``""`` or ``None``.
+        ruleset: supplies the milestone and factor columns and the stage names.
+        source: file name for messages.
+        sheet: sheet name, if any.
+        origin: (row, column), 0-based, of ``grid[0][0]`` in the sheet.
+        mapping: column renames and value maps for foreign exports.
+        lang: report language; guessed from the headers when None.
+
+    Raises:
+        TableNotFound: no header row with a Stage column.
+    """
+    header_at = find_header(grid, ruleset, mapping)
+    if header_at is None:
+        raise TableNotFound("no pipeline table found (no header row with a Stage/阶段 column)")
+    header = list(grid[header_at])
+    body = grid[header_at + 1 :]
+    width = max([len(header), *(len(r) for r in body[:1])])
+    data = pd.DataFrame(list(body), dtype=object) if body else pd.DataFrame(dtype=object)
+    data = data.reindex(columns=range(max(width, data.shape[1])))
+    header += [""] * (data.shape[1] - len(header))
+
+    row0, col0 = origin
+    excel_rows = np.arange(len(data)) + row0 + header_at + 2
+    blanks = {j: blank_mask(data[j]) for j in data.columns}
+    keep = ~np.logical_and.reduce(list(blanks.values())) if blanks else np.zeros(0, dtype=bool)
+    data = data[keep].reset_index(drop=True)
+    excel_rows = excel_rows[keep]
+
+    index = header_index(ruleset)
+    specs = {f.key: f for f in all_fields(ruleset)}
+    columns: dict[str, Column] = {}
+    unknown: list[str] = []
+    duplicates: list[tuple[str, str]] = []
+    for j, text in enumerate(header):
+        targets = _resolve_header(text, index, mapping)
+        if not targets and isinstance(text, str) and text.strip():
+            unknown.append(text.strip())
+        for key in targets:
+            col = Column(str(text).strip(), j, column_letter(col0 + j))
+            if key in columns:
+                duplicates.append((col.header, columns[key].header))
+            else:
+                columns[key] = col
+
+    if lang is None:
+        lang = "zh" if any(has_cjk(c.header) for c in columns.values()) else "en"
+
+    frame: dict[str, pd.Series] = {}
+    raw: dict[str, pd.Series] = {}
+    bad: dict[str, np.ndarray] = {}
+    kinds: dict[str, Kind] = {}
+    n = len(data)
+    for key, spec in specs.items():
+        kinds[key] = spec.kind
+        if key in columns:
+            values = data[columns[key].index]
+            raw[key] = values
+            values = _apply_value_map(values, mapping.values.get(key))
+        elif key in mapping.defaults:
+            values = pd.Series([mapping.defaults[key]] * n, dtype=object)
+        else:
+            values = pd.Series([None] * n, dtype=object)
+        coerced: Coerced = coerce_column(
+            values, spec.kind, ruleset, date_formats=mapping.date_formats
+        )
+        frame[key] = coerced.values
+        if coerced.bad.any():
+            bad[key] = coerced.bad
+
+    # A milestone with a date column is done when either its tick or its date is there.
+    for ms in ruleset.milestones:
+        date_key = f"md:{ms.key}"
+        if date_key in columns:
+            frame[f"m:{ms.key}"] = frame[f"m:{ms.key}"] | frame[date_key].notna()
+
+    return Pipeline(
+        source=source,
+        sheet=sheet,
+        header_row=row0 + header_at + 1,
+        rows=excel_rows,
+        frame=pd.DataFrame(frame),
+        raw=pd.DataFrame(raw),
+        columns=columns,
+        bad=bad,
+        kinds=kinds,
+        lang=lang,
+        unknown_headers=unknown,
+        duplicate_headers=duplicates,
+    )
+
+
+def _apply_value_map(values: pd.Series, table: Mapping[str, Any] | None) -> pd.Series:
+    """Translate a column's values through a mapping's value table (folded keys)."""
+    if not table:
+        return values
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    mapped = [table.get(fold(str(u)), u) for u in uniques] + [None]
+    codes = np.where(codes < 0, len(uniques), codes)
+    return pd.Series(np.asarray(mapped, dtype=object)[codes], index=values.index, dtype=object)

@@ -1,0 +1,154 @@
+"""The rule registry: every check has a stable code, a dotted name, a severity and a docstring.
+
+A rule is a plain function ``check(ctx) -> hits`` where ``hits`` is a small frame with the deal
+positions (``pos``), the field whose cell the finding sits on (``field``; None for a whole-column
+problem) and the parameters its message needs. The engine turns hits into findings; rules never
+loop over deals in Python.
+
+Register with::
+
+    @rule("SG01", "stage_gate.milestone_missing", Severity.WARNING,
+          Text(zh="…{stage}…", en="…{stage}…"))
+    def forced_advance(ctx: Context) -> pd.DataFrame:
+        \"\"\"First line: the description shown by ``excelflow rules list``.\"\"\"
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from excelflow.findings import Severity
+from excelflow.normalize import Pipeline
+from excelflow.ruleset import Lang, RuleSet, Text
+
+Check = Callable[["Context"], pd.DataFrame]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A registered check."""
+
+    code: str
+    name: str
+    severity: Severity
+    message: Text
+    check: Check
+
+    @property
+    def family(self) -> str:
+        """The two-letter family (SG, EV, GR, DQ, BD, HX)."""
+        return self.code[:2]
+
+    @property
+    def description(self) -> str:
+        """First line of the check's docstring."""
+        return (self.check.__doc__ or "").strip().splitlines()[0] if self.check.__doc__ else ""
+
+    @property
+    def doc(self) -> str:
+        """The whole docstring, dedented."""
+        import inspect
+
+        return inspect.cleandoc(self.check.__doc__ or "")
+
+
+REGISTRY: dict[str, Rule] = {}
+
+
+def rule(code: str, name: str, severity: Severity, message: Text) -> Callable[[Check], Check]:
+    """Register ``check`` under ``code``; codes are unique and never reused."""
+
+    def register(check: Check) -> Check:
+        if code in REGISTRY:
+            raise ValueError(f"rule code {code} registered twice")
+        REGISTRY[code] = Rule(code, name, severity, message, check)
+        return check
+
+    return register
+
+
+@dataclass
+class Context:
+    """What a check sees: the normalized deals, computed per-deal metrics, rule set and date."""
+
+    pipeline: Pipeline
+    ruleset: RuleSet
+    as_of: pd.Timestamp
+    deals: pd.DataFrame
+    extras: dict[str, Any]
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """The typed input columns, one row per deal."""
+        return self.pipeline.frame
+
+    @property
+    def is_open(self) -> pd.Series:
+        """Deals the gate checks apply to (status open)."""
+        return self.deals["is_open"]
+
+
+HIT_COLUMNS = ("pos", "field")
+
+
+def hits(mask: Any, field: Any, **params: Any) -> pd.DataFrame:
+    """Build a hits frame for the rows where ``mask`` is true.
+
+    ``field`` and the params may be scalars (same for every hit) or per-deal Series/arrays
+    (taken at the hits).
+    """
+    positions = np.flatnonzero(np.asarray(mask, dtype=bool))
+    data: dict[str, Any] = {"pos": positions}
+    for name, value in {"field": field, **params}.items():
+        if isinstance(value, pd.Series | np.ndarray):
+            data[name] = np.asarray(value, dtype=object)[positions]
+        else:
+            data[name] = [value] * len(positions)
+    return pd.DataFrame(data)
+
+
+def no_hits() -> pd.DataFrame:
+    """An empty hits frame."""
+    return pd.DataFrame({"pos": np.zeros(0, dtype=int), "field": []})
+
+
+def render(template: str, params: pd.DataFrame, lang: Lang) -> np.ndarray:
+    """Format ``template`` for every row of ``params`` — once per distinct value, not per row.
+
+    Placeholders name columns of ``params``; :class:`Text` values are shown in ``lang``; format
+    specs (``{score:.0f}``) apply as in ``str.format``; blanks render as an empty string.
+    """
+    out = np.full(len(params), "", dtype=object)
+    for literal, name, spec, _conv in string.Formatter().parse(template):
+        if literal:
+            out = out + literal
+        if name is None:
+            continue
+        codes, uniques = pd.factorize(params[name], use_na_sentinel=True)
+        texts = [_format_one(u, spec or "", lang) for u in uniques] + [""]
+        out = out + np.asarray(texts, dtype=object)[np.where(codes < 0, len(uniques), codes)]
+    return out
+
+
+def _format_one(value: Any, spec: str, lang: Lang) -> str:
+    if isinstance(value, Text):
+        return format(value(lang), spec)
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d")
+    try:
+        return format(value, spec)
+    except (TypeError, ValueError):
+        return format(str(value), "")
+
+
+def load_all() -> dict[str, Rule]:
+    """Import every rule family so the registry is complete, and return it."""
+    from excelflow.rules import evaluation, gates, grading, quality  # noqa: F401
+
+    return REGISTRY

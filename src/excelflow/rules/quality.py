@@ -1,0 +1,234 @@
+"""Data quality (DQ): the pipeline's own cells must be complete, unique and understood."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from excelflow.fields import factor_key
+from excelflow.findings import Severity
+from excelflow.rules import Context, hits, no_hits, rule
+from excelflow.ruleset import Text
+
+
+@rule(
+    "DQ01",
+    "data_quality.required_missing",
+    Severity.ERROR,
+    Text(zh="必填字段「{column}」为空", en="Required field '{column}' is empty"),
+)
+def required_missing(ctx: Context) -> pd.DataFrame:
+    """A required field is blank (rule set ``required_fields``: on every deal, or on open deals).
+
+    Also flags the factors left blank when a deal's evaluation is partly filled in. Bad row: an
+    open deal with no Expected close. Fix: fill in the cell.
+    """
+    rs = ctx.ruleset
+    present = ctx.pipeline.present
+    frames = []
+    wanted = [(f, None) for f in rs.required_always] + [(f, ctx.is_open) for f in rs.required_open]
+    for field, scope in wanted:
+        if field not in present:
+            continue  # a whole missing column is one DQ07 finding, not one per deal
+        blank = ctx.frame[field].isna() & ~_bad(ctx, field)
+        mask = blank if scope is None else blank & scope
+        frames.append(hits(mask, field))
+    answered = ctx.extras["evaluation"]["answered"]
+    partial = ctx.is_open & (answered > 0) & (answered < len(rs.factors))
+    for fa in rs.factors:
+        key = factor_key(fa.key)
+        if key in present:
+            frames.append(hits(partial & ctx.frame[key].isna() & ~_bad(ctx, key), key))
+    frames = [f for f in frames if len(f)]
+    return pd.concat(frames, ignore_index=True) if frames else no_hits()
+
+
+def _bad(ctx: Context, field: str) -> pd.Series:
+    bad = ctx.pipeline.bad.get(field)
+    return pd.Series(False if bad is None else bad, index=ctx.frame.index)
+
+
+@rule(
+    "DQ02",
+    "data_quality.duplicate_id",
+    Severity.ERROR,
+    Text(
+        zh="商机编号 {value} 重复，第{first_row}行已使用",
+        en="Duplicate deal ID {value}: row {first_row} has it too",
+    ),
+)
+def duplicate_id(ctx: Context) -> pd.DataFrame:
+    """Two deals share a deal ID; every occurrence after the first is flagged.
+
+    Bad row: D-017 on rows 5 and 40. Fix: give each deal its own ID.
+    """
+    ids = ctx.frame["deal_id"]
+    dup = ids.notna() & ids.duplicated(keep="first")
+    if not dup.any():
+        return no_hits()
+    rows = pd.Series(ctx.pipeline.rows, index=ids.index)
+    first_row = rows.groupby(ids).transform("first")
+    return hits(dup, "deal_id", first_row=first_row)
+
+
+@rule(
+    "DQ03",
+    "data_quality.unknown_stage",
+    Severity.ERROR,
+    Text(
+        zh="无法识别的阶段「{value}」：请填 1–{count} 或阶段名称（{names}）",
+        en="Unknown stage '{value}': use 1-{count} or a stage name ({names})",
+    ),
+)
+def unknown_stage(ctx: Context) -> pd.DataFrame:
+    """The Stage cell holds something that is neither a stage number nor a stage name.
+
+    Bad row: Stage "Closing". Fix: use 1-6 or a stage name of the rule set (开发阶段 …
+    工程实施阶段 / Development … Implementation).
+    """
+    bad = ctx.pipeline.bad.get("stage")
+    if bad is None:
+        return no_hits()
+    stages = ctx.ruleset.stages
+    names = Text(zh="、".join(s.name.zh for s in stages), en=", ".join(s.name.en for s in stages))
+    return hits(bad, "stage", count=len(stages), names=names)
+
+
+EXPECTED = {
+    "date": Text(zh="日期，如 2027-03-01", en="a date such as 2027-03-01"),
+    "probability": Text(zh="0–100% 的赢率", en="a probability such as 60% or 0.6"),
+    "money": Text(zh="金额数字", en="an amount"),
+    "tick": Text(zh="✓/是/Y、否 或完成日期", en="a tick (✓, Yes, Y), No, or the date done"),
+    "score": Text(zh="评估分数", en="a score on the evaluation scale"),
+    "status": Text(zh="进行中/赢单/丢单/放弃", en="open, won, lost or withdrawn"),
+    "stage": Text(zh="阶段编号或名称", en="a stage number or name"),
+}
+
+
+@rule(
+    "DQ04",
+    "data_quality.value_not_understood",
+    Severity.ERROR,
+    Text(
+        zh="「{column}」列的值「{value}」无法识别（应为{expected}）",
+        en="'{value}' in {column} is not understood (expected {expected})",
+    ),
+)
+def value_not_understood(ctx: Context) -> pd.DataFrame:
+    """A cell's value cannot be read as its column's type; the engine treats it as blank.
+
+    Types: date, probability, amount, milestone tick, evaluation score, status.
+    Bad row: Expected close "next spring", Coach "maybe". Fix: enter a value of the column's type.
+    """
+    frames = []
+    for field, bad in ctx.pipeline.bad.items():
+        if field in ("stage",):
+            continue  # DQ03 owns the stage column
+        kind = ctx.pipeline.kinds[field].value
+        if kind == "score":
+            lo, hi = ctx.ruleset.scale_min, ctx.ruleset.scale_max
+            expected = Text(zh=f"{lo:g}–{hi:g} 的评估分数", en=f"a score from {lo:g} to {hi:g}")
+        else:
+            expected = EXPECTED.get(kind, Text(zh=kind, en=kind))
+        frames.append(hits(bad, field, expected=expected))
+    frames = [f for f in frames if len(f)]
+    return pd.concat(frames, ignore_index=True) if frames else no_hits()
+
+
+@rule(
+    "DQ05",
+    "data_quality.close_date_past",
+    Severity.WARNING,
+    Text(
+        zh="进行中的商机预计成交日期 {date} 已过（{days} 天前）",
+        en="Expected close {date} is in the past ({days} days ago) for an open deal",
+    ),
+)
+def close_date_past(ctx: Context) -> pd.DataFrame:
+    """An open deal's expected close date is before today (or ``--as-of``).
+
+    Bad row: status open, expected close 2025-12-31, checked on 2026-11-28. Fix: move the date,
+    or mark the deal won, lost or withdrawn.
+    """
+    close = ctx.frame["expected_close"]
+    mask = ctx.is_open & close.lt(ctx.as_of).fillna(False)
+    days = (ctx.as_of - close).dt.days.astype("Int64")
+    return hits(mask, "expected_close", date=close, days=days)
+
+
+@rule(
+    "DQ06",
+    "data_quality.probability_range",
+    Severity.ERROR,
+    Text(
+        zh="赢率 {value} 超出 0–100% 范围，按阶段默认赢率计算",
+        en="Probability {value} is outside 0-100%; the stage default is used instead",
+    ),
+)
+def probability_range(ctx: Context) -> pd.DataFrame:
+    """A stated probability is below 0 % or above 100 %.
+
+    Bad row: Probability 150 (or -0.2). Fix: enter 0-100 % (0.6, 60 or 60%).
+    """
+    prob = ctx.frame["probability"]
+    return hits(prob.lt(0).fillna(False) | prob.gt(1).fillna(False), "probability")
+
+
+@rule(
+    "DQ07",
+    "data_quality.column_missing",
+    Severity.WARNING,
+    Text(
+        zh="缺少列「{column}」：{consequence}",
+        en="Column '{column}' is missing: {consequence}",
+    ),
+)
+def column_missing(ctx: Context) -> pd.DataFrame:
+    """A column the rule set relies on is absent from the sheet.
+
+    One finding per missing column, or one for all the missing evaluation factors.
+    Bad sheet: no Coach column. Fix: add the column (``excelflow template`` has every column),
+    or map the source's own column to it with ``--mapping``.
+    """
+    present = ctx.pipeline.present
+    rs = ctx.ruleset
+    rows: list[tuple[str, Text, Text]] = []
+    required = dict.fromkeys([*rs.required_always, *rs.required_open])
+    from excelflow.fields import BASE_FIELDS
+
+    headers = {f.key: f.header for f in BASE_FIELDS}
+    for field in required:
+        if field not in present and field not in ctx.extras.get("defaults", ()):
+            rows.append((field, headers[field], CONSEQUENCE["required"]))
+    for ms in rs.milestones:
+        if f"m:{ms.key}" not in present:
+            rows.append((f"m:{ms.key}", ms.column, CONSEQUENCE["milestone"]))
+    factors = [fa for fa in rs.factors if factor_key(fa.key) not in present]
+    if factors:
+        names = Text(
+            zh="、".join(fa.column.zh for fa in factors),
+            en=", ".join(fa.column.en for fa in factors),
+        )
+        rows.append(("", names, CONSEQUENCE["factors"]))
+    if not rows:
+        return no_hits()
+    return pd.DataFrame(
+        {
+            "pos": [-1] * len(rows),
+            "field": [None] * len(rows),
+            "column": [r[1] for r in rows],
+            "consequence": [r[2] for r in rows],
+        }
+    )
+
+
+CONSEQUENCE = {
+    "required": Text(zh="必填字段无法检查", en="a required field cannot be checked"),
+    "milestone": Text(
+        zh="无法确认该关键节点，后续阶段的商机都按强行推进处理",
+        en="the milestone cannot be confirmed, so every deal past its stage counts as a "
+        "forced advance",
+    ),
+    "factors": Text(
+        zh="商机评估（EV01/EV02）无法进行", en="the opportunity evaluation (EV01/EV02) cannot run"
+    ),
+}

@@ -1,0 +1,1 @@
+"""The Excel layer: xlwings UDFs and ribbon scripts over the one engine."""
