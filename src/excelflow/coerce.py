@@ -113,24 +113,54 @@ def _as_number(value: Any) -> float | None:
     return None
 
 
-def blank_mask(raw: pd.Series) -> np.ndarray:
-    """Rows whose cell is blank (None, NaN, or whitespace-only text)."""
-    if raw.dtype != object:
-        return raw.isna().to_numpy()
-    _, blank = _by_unique(raw, lambda v: (None, is_blank(v)))
-    return blank | raw.isna().to_numpy()
+def blank_cells(values: np.ndarray) -> np.ndarray:
+    """Cells holding ``""`` (vectorized; 1-D or 2-D object arrays).
+
+    Readers hand blanks over as ``""``. None and NaN are also treated as blank, later, by
+    :func:`factorize`; whitespace-only text by the parsers, per distinct value.
+    """
+    return np.asarray(values == "", dtype=bool)
 
 
-def _by_unique(
-    raw: pd.Series, fn: Callable[[Any], tuple[Any, bool]]
-) -> tuple[list[Any], np.ndarray]:
-    """Apply ``fn`` (value -> (result, bad)) to each distinct value; return per-row results."""
-    codes, uniques = pd.factorize(raw, use_na_sentinel=True)
-    results = [fn(u) for u in uniques]
-    values = [r[0] for r in results] + [None]
-    bads = np.array([r[1] for r in results] + [False], dtype=bool)
-    codes = np.where(codes < 0, len(results), codes)
-    return [values[c] for c in codes], bads[codes]
+def factorize(values: np.ndarray, blank: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes per row (-1 for blanks and NaN) and the distinct non-blank values."""
+    codes = np.full(len(values), -1, dtype=np.intp)
+    keep = np.flatnonzero(~blank)
+    if len(keep) == 0:
+        return codes, np.empty(0, dtype=object)
+    sub_codes, uniques = pd.factorize(values[keep], use_na_sentinel=True)
+    codes[keep] = sub_codes
+    return codes, np.asarray(uniques, dtype=object)
+
+
+def take(per_unique: np.ndarray, codes: np.ndarray, fill: Any) -> np.ndarray:
+    """Expand per-distinct-value results to rows; code -1 takes ``fill``."""
+    extended = np.empty(len(per_unique) + 1, dtype=per_unique.dtype)
+    extended[:-1] = per_unique
+    extended[-1] = fill
+    out: np.ndarray = extended[codes]
+    return out
+
+
+BLANK = object()  # a parser's answer for whitespace-only text and NaN: blank, not bad
+
+
+def _parse_uniques(
+    uniques: np.ndarray, parse: Callable[[Any], Any], dtype: Any, fill: Any
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Parse each distinct value: (results, bad, blank) arrays aligned with ``uniques``."""
+    out = np.full(len(uniques), fill, dtype=dtype)
+    bad = np.zeros(len(uniques), dtype=bool)
+    blank = np.zeros(len(uniques), dtype=bool)
+    for i, value in enumerate(uniques):
+        result = BLANK if is_blank(value) else parse(value)
+        if result is BLANK:
+            blank[i] = True
+        elif result is None:
+            bad[i] = True
+        else:
+            out[i] = result
+    return out, bad, blank
 
 
 # --------------------------------------------------------------------------- scalars
@@ -280,59 +310,141 @@ def format_id(value: Any) -> str:
 # --------------------------------------------------------------------------- columns
 
 
+def empty_column(kind: Kind, n: int) -> pd.Series:
+    """The typed column of a field the source does not have: every cell blank."""
+    if kind in (Kind.DATE,):
+        return pd.Series(np.full(n, np.datetime64("NaT", "ns")))
+    if kind in (Kind.PROBABILITY, Kind.MONEY, Kind.SCORE):
+        return pd.Series(np.full(n, np.nan))
+    if kind == Kind.TICK:
+        return pd.Series(np.zeros(n, dtype=bool))
+    if kind == Kind.STAGE:
+        return pd.Series(pd.array([None] * n, dtype="Int64"))
+    return pd.Series(np.full(n, "open" if kind == Kind.STATUS else None, dtype=object))
+
+
 def coerce_column(
-    raw: pd.Series,
+    values: np.ndarray | pd.Series,
     kind: Kind,
     ruleset: RuleSet,
     *,
+    blank: np.ndarray | None = None,
     date_formats: Sequence[str] = (),
 ) -> Coerced:
-    """Coerce one raw column (object dtype, blanks as None/NaN/"") to ``kind``."""
-    blank = blank_mask(raw)
-    index = raw.index
-    if kind in (Kind.TEXT, Kind.ID, Kind.RESULT):
-        texts, _ = _by_unique(raw.mask(blank), lambda v: (format_id(v), False))
-        return Coerced(pd.Series(texts, index=index, dtype=object), np.zeros(len(raw), dtype=bool))
+    """Coerce one raw column (blanks as ``""``, None or NaN) to ``kind``.
 
-    masked = raw.mask(blank)
-    if kind == Kind.DATE:
-        values, bad = _by_unique(masked, lambda v: _ok(parse_date(v, date_formats)))
-        return Coerced(pd.Series(pd.to_datetime(values), index=index), bad)
+    Args:
+        values: the column's raw cell values.
+        kind: how to read them.
+        ruleset: stage names and the evaluation scale.
+        blank: precomputed :func:`blank_cells` of ``values`` (computed when None).
+        date_formats: extra ``strptime`` formats from a mapping file.
+    """
+    arr = np.asarray(values, dtype=object)
+    n = len(arr)
+    if blank is None:
+        blank = blank_cells(arr)
+    no_bad = np.zeros(n, dtype=bool)
+    if kind == Kind.ID:
+        return Coerced(pd.Series(_texts(arr, blank), dtype=object), no_bad)
     if kind in (Kind.PROBABILITY, Kind.MONEY, Kind.SCORE):
-        if pd.api.types.is_numeric_dtype(masked.dtype) and kind is not Kind.SCORE:
-            numbers = masked.astype(float)
-            if kind == Kind.PROBABILITY:
-                numbers = numbers.where(numbers <= 1, numbers / 100)
-            return Coerced(numbers, np.zeros(len(raw), dtype=bool))
-        fn = {Kind.PROBABILITY: parse_probability, Kind.MONEY: parse_money, Kind.SCORE: _as_number}
-        parse = fn[kind]
-        values, bad = _by_unique(masked, lambda v: _ok(parse(v)))
-        series = pd.Series(values, index=index, dtype=float)
-        if kind == Kind.SCORE:
-            out_of_scale = (series < ruleset.scale_min) | (series > ruleset.scale_max)
-            bad = bad | out_of_scale.to_numpy()
-            series = series.mask(out_of_scale)
-        return Coerced(series, bad)
+        numbers = _plain_numbers(arr, blank)
+        if numbers is not None:
+            return _numeric(numbers, np.zeros(n, dtype=bool), kind, ruleset)
+
+    codes, uniques = factorize(arr, blank)
+    if kind in (Kind.TEXT, Kind.RESULT):
+        return Coerced(
+            pd.Series(
+                take(_texts(uniques, np.zeros(len(uniques), dtype=bool)), codes, None), dtype=object
+            ),
+            no_bad,
+        )
+
+    def run(parse: Callable[[Any], Any], dtype: Any, fill: Any) -> tuple[np.ndarray, np.ndarray]:
+        out, bad_u, _ = _parse_uniques(uniques, parse, dtype, fill)
+        return take(out, codes, fill), take(bad_u, codes, False)
+
+    if kind == Kind.DATE:
+        nat = np.datetime64("NaT", "ns")
+        dates, bad = run(lambda v: parse_date(v, date_formats), "datetime64[ns]", nat)
+        return Coerced(pd.Series(dates), bad)
+    if kind in (Kind.PROBABILITY, Kind.MONEY, Kind.SCORE):
+        parsers = {
+            Kind.PROBABILITY: parse_probability,
+            Kind.MONEY: parse_money,
+            Kind.SCORE: _as_number,
+        }
+        numbers, bad = run(parsers[kind], float, np.nan)
+        return _numeric(numbers, bad, kind, ruleset, scaled=True)
     if kind == Kind.TICK:
-        pairs, bad = _by_unique(masked, lambda v: _ok(parse_tick(v, date_formats)))
-        done = pd.Series([bool(p and p[0]) for p in pairs], index=index, dtype=bool)
-        stamps = np.array([p[1] if p else None for p in pairs], dtype="datetime64[ns]")
-        dates = pd.Series(stamps, index=index)
-        return Coerced(done, bad, dates)
+        pairs, bad_u, _ = _parse_uniques(
+            uniques, lambda v: parse_tick(v, date_formats), object, None
+        )
+        done_u = np.array([bool(p and p[0]) for p in pairs], dtype=bool)
+        date_u = np.array([p[1] if p else None for p in pairs], dtype="datetime64[ns]")
+        done = take(done_u, codes, False)
+        dates = take(date_u, codes, np.datetime64("NaT", "ns"))
+        return Coerced(pd.Series(done, dtype=bool), take(bad_u, codes, False), pd.Series(dates))
     if kind == Kind.STAGE:
         lookup = stage_lookup(ruleset)
         count = len(ruleset.stages)
-        values, bad = _by_unique(masked, lambda v: _ok(parse_stage(v, lookup, count)))
-        return Coerced(pd.Series(values, index=index, dtype="Int64"), bad)
+        stages, bad = run(lambda v: parse_stage(v, lookup, count), float, np.nan)
+        return Coerced(pd.Series(pd.array(stages, dtype="Int64")), bad)
     if kind == Kind.STATUS:
-        values, bad = _by_unique(masked, lambda v: _ok(STATUS_LOOKUP.get(fold(format_id(v)))))
-        series = pd.Series(values, index=index, dtype=object).fillna("open")
-        return Coerced(series, bad)
+        statuses, bad = run(lambda v: STATUS_LOOKUP.get(fold(format_id(v))), object, "open")
+        statuses[bad] = "open"
+        return Coerced(pd.Series(statuses, dtype=object), bad)
     if kind == Kind.CODES:
-        values, bad = _by_unique(masked, lambda v: (parse_codes(v), False))
-        return Coerced(pd.Series(values, index=index, dtype=object), bad)
+        sets, _ = run(parse_codes, object, None)
+        return Coerced(pd.Series(sets, dtype=object), no_bad)
     raise ValueError(f"unknown column kind {kind!r}")
 
 
-def _ok(value: Any) -> tuple[Any, bool]:
-    return value, value is None
+def _plain_numbers(arr: np.ndarray, blank: np.ndarray) -> np.ndarray | None:
+    """The column as floats when every filled cell already is a number (the fast, usual case)."""
+    filled = arr[~blank]
+    if pd.api.types.infer_dtype(filled, skipna=True) not in (
+        "floating",
+        "integer",
+        "mixed-integer-float",
+        "empty",
+    ):
+        return None
+    out = np.full(len(arr), np.nan)
+    out[~blank] = filled.astype(float)
+    return out
+
+
+def _numeric(
+    numbers: np.ndarray, bad: np.ndarray, kind: Kind, ruleset: RuleSet, *, scaled: bool = False
+) -> Coerced:
+    """Finish a numeric column: percentages for probabilities, the scale check for scores."""
+    if kind == Kind.PROBABILITY and not scaled:
+        numbers = np.where(numbers > 1, numbers / 100, numbers)
+    if kind == Kind.SCORE:
+        out_of_scale = (numbers < ruleset.scale_min) | (numbers > ruleset.scale_max)
+        bad = bad | out_of_scale
+        numbers = np.where(out_of_scale, np.nan, numbers)
+    return Coerced(pd.Series(numbers, dtype=float), bad)
+
+
+def _texts(arr: np.ndarray, blank: np.ndarray) -> np.ndarray:
+    """Text cells stripped (whitespace-only becomes None); numbers and dates formatted."""
+    out = np.full(len(arr), None, dtype=object)
+    filled = ~blank
+    if pd.api.types.infer_dtype(arr[filled], skipna=True) in ("string", "empty"):
+        is_str = filled  # the common case, decided in C: every non-blank cell is text
+    else:
+        is_str = np.fromiter((type(v) is str for v in arr), dtype=bool, count=len(arr))
+    strs = np.flatnonzero(is_str & filled)
+    if len(strs):
+        stripped = pd.Series(arr[strs], dtype=object).str.strip().to_numpy(dtype=object, copy=True)
+        stripped[stripped == ""] = None
+        out[strs] = stripped
+    others = ~is_str & ~blank
+    if others.any():
+        codes, uniques = factorize(arr, ~others)
+        formatted = np.array([format_id(u) for u in uniques] + [None], dtype=object)
+        out[others] = formatted[codes[others]]
+    return out

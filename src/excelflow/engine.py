@@ -85,29 +85,34 @@ def compute_deals(
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Per-deal metrics, plus the intermediate frames the rules reuse (``extras``)."""
     f = pipeline.frame
-    status = f["status"].fillna("open")
+    status = f["status"]
     is_open = status.eq("open")
+    open_ = is_open.to_numpy(dtype=bool)
     stage = f["stage"]
+    stage_num = stage.to_numpy(dtype=float, na_value=np.nan)
+    known_stage = ~np.isnan(stage_num)
     missing = missing_parts(f, ruleset, is_open)
     gates = gate_summary(missing, ruleset)
     evaluation = evaluate(f, ruleset)
 
-    defaults = pd.Series({s.number: s.probability for s in ruleset.stages}, dtype=float)
-    stage_default = stage.map(defaults).astype(float)
-    stated = f["probability"].where(f["probability"].between(0, 1)).astype(float)
-    stated = stated.fillna(stage_default)
+    defaults = np.array(
+        [np.nan] + [np.nan if s.probability is None else s.probability for s in ruleset.stages]
+    )
+    stage_default = defaults[np.where(known_stage, stage_num, 0).astype(int)]
+    given = f["probability"].to_numpy(dtype=float)
+    stated = np.where((given >= 0) & (given <= 1), given, stage_default)
     count = gates["missing_milestones" if ruleset.penalty_per == "milestone" else "missing_parts"]
-    penalized: pd.Series = stated * np.power(ruleset.penalty_factor, count.astype(float))
-    adjusted = penalized.where(is_open, status.map({"won": 1.0}).fillna(0.0).astype(float))
-    amount = f["amount"].astype(float)
+    penalized = stated * np.power(ruleset.penalty_factor, count.to_numpy(dtype=float))
+    closed = np.where(status.eq("won").to_numpy(dtype=bool), 1.0, 0.0)
+    adjusted = np.where(open_, penalized, closed)
+    amount = f["amount"].to_numpy(dtype=float)
 
-    days = (f["expected_close"] - as_of).dt.days.astype(float)
+    days = (f["expected_close"] - as_of).dt.days.to_numpy(dtype=float, na_value=np.nan)
     grade_prob = adjusted if ruleset.grade_probability == "adjusted" else stated
-    grades = grade_deals(grade_prob, days, is_open, ruleset)
+    grades = grade_deals(pd.Series(grade_prob), pd.Series(days), is_open, ruleset)
 
-    known_stage = stage.notna().to_numpy()
     gate = np.where(gates["missing_parts"].to_numpy() > 0, "forced", "pass").astype(object)
-    gate[~(is_open.to_numpy() & known_stage)] = None
+    gate[~(open_ & known_stage)] = None
 
     deals = pd.DataFrame(
         {
@@ -205,9 +210,9 @@ def _to_findings(hits: pd.DataFrame, rule: Rule, ctx: Context, lang: Lang) -> pd
 
     rows = np.where(whole, p.header_row, p.rows[take] if len(p.rows) else p.header_row)
     values = np.full(n, None, dtype=object)
-    for key in set(field_uniques) & set(p.raw.columns):
+    for key in set(field_uniques) & set(p.raw):
         sel = (fields == key) & ~whole
-        values[sel] = p.raw[key].to_numpy(dtype=object)[pos[sel]]
+        values[sel] = p.raw[key][pos[sel]]
     values = np.asarray([_json_value(v) for v in values], dtype=object)
     deal_ids = p.frame["deal_id"].to_numpy(dtype=object)[take] if len(p.frame) else values.copy()
     deal_ids[whole] = None

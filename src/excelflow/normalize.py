@@ -15,7 +15,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from excelflow.coerce import Coerced, blank_mask, coerce_column
+from excelflow.coerce import (
+    Coerced,
+    blank_cells,
+    coerce_column,
+    empty_column,
+    factorize,
+    take,
+)
 from excelflow.fields import Kind, all_fields, fold, has_cjk, header_index
 from excelflow.mapping import EMPTY_MAPPING, ColumnMapping
 from excelflow.ruleset import Lang, RuleSet
@@ -42,7 +49,8 @@ class Pipeline:
     """A normalized deal table.
 
     ``frame`` has one typed column per known field (absent fields are all blank), one row per deal;
-    ``raw`` keeps the original values of the fields present; ``rows`` holds Excel row numbers.
+    ``raw`` keeps the original cell values of the fields present (object arrays); ``rows`` holds
+    the Excel row number of each deal.
     """
 
     source: str
@@ -50,7 +58,7 @@ class Pipeline:
     header_row: int
     rows: np.ndarray
     frame: pd.DataFrame
-    raw: pd.DataFrame
+    raw: dict[str, np.ndarray]
     columns: dict[str, Column]
     bad: dict[str, np.ndarray]
     kinds: dict[str, Kind]
@@ -137,17 +145,21 @@ def build_pipeline(
         raise TableNotFound("no pipeline table found (no header row with a Stage/阶段 column)")
     header = list(grid[header_at])
     body = grid[header_at + 1 :]
-    width = max([len(header), *(len(r) for r in body[:1])])
-    data = pd.DataFrame(list(body), dtype=object) if body else pd.DataFrame(dtype=object)
-    data = data.reindex(columns=range(max(width, data.shape[1])))
-    header += [""] * (data.shape[1] - len(header))
+    widths = {len(r) for r in body}
+    width = max([len(header), *widths])
+    if widths - {width}:  # ragged CSV rows: pad
+        body = [list(r) + [""] * (width - len(r)) for r in body]
+    cells = np.empty((len(body), width), dtype=object)
+    if body:
+        cells[:, :] = body
+    header += [""] * (width - len(header))
 
     row0, col0 = origin
-    excel_rows = np.arange(len(data)) + row0 + header_at + 2
-    blanks = {j: blank_mask(data[j]) for j in data.columns}
-    keep = ~np.logical_and.reduce(list(blanks.values())) if blanks else np.zeros(0, dtype=bool)
-    data = data[keep].reset_index(drop=True)
-    excel_rows = excel_rows[keep]
+    excel_rows = np.arange(len(body)) + row0 + header_at + 2
+    blank = blank_cells(cells)
+    keep = ~blank.all(axis=1)
+    if not keep.all():
+        cells, blank, excel_rows = cells[keep], blank[keep], excel_rows[keep]
 
     index = header_index(ruleset)
     specs = {f.key: f for f in all_fields(ruleset)}
@@ -169,22 +181,28 @@ def build_pipeline(
         lang = "zh" if any(has_cjk(c.header) for c in columns.values()) else "en"
 
     frame: dict[str, pd.Series] = {}
-    raw: dict[str, pd.Series] = {}
+    raw: dict[str, np.ndarray] = {}
     bad: dict[str, np.ndarray] = {}
     kinds: dict[str, Kind] = {}
-    n = len(data)
+    n = len(cells)
     for key, spec in specs.items():
         kinds[key] = spec.kind
+        col_blank: np.ndarray | None = None
         if key in columns:
-            values = data[columns[key].index]
+            j = columns[key].index
+            values = cells[:, j]
             raw[key] = values
-            values = _apply_value_map(values, mapping.values.get(key))
+            col_blank = blank[:, j]
+            if key in mapping.values:
+                values = _apply_value_map(values, mapping.values[key])
+                col_blank = None
         elif key in mapping.defaults:
-            values = pd.Series([mapping.defaults[key]] * n, dtype=object)
+            values = np.full(n, mapping.defaults[key], dtype=object)
         else:
-            values = pd.Series([None] * n, dtype=object)
+            frame[key] = empty_column(spec.kind, n)
+            continue
         coerced: Coerced = coerce_column(
-            values, spec.kind, ruleset, date_formats=mapping.date_formats
+            values, spec.kind, ruleset, blank=col_blank, date_formats=mapping.date_formats
         )
         frame[key] = coerced.values
         if coerced.bad.any():
@@ -202,7 +220,7 @@ def build_pipeline(
         header_row=row0 + header_at + 1,
         rows=excel_rows,
         frame=pd.DataFrame(frame),
-        raw=pd.DataFrame(raw),
+        raw=raw,
         columns=columns,
         bad=bad,
         kinds=kinds,
@@ -212,11 +230,11 @@ def build_pipeline(
     )
 
 
-def _apply_value_map(values: pd.Series, table: Mapping[str, Any] | None) -> pd.Series:
+def _apply_value_map(values: np.ndarray, table: Mapping[str, Any]) -> np.ndarray:
     """Translate a column's values through a mapping's value table (folded keys)."""
-    if not table:
-        return values
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    mapped = [table.get(fold(str(u)), u) for u in uniques] + [None]
-    codes = np.where(codes < 0, len(uniques), codes)
-    return pd.Series(np.asarray(mapped, dtype=object)[codes], index=values.index, dtype=object)
+    codes, uniques = factorize(values, blank_cells(values))
+    mapped = np.array([table.get(fold(str(u)), u) for u in uniques], dtype=object)
+    out = take(mapped, codes, None)
+    keep = codes < 0
+    out[keep] = values[keep]
+    return out

@@ -167,6 +167,9 @@ LABELS = {
         "warning": "警告",
         "info": "提示",
         "cell": "单元格",
+        "sev_error": "错误",
+        "sev_warning": "警告",
+        "sev_info": "提示",
         "deal": "商机",
         "code": "代码",
         "severity": "级别",
@@ -185,6 +188,9 @@ LABELS = {
         "warning": "warnings",
         "info": "info",
         "cell": "Cell",
+        "sev_error": "error",
+        "sev_warning": "warning",
+        "sev_info": "info",
         "deal": "Deal",
         "code": "Code",
         "severity": "Severity",
@@ -212,7 +218,9 @@ def to_text(reports: Sequence[FileReport], *, lang: Lang | None = None, limit: i
         res = rep.result
         counts = res.counts()
         sheet = f" · {lab['sheet']} {res.pipeline.sheet}" if res.pipeline.sheet else ""
-        tally = ", ".join(f"{counts[s.value]} {lab[s.value]}" for s in Severity)
+        tally = ("，" if lg == "zh" else ", ").join(
+            f"{counts[s.value]} {lab[s.value]}" for s in Severity
+        )
         lines.append(f"{rep.path}{sheet} · {len(res.deals)} {lab['deals']} · {tally}")
         f = res.findings
         if f.empty:
@@ -220,7 +228,7 @@ def to_text(reports: Sequence[FileReport], *, lang: Lang | None = None, limit: i
         else:
             shown = f if limit <= 0 else f.head(limit)
             rows = [
-                (str(c or ""), str(d or ""), code, sev, msg)
+                (str(c or ""), str(d or ""), code, lab[f"sev_{sev}"], msg)
                 for c, d, code, sev, msg in zip(
                     shown["cell"].fillna(""),
                     shown["deal_id"].fillna(""),

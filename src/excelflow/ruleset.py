@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import jsonschema
 
@@ -33,9 +33,8 @@ class RuleSetError(ValueError):
         super().__init__(f"{source}: invalid rule set: {shown}{more}")
 
 
-@dataclass(frozen=True)
-class Text:
-    """A label in both report languages."""
+class Text(NamedTuple):
+    """A label in both report languages (a tuple, so hashing it in bulk stays in C)."""
 
     zh: str
     en: str

@@ -106,8 +106,10 @@ def hits(mask: Any, field: Any, **params: Any) -> pd.DataFrame:
     positions = np.flatnonzero(np.asarray(mask, dtype=bool))
     data: dict[str, Any] = {"pos": positions}
     for name, value in {"field": field, **params}.items():
-        if isinstance(value, pd.Series | np.ndarray):
-            data[name] = np.asarray(value, dtype=object)[positions]
+        if isinstance(value, pd.Series):
+            data[name] = value.iloc[positions].to_numpy()
+        elif isinstance(value, np.ndarray):
+            data[name] = value[positions]
         else:
             data[name] = [value] * len(positions)
     return pd.DataFrame(data)

@@ -71,7 +71,9 @@ def below_pass_mark(ctx: Context) -> pd.DataFrame:
     if not mask.any():
         return no_hits()
     keys = [factor_key(f.key) for f in ctx.ruleset.factors]
-    lowest = ctx.frame[keys].astype(float).fillna(np.inf).idxmin(axis=1)
+    scores = ctx.frame.loc[mask.to_numpy(dtype=bool), keys].to_numpy(dtype=float)
+    lowest = pd.Series(None, index=ctx.frame.index, dtype=object)
+    lowest[mask.to_numpy(dtype=bool)] = np.asarray(keys)[np.nanargmin(scores, axis=1)]
     return hits(
         mask,
         lowest,

@@ -36,14 +36,22 @@ def gate_summary(missing: pd.DataFrame, ruleset: RuleSet) -> pd.DataFrame:
         keys = [m.key for m in stage.milestones]
         if keys:
             stages_missing += missing[keys].any(axis=1).to_numpy(dtype=int)
+    # Deals share few distinct gaps: label each distinct pattern once, then spread to the deals.
+    bits = missing.to_numpy(dtype=bool)
+    pattern = (
+        bits @ (1 << np.arange(bits.shape[1], dtype=np.int64))
+        if bits.size
+        else np.zeros(len(missing), dtype=np.int64)
+    )
+    codes, uniques = pd.factorize(pattern)
     text: dict[str, np.ndarray] = {}
     for lang in ("zh", "en"):
-        acc = np.full(len(missing), "", dtype=object)
-        for ms in ruleset.milestones:
-            label = f"M{ms.stage} {ms.column(lang)}"
-            col = missing[ms.key].to_numpy(dtype=bool)
-            acc = acc + np.where(col & (acc != ""), "; ", "") + np.where(col, label, "")
-        text[lang] = acc
+        labels = [f"M{ms.stage} {ms.column(lang)}" for ms in ruleset.milestones]
+        per_pattern = np.array(
+            ["; ".join(lb for i, lb in enumerate(labels) if p >> i & 1) for p in uniques],
+            dtype=object,
+        )
+        text[lang] = per_pattern[codes]
     return pd.DataFrame(
         {
             "missing_parts": parts,

@@ -6,11 +6,13 @@ days and >= 60 %, B <= 180 days and >= 40 %, C <= 365 days and >= 20 %, D anythi
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
 from excelflow.findings import Severity
-from excelflow.rules import Context, hits, rule
+from excelflow.rules import Context, hits, no_hits, rule
 from excelflow.ruleset import RuleSet, Text
 
 
@@ -32,24 +34,25 @@ def grade_deals(
         if band.min_probability is not None:
             cond &= prob >= band.min_probability - 1e-9
         conditions.append(cond)
-    letters = [b.grade for b in ruleset.grades]
-    grade = np.select(conditions, letters, default=letters[-1]).astype(object)
-    open_ = is_open.to_numpy(dtype=bool)
-    grade[~open_] = None
-    out = {"grade": grade}
+    chosen = np.select(conditions, np.arange(len(conditions)), default=len(conditions) - 1)
+    chosen = np.where(is_open.to_numpy(dtype=bool), chosen + 1, 0)  # 0: not graded (not open)
+    out = {"grade": np.array([None] + [b.grade for b in ruleset.grades], dtype=object)[chosen]}
     for lang in ("zh", "en"):
-        actions = {b.grade: b.action(lang) for b in ruleset.grades}
-        out[f"action_{lang}"] = np.array([None] + [actions[g] for g in letters], dtype=object)[
-            np.select([grade == g for g in letters], range(1, len(letters) + 1), default=0)
-        ]
+        actions = [None] + [b.action(lang) for b in ruleset.grades]
+        out[f"action_{lang}"] = np.array(actions, dtype=object)[chosen]
     return pd.DataFrame(out, index=probability.index)
 
 
 def parse_grade(given: pd.Series, letters: list[str]) -> pd.Series:
-    """The letter a user wrote ("A", "a级", "B 级客户"), or None when it names no known grade."""
-    letter = given.astype("string").str.extract(r"(?<![A-Za-z])([A-Za-z])(?![A-Za-z])")[0]
-    letter = letter.str.upper()
-    return letter.where(letter.isin(letters)).astype(object).where(letter.isin(letters), None)
+    """The letter a user wrote ("A", "a级", "Grade B"), or None when it names no known grade."""
+    codes, uniques = pd.factorize(given, use_na_sentinel=True)
+    found = [_GRADE_RE.search(str(u)) for u in uniques]
+    parsed = [m.group(1).upper() if m else None for m in found]
+    known = np.array([p if p in letters else None for p in parsed] + [None], dtype=object)
+    return pd.Series(known[codes], index=given.index, dtype=object)
+
+
+_GRADE_RE = re.compile(r"(?<![A-Za-z])([A-Za-z])(?![A-Za-z])")
 
 
 @rule(
@@ -69,6 +72,8 @@ def grade_mismatch(ctx: Context) -> pd.DataFrame:
     update the grade, or the close date / probability if those are what is out of date.
     """
     letters = [b.grade for b in ctx.ruleset.grades]
+    if "grade" not in ctx.pipeline.present:
+        return no_hits()
     given = parse_grade(ctx.frame["grade"], letters)
     computed = ctx.deals["grade"]
     mask = ctx.is_open & given.notna() & computed.notna() & (given != computed)

@@ -62,12 +62,15 @@ def duplicate_id(ctx: Context) -> pd.DataFrame:
     Bad row: D-017 on rows 5 and 40. Fix: give each deal its own ID.
     """
     ids = ctx.frame["deal_id"]
-    dup = ids.notna() & ids.duplicated(keep="first")
-    if not dup.any():
+    shared = ids.notna() & ids.duplicated(keep=False)
+    if not shared.any():
         return no_hits()
-    rows = pd.Series(ctx.pipeline.rows, index=ids.index)
-    first_row = rows.groupby(ids).transform("first")
-    return hits(dup, "deal_id", first_row=first_row)
+    rows = pd.Series(ctx.pipeline.rows, index=ids.index)[shared]
+    first_row = rows.groupby(ids[shared]).transform("first")
+    later = ids[shared].duplicated(keep="first")
+    mask = pd.Series(False, index=ids.index)
+    mask[later.index[later.to_numpy()]] = True
+    return hits(mask, "deal_id", first_row=first_row.reindex(ids.index).astype("Int64"))
 
 
 @rule(
