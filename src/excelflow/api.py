@@ -5,12 +5,21 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 from excelflow import engine
-from excelflow.io.read import SPREADSHEET_SUFFIXES, TEXT_SUFFIXES, ReadError, read_pipeline
+from excelflow.io.bid_sheet import workbook_bids
+from excelflow.io.read import (
+    SPREADSHEET_SUFFIXES,
+    TEXT_SUFFIXES,
+    ReadError,
+    Source,
+    pipeline_from_source,
+)
+from excelflow.io.rules_sheet import workbook_ruleset
 from excelflow.mapping import EMPTY_MAPPING, ColumnMapping
 from excelflow.report import FileReport
-from excelflow.ruleset import Lang, RuleSet
+from excelflow.ruleset import Lang, RuleSet, load_ruleset
 
 
 def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
@@ -35,23 +44,44 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
 
 def validate_file(
     path: str | Path,
-    ruleset: RuleSet,
+    ruleset: RuleSet | None = None,
     *,
     mapping: ColumnMapping = EMPTY_MAPPING,
     lang: Lang | None = None,
     as_of: dt.date | None = None,
 ) -> FileReport:
-    """Read and check one file; a file that cannot be read gives a report with ``error`` set."""
+    """Read and check one file; a file that cannot be read gives a report with ``error`` set.
+
+    Args:
+        path: the workbook or CSV.
+        ruleset: the rule set to apply; None means the workbook's own Rules sheet if it has one,
+            else the built-in standard set.
+        mapping: column renames and value maps for foreign exports.
+        lang: report language (default: guessed from the headers).
+        as_of: "today" for the date checks.
+    """
     try:
-        pipeline = read_pipeline(path, ruleset, mapping=mapping, lang=lang)
+        source = Source(Path(path))
     except ReadError as exc:
         return FileReport(str(path), error=str(exc))
-    return FileReport(str(path), result=engine.run(pipeline, ruleset, as_of=as_of, lang=lang))
+    try:
+        extras: dict[str, Any] = {}
+        if ruleset is None:
+            ruleset, problems = workbook_ruleset(source, load_ruleset())
+            extras["rules_sheet_problems"] = problems
+        pipeline = pipeline_from_source(source, ruleset, mapping=mapping, lang=lang)
+        extras.update(workbook_bids(source, pipeline, ruleset))
+    except ReadError as exc:
+        return FileReport(str(path), error=str(exc))
+    finally:
+        source.close()
+    result = engine.run(pipeline, ruleset, as_of=as_of, lang=lang, extras=extras)
+    return FileReport(str(path), result=result)
 
 
 def validate_paths(
     paths: Sequence[str | Path],
-    ruleset: RuleSet,
+    ruleset: RuleSet | None = None,
     *,
     mapping: ColumnMapping = EMPTY_MAPPING,
     lang: Lang | None = None,

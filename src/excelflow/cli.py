@@ -113,10 +113,11 @@ def _validate(args: argparse.Namespace) -> int:
     from excelflow.mapping import EMPTY_MAPPING, load_mapping
     from excelflow.ruleset import load_ruleset
 
-    ruleset = load_ruleset(args.ruleset)
+    explicit = load_ruleset(args.ruleset) if args.ruleset else None
+    ruleset = explicit or load_ruleset()
     mapping = load_mapping(args.mapping, ruleset) if args.mapping else EMPTY_MAPPING
     as_of = args.as_of or dt.date.today()
-    reports = api.validate_paths(args.files, ruleset, mapping=mapping, lang=args.lang, as_of=as_of)
+    reports = api.validate_paths(args.files, explicit, mapping=mapping, lang=args.lang, as_of=as_of)
     if not reports:
         print("excelflow: error: no spreadsheet or CSV files found", file=sys.stderr)
         return EXIT_ERROR

@@ -50,6 +50,7 @@ class Result:
 
     ``findings`` has the :data:`FINDING_COLUMNS` plus ``message_zh``, ``message_en``, ``pos``
     (deal position, -1 for whole-sheet findings) and ``field``; ``deals`` has one row per deal.
+    Findings on the pipeline's own sheet come first, in row and column order.
     """
 
     pipeline: Pipeline
@@ -180,10 +181,13 @@ def run(
         )
     )
     findings = _drop_ignored(findings, pipeline)
-    findings = findings.sort_values(
-        ["row", "col_index", "code"], kind="stable", na_position="first"
+    findings["elsewhere"] = findings["sheet"].notna() & (
+        findings["sheet"] != (pipeline.sheet or "")
     )
-    findings = findings.drop(columns="col_index").reset_index(drop=True)
+    findings = findings.sort_values(
+        ["elsewhere", "sheet", "row", "col_index", "code"], kind="stable", na_position="first"
+    )
+    findings = findings.drop(columns=["col_index", "elsewhere"]).reset_index(drop=True)
     return Result(pipeline, ruleset, language, stamp, findings, deals, ctx.extras)
 
 
@@ -220,6 +224,20 @@ def _to_findings(hits: pd.DataFrame, rule: Rule, ctx: Context, lang: Lang) -> pd
     cells = np.full(n, None, dtype=object)
     cells[~no_cell] = letter_arr[~no_cell] + rows[~no_cell].astype(str)
 
+    sheets = np.full(n, p.sheet, dtype=object)
+    rows = rows.astype(object)
+    for name, target in (
+        ("at_sheet", sheets),
+        ("at_row", rows),
+        ("at_cell", cells),
+        ("at_value", values),
+        ("at_deal", deal_ids),
+    ):  # a rule may point a finding elsewhere (another sheet, a whole-sheet problem)
+        if name in hits:
+            given = hits[name].to_numpy(dtype=object)
+            chosen = ~pd.isna(given)
+            target[chosen] = given[chosen]
+
     params = hits.drop(columns=["pos", "field"])
     params["value"] = pd.Series([None if v is None else format_id(v) for v in values], dtype=object)
     if "column" not in params:
@@ -238,7 +256,7 @@ def _to_findings(hits: pd.DataFrame, rule: Rule, ctx: Context, lang: Lang) -> pd
             "rule": rule.name,
             "severity": severity,
             "deal_id": deal_ids,
-            "sheet": p.sheet,
+            "sheet": sheets,
             "row": rows,
             "column": columns,
             "cell": cells,
@@ -255,7 +273,9 @@ def _to_findings(hits: pd.DataFrame, rule: Rule, ctx: Context, lang: Lang) -> pd
 
 def _json_value(value: Any) -> Any:
     """A raw cell value as JSON can carry it (dates as ISO text, NaN as None)."""
-    if value is None or isinstance(value, bool | int | str):
+    if isinstance(value, str):
+        return value if value.strip() else None
+    if value is None or isinstance(value, bool | int):
         return value
     if isinstance(value, float):
         return None if np.isnan(value) else value

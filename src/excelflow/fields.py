@@ -187,6 +187,16 @@ RESULT_FIELDS: tuple[FieldSpec, ...] = (
 )
 
 
+SHEETS: dict[str, Text] = {
+    "deals": _t("商机", "Deals"),
+    "rules": _t("规则", "Rules"),
+    "bid": _t("投标分析", "Bid"),
+    "dashboard": _t("看板", "Dashboard"),
+    "findings": _t("问题清单", "Findings"),
+}
+"""Canonical sheet names of an ExcelFlow workbook, in both languages."""
+
+
 def milestone_key(key: str) -> str:
     """Field key of a milestone part's tick column."""
     return f"m:{key}"

@@ -77,6 +77,16 @@ class Source:
                 if m.visible == pc.SheetVisibleEnum.Visible and m.typ == pc.SheetTypeEnum.WorkSheet
             ]
 
+    @property
+    def is_csv(self) -> bool:
+        """True for a CSV/TSV source (one sheet, no sheet name of its own)."""
+        return self._csv is not None
+
+    def find_sheet(self, *names: str) -> str | None:
+        """The first sheet whose name matches one of ``names`` (case/space-insensitive)."""
+        wanted = {fold(n) for n in names}
+        return next((n for n in self.sheet_names if fold(n) in wanted), None)
+
     def sheet(self, name: str) -> Sheet:
         """Read one sheet's used area."""
         if self._csv is not None:
@@ -228,22 +238,36 @@ def read_pipeline(
     Raises:
         ReadError: the file cannot be read or holds no pipeline table.
     """
-    path = Path(path)
-    source = Source(path)
+    source = Source(Path(path))
     try:
-        sheet = choose_sheet(source, ruleset, mapping)
-        sheet_name = None if source._csv is not None else sheet.name
-        try:
-            return build_pipeline(
-                sheet.grid,
-                ruleset,
-                source=str(path),
-                sheet=sheet_name,
-                origin=sheet.origin,
-                mapping=mapping,
-                lang=lang,
-            )
-        except TableNotFound as exc:
-            raise ReadError(path, str(exc)) from None
+        return pipeline_from_source(source, ruleset, mapping=mapping, lang=lang)
     finally:
         source.close()
+
+
+def pipeline_from_source(
+    source: Source,
+    ruleset: RuleSet,
+    *,
+    mapping: ColumnMapping = EMPTY_MAPPING,
+    lang: Lang | None = None,
+) -> Pipeline:
+    """Normalize the pipeline of an already opened file.
+
+    Raises:
+        ReadError: no pipeline table.
+    """
+    sheet = choose_sheet(source, ruleset, mapping)
+    sheet_name = None if source.is_csv else sheet.name
+    try:
+        return build_pipeline(
+            sheet.grid,
+            ruleset,
+            source=str(source.path),
+            sheet=sheet_name,
+            origin=sheet.origin,
+            mapping=mapping,
+            lang=lang,
+        )
+    except TableNotFound as exc:
+        raise ReadError(source.path, str(exc)) from None

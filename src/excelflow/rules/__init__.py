@@ -1,8 +1,11 @@
 """The rule registry: every check has a stable code, a dotted name, a severity and a docstring.
 
 A rule is a plain function ``check(ctx) -> hits`` where ``hits`` is a small frame with the deal
-positions (``pos``), the field whose cell the finding sits on (``field``; None for a whole-column
-problem) and the parameters its message needs. The engine turns hits into findings; rules never
+positions (``pos``; -1 when no deal row is concerned), the field whose cell the finding sits on
+(``field``; None for a whole-column problem) and the parameters its message needs. Optional
+columns ``at_sheet``, ``at_row``, ``at_cell``, ``at_value`` and ``at_deal`` point a finding
+somewhere other than the deal's own cell (a Rules or Bid sheet); None keeps the default.
+The engine turns hits into findings; rules never
 loop over deals in Python.
 
 Register with::
