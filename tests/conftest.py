@@ -12,3 +12,46 @@ import os
 
 os.environ.setdefault("XLWINGS_ON_SERVER", "true")
 os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+AS_OF = dt.date(2026, 11, 28)
+
+
+def shared_data_dir() -> Path:
+    """Where the real third-party files live (../shared/data, or $EXCELFLOW_SHARED_DATA)."""
+    return Path(os.environ.get("EXCELFLOW_SHARED_DATA", REPO.parent / "shared" / "data"))
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    """The shared real-data folder; skips the test when this checkout has none beside it."""
+    path = shared_data_dir()
+    if not path.is_dir():
+        pytest.skip(f"shared data not found at {path} (set EXCELFLOW_SHARED_DATA)")
+    return path
+
+
+@pytest.fixture
+def as_of() -> dt.date:
+    """The fixed "today" of the test suite."""
+    return AS_OF
+
+
+@pytest.fixture
+def make_sample(tmp_path: Path) -> Callable[..., Path]:
+    """Write a generated pipeline (excelflow.sample) and return its path."""
+    from excelflow.fields import SHEETS
+    from excelflow.sample import sample_deals, write_sample
+
+    def make(n: int = 40, lang: str = "en", suffix: str = ".xlsx", **kw: object) -> Path:
+        headers, rows = sample_deals(n, lang=lang, as_of=AS_OF, **kw)  # type: ignore[arg-type]
+        path = tmp_path / f"sample-{lang}-{n}{suffix}"
+        return write_sample(path, headers, rows, sheet=SHEETS["deals"](lang))  # type: ignore[arg-type]
+
+    return make

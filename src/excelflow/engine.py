@@ -188,6 +188,9 @@ def run(
         ["elsewhere", "sheet", "row", "col_index", "code"], kind="stable", na_position="first"
     )
     findings = findings.drop(columns=["col_index", "elsewhere"]).reset_index(drop=True)
+    for name in ("deal_id", "sheet", "column", "cell", "value"):  # blanks as None, never NaN
+        column = findings[name].astype(object)
+        findings[name] = column.where(column.notna(), None)
     return Result(pipeline, ruleset, language, stamp, findings, deals, ctx.extras)
 
 

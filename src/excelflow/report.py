@@ -176,6 +176,7 @@ LABELS = {
         "message": "说明",
         "more": "另有 {n} 条未显示（用 --format json 或 --limit 0 查看全部）",
         "grades": "评级",
+        "codes": "按代码",
         "weighted": "加权管道金额",
         "none": "未发现问题",
         "failed": "无法读取",
@@ -197,6 +198,7 @@ LABELS = {
         "message": "Message",
         "more": "{n} more not shown (use --format json, or --limit 0 for all)",
         "grades": "Grades",
+        "codes": "By code",
         "weighted": "weighted pipeline",
         "none": "no findings",
         "failed": "could not be read",
@@ -244,6 +246,9 @@ def to_text(reports: Sequence[FileReport], *, lang: Lang | None = None, limit: i
                 lines.append("  " + "  ".join(pad(r[i], widths[i]) for i in range(4)) + "  " + r[4])
             if limit > 0 and len(f) > limit:
                 lines.append("  … " + lab["more"].format(n=len(f) - limit))
+            per_code = f["code"].value_counts().sort_index()
+            tally_codes = " · ".join(f"{code} {n:,}" for code, n in per_code.items())
+            lines.append(f"  {lab['codes']}: {tally_codes}")
         grades = res.deals["grade"].value_counts()
         mix = " · ".join(f"{b.grade} {int(grades.get(b.grade, 0))}" for b in res.ruleset.grades)
         weighted = res.deals.loc[res.deals["is_open"], "weighted_amount"].sum()

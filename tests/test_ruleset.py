@@ -1,0 +1,206 @@
+"""Rule sets: the built-in standard, custom files (JSON/YAML), overrides, and precise errors."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from excelflow import api
+from excelflow.resources import builtin_rulesets, load_schema
+from excelflow.ruleset import RuleSetError, describe, load_ruleset, ruleset_from_document
+from excelflow.sample import sample_deals, write_sample
+
+AS_OF = dt.date(2026, 11, 28)
+
+
+def standard_doc() -> dict[str, Any]:
+    return copy.deepcopy(dict(load_ruleset().document))
+
+
+def test_standard_rule_set_is_the_article() -> None:
+    rs = load_ruleset()
+    assert builtin_rulesets() == ["standard"]
+    assert [s.name.zh for s in rs.stages] == [
+        "开发阶段",
+        "销售进入阶段",
+        "提案阶段",
+        "投标阶段",
+        "商务谈判阶段",
+        "工程实施阶段",
+    ]
+    assert [len(s.milestones) for s in rs.stages] == [1, 2, 1, 1, 2, 2]
+    assert [(g.grade, g.max_days, g.min_probability) for g in rs.grades] == [
+        ("A", 90, 0.6),
+        ("B", 180, 0.4),
+        ("C", 365, 0.2),
+        ("D", None, None),
+    ]
+    assert [g.action.zh for g in rs.grades] == [
+        "全力以赴，进入销售流程",
+        "控制投入时间，客户维护",
+        "关注变化，客户维护",
+        "最后考虑，客户维护",
+    ]
+    assert len(rs.factors) == 9 and rs.penalty_factor == 0.5 and rs.late_entry_stage == 3
+    knockouts = {f.key for f in rs.factors if f.knockout_at_or_below is not None}
+    assert knockouts == {"funding", "project_level", "technical_fit"}
+    assert rs.recommendation.zh == "放弃或降低接触级别"
+    assert "投标阶段" in describe(rs, "zh") and "Bidding" in describe(rs, "en")
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (
+            lambda d: d["stages"][2]["milestones"][0].pop("column"),
+            "stages[2].milestones[0].column: required",
+        ),
+        (
+            lambda d: d["stages"].__setitem__(1, {**d["stages"][1], "number": 5}),
+            "stages[1].number: expected 2",
+        ),
+        (
+            lambda d: d["stages"][3]["milestones"][0]["column"].__setitem__("en", "Coach"),
+            "duplicate column 'Coach'",
+        ),
+        (
+            lambda d: d["grades"][-1].__setitem__("max_days", 10),
+            "grades[3]: the last band is the catch-all",
+        ),
+        (
+            lambda d: d["evaluation"]["factors"][0].__setitem__("weight", "heavy"),
+            "evaluation.factors[0].weight: 'heavy' is not of type 'number'",
+        ),
+        (
+            lambda d: d["forced_advance"].__setitem__("penalty_factor", 2),
+            "forced_advance.penalty_factor: 2 is greater than the maximum of 1",
+        ),
+        (
+            lambda d: d.__setitem__("severities", {"SG01": "fatal"}),
+            "severities.SG01: 'fatal' is not one of",
+        ),
+        (
+            lambda d: d["evaluation"]["scale"].__setitem__("max", 0),
+            "evaluation.scale.max: must be greater than",
+        ),
+    ],
+)
+def test_invalid_rule_sets_name_the_path(mutate: Any, message: str) -> None:
+    doc = standard_doc()
+    mutate(doc)
+    with pytest.raises(RuleSetError) as err:
+        ruleset_from_document(doc, "custom.json")
+    assert any(message in e for e in err.value.errors), err.value.errors
+    assert str(err.value).startswith("custom.json: invalid rule set")
+
+
+def test_a_yaml_rule_set_with_four_stages_drives_the_engine(tmp_path: Path) -> None:
+    doc = standard_doc()
+    doc["name"] = "short"
+    doc["stages"] = doc["stages"][:4]
+    doc["late_entry"] = {"from_stage": 2}
+    doc["forced_advance"] = {"penalty_factor": 0.8, "penalty_per": "part"}
+    doc["severities"] = {"SG01": "error"}
+    doc["disabled"] = ["GR01"]
+    path = tmp_path / "short.yaml"
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    rs = load_ruleset(path)
+    assert (len(rs.stages), rs.source) == (4, str(path))
+    headers = [
+        "Deal ID",
+        "Customer",
+        "Stage",
+        "Expected close",
+        "Amount",
+        "Probability",
+        "Coach",
+        "Key persons",
+        "Customer grade",
+    ]
+    rows = [
+        ["D1", "Acme", "Negotiation", AS_OF + dt.timedelta(days=30), 1000, 0.5, None, None, "A"],
+        ["D2", "Beta", "Bidding", AS_OF + dt.timedelta(days=30), 1000, 0.5, None, None, "A"],
+    ]
+    wb = write_sample(tmp_path / "p.xlsx", headers, rows)
+    result = api.validate_file(wb, rs, as_of=AS_OF).result
+    assert result is not None
+    f = result.findings
+    assert f.loc[f["cell"] == "C2", "code"].tolist() == ["DQ03"]  # stage 5 no longer exists
+    sg01 = f[f["code"] == "SG01"]
+    assert set(sg01["severity"]) == {"error"} and set(sg01["cell"]) == {None, "G3", "H3"}
+    assert "GR01" not in set(f["code"])
+    # two parts missing (coach, key persons) plus stage 1 and 3 milestone columns absent: 0.8^4
+    assert result.deals["adjusted_probability"][1] == pytest.approx(0.5 * 0.8**4)
+
+
+def test_penalty_per_milestone_counts_a_stage_once() -> None:
+    headers, rows = sample_deals(1, as_of=AS_OF, violations=False)
+    col = {h: i for i, h in enumerate(headers)}
+    row = rows[0]
+    row[col["Stage"]] = 3
+    row[col["Probability"]] = 0.4
+    row[col["Coach"]] = None
+    row[col["Key persons"]] = None
+    for key in ("Evaluated & graded",):
+        row[col[key]] = "✓"
+    from excelflow.engine import run
+    from excelflow.normalize import build_pipeline
+
+    rs = load_ruleset()
+    result = run(build_pipeline([headers, row], rs, source="x"), rs, as_of=AS_OF)
+    assert result.deals["missing_parts"][0] == 2 and result.deals["missing_milestones"][0] == 1
+    assert result.deals["adjusted_probability"][0] == pytest.approx(0.2)
+    assert result.deals["gate"][0] == "forced"
+
+
+def test_the_schemas_are_valid_json_schema() -> None:
+    import jsonschema
+
+    for name in (
+        "ruleset.schema.json",
+        "mapping.schema.json",
+        "report.schema.json",
+        "bid.schema.json",
+    ):
+        jsonschema.Draft202012Validator.check_schema(load_schema(name))
+    jsonschema.Draft202012Validator(load_schema("ruleset.schema.json")).validate(standard_doc())
+
+
+def test_the_wheel_ships_the_schemas(tmp_path: Path) -> None:
+    import zipfile
+
+    pytest.importorskip("hatchling")
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parents[1]
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+            str(repo),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    (wheel,) = tmp_path.glob("excelflow-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for schema in ("ruleset", "mapping", "report", "bid"):
+        assert f"excelflow/schemas/{schema}.schema.json" in names
+    assert "excelflow/rulesets/standard.json" in names and "excelflow/py.typed" in names
+    json.loads(zipfile.ZipFile(wheel).read("excelflow/schemas/report.schema.json"))
