@@ -18,8 +18,9 @@ A case file ``tests/rules/<CODE>.yaml``::
 Row keys are field keys (``stage``, ``m:coach``, ``f:funding``, …), so one case runs with
 Chinese and with English headers. ``null`` is a blank cell; ``today+30`` / ``today-10`` are
 dates relative to ``as_of``. ``omit: [keys]`` drops columns; ``hook: name`` lets a rule family
-add sheets to the workbook (see ``HOOKS``). An ``expect`` entry whose field is null is a
-whole-sheet finding.
+add sheets to the workbook (see ``HOOKS``; a family registers its hooks in a module
+``tests/rules/hooks_<family>.py``, imported automatically). An ``expect`` entry whose field is
+null is a whole-sheet finding.
 """
 
 from __future__ import annotations
@@ -100,8 +101,17 @@ def write_case(path: Path, case: dict[str, Any], lang: Lang, as_of: dt.date) -> 
     return path
 
 
+def load_hooks() -> None:
+    """Import every ``hooks_*.py`` beside this file so its hooks register themselves."""
+    import importlib
+
+    for path in sorted(HERE.glob("hooks_*.py")):
+        importlib.import_module(f"rules.{path.stem}")
+
+
 def load_cases() -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
     """(code, file document, case) for every case of every golden file."""
+    load_hooks()
     out = []
     for path in sorted(HERE.glob("*.yaml")):
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
