@@ -40,11 +40,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     inputs: list[Path] = [p for p in (_template("zh"), _template("en")) if p is not None]
     for lang in ("en", "zh"):
-        headers, rows = sample_deals(args.deals, lang=lang, as_of=DEMO_AS_OF)  # type: ignore[arg-type]
+        headers, rows = sample_deals(args.deals, lang=lang, as_of=DEMO_AS_OF)
         name = "sample.xlsx" if lang == "en" else "sample_zh.xlsx"
-        inputs.append(
-            write_sample(out / name, headers, rows, sheet=SHEETS["deals"](lang))  # type: ignore[arg-type]
-        )
+        inputs.append(write_sample(out / name, headers, rows, sheet=SHEETS["deals"](lang)))
 
     print(f"ExcelFlow demo — checking {len(inputs)} workbooks as of {DEMO_AS_OF} → {out}/\n")
     reports = api.validate_paths(inputs, as_of=DEMO_AS_OF)
