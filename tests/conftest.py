@@ -24,8 +24,14 @@ AS_OF = dt.date(2026, 11, 28)
 
 
 def shared_data_dir() -> Path:
-    """Where the real third-party files live (../shared/data, or $EXCELFLOW_SHARED_DATA)."""
-    return Path(os.environ.get("EXCELFLOW_SHARED_DATA", REPO.parent / "shared" / "data"))
+    """Where the real third-party files live: $EXCELFLOW_SHARED_DATA, else ../shared/data beside
+    the checkout, else the workplace's /work/shared/data."""
+    if "EXCELFLOW_SHARED_DATA" in os.environ:
+        return Path(os.environ["EXCELFLOW_SHARED_DATA"])
+    for candidate in (REPO.parent / "shared" / "data", Path("/work/shared/data")):
+        if candidate.is_dir():
+            return candidate
+    return REPO.parent / "shared" / "data"
 
 
 @pytest.fixture
