@@ -201,6 +201,12 @@ def read_csv_grid(path: Path) -> list[list[Any]]:
         raise ReadError(path, f"malformed CSV ({exc})") from None
 
 
+def _excelflow_output(sheet: Sheet) -> bool:
+    """True for a sheet ``excelflow annotate`` wrote: its A1 title starts with "ExcelFlow ·"."""
+    top = sheet.grid[0][0] if sheet.origin == (0, 0) and sheet.grid and sheet.grid[0] else None
+    return isinstance(top, str) and top.startswith("ExcelFlow ·")
+
+
 def choose_sheet(source: Source, ruleset: RuleSet, mapping: ColumnMapping) -> Sheet:
     """The sheet to validate: the mapping's, else Deals/商机, else the first with a header."""
     if mapping.sheet is not None:
@@ -216,6 +222,8 @@ def choose_sheet(source: Source, ruleset: RuleSet, mapping: ColumnMapping) -> Sh
             if find_header(sheet.grid, ruleset, mapping) is not None:
                 return sheet
     for sheet in source.sheets():
+        if _excelflow_output(sheet):
+            continue  # our own Findings / Dashboard sheets are never the pipeline
         if find_header(sheet.grid, ruleset, mapping) is not None:
             return sheet
     looked = ", ".join(source.sheet_names) or "none"

@@ -1,0 +1,208 @@
+"""The Dashboard and Findings sheets: numbers equal pandas aggregations of the engine's deals,
+charts are native Excel charts, links reach their cells, and LibreOffice renders it all."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+from openpyxl.chart import BarChart, PieChart
+
+from annotate_support import AS_OF, calamine_rows, sample_book, table_after
+from excelflow.annotation_labels import CHART_TITLE, NO_OWNER, TABLE_TITLE
+from excelflow.api import validate_file
+from excelflow.io.annotate import AnnotateOutcome, annotate
+from excelflow.normalize import find_header
+from excelflow.ruleset import Lang, load_ruleset
+from excelflow.sample import sample_deals, write_sample
+
+RENDER_DIR = Path("/tmp/annotate_render")
+PDFTOPPM = ("pdftoppm", "-png", "-r", "70", "-f", "1", "-l", "1", "-singlefile")
+
+
+@pytest.fixture(scope="module", params=["en", "zh"])
+def annotated(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AnnotateOutcome:
+    lang: Lang = request.param
+    src = sample_book(tmp_path_factory.mktemp(f"dash_{lang}"), lang, n=120)
+    return annotate(src, as_of=AS_OF)
+
+
+def _block(out: AnnotateOutcome, key: str) -> pd.DataFrame:
+    rows = calamine_rows(out.out_path, out.sheets["dashboard"])
+    header, body = table_after(rows, TABLE_TITLE[key](out.result.lang))
+    width = len([h for h in header if h != ""])
+    return pd.DataFrame([r[:width] for r in body], columns=header[:width])
+
+
+def test_stage_and_grade_tables_equal_pandas(annotated: AnnotateOutcome) -> None:
+    res = annotated.result
+    d = res.deals[res.deals["is_open"]]
+    stage = _block(annotated, "by_stage")
+    for st in res.ruleset.stages:
+        mine = d[d["stage"].astype("Float64") == st.number]
+        row = stage.iloc[st.number - 1]
+        assert row.iloc[0] == f"{st.number} {st.name(res.lang)}"
+        assert row.iloc[1] == len(mine)
+        assert row.iloc[2] == pytest.approx(mine["amount"].sum())
+        assert row.iloc[3] == pytest.approx(mine["weighted_amount"].sum())
+    unknown = d["stage"].isna().sum()
+    assert len(stage) == len(res.ruleset.stages) + (1 if unknown else 0)
+    assert stage.iloc[:, 1].sum() == len(d)
+
+    grade = _block(annotated, "by_grade")
+    expected = d.groupby("grade")[["amount", "weighted_amount"]].sum()
+    counts = d["grade"].value_counts()
+    for _, row in grade.iterrows():
+        g = row.iloc[0]
+        assert row.iloc[1] == counts.get(g, 0)
+        if g in expected.index:
+            assert row.iloc[2] == pytest.approx(expected.loc[g, "amount"])
+            assert row.iloc[3] == pytest.approx(expected.loc[g, "weighted_amount"])
+
+
+def test_kpis_codes_and_owners_equal_pandas(annotated: AnnotateOutcome) -> None:
+    res = annotated.result
+    rows = calamine_rows(annotated.out_path, annotated.sheets["dashboard"])
+    kpis = {rows[r][c]: rows[r + 1][c] for r in (3, 5) for c in range(4)}
+    open_ = res.deals[res.deals["is_open"]]
+    weighted_label = "加权管道金额" if res.lang == "zh" else "Weighted pipeline"
+    assert kpis[weighted_label] == pytest.approx(open_["weighted_amount"].sum())
+
+    codes = _block(annotated, "by_code")
+    counts = res.findings["code"].value_counts()
+    assert dict(zip(codes.iloc[:, 0], codes.iloc[:, 2], strict=True)) == counts.to_dict()
+    hit = res.findings[res.findings["pos"] >= 0].groupby("code")["pos"].nunique()
+    assert dict(zip(codes.iloc[:, 0], codes.iloc[:, 3], strict=True)) == hit.to_dict()
+
+    owners = _block(annotated, "by_owner")
+    gated = res.deals["gate"].notna().to_numpy()
+    frame = pd.DataFrame(
+        {
+            "owner": res.pipeline.frame["owner"].fillna(NO_OWNER(res.lang)).to_numpy()[gated],
+            "forced": (res.deals["gate"] == "forced").to_numpy()[gated],
+        }
+    )
+    rate = frame.groupby("owner")["forced"].mean()
+    got = dict(zip(owners.iloc[:, 0], owners.iloc[:, 3], strict=True))
+    assert got.keys() == rate.to_dict().keys()
+    for owner, value in rate.items():
+        assert got[owner] == pytest.approx(value)
+    assert list(owners.iloc[:, 3]) == sorted(owners.iloc[:, 3], reverse=True)
+
+
+def test_charts_are_native_excel_charts(annotated: AnnotateOutcome) -> None:
+    lang = annotated.result.lang
+    wb = load_workbook(annotated.out_path)
+    ws = wb[annotated.sheets["dashboard"]]
+    charts = ws._charts  # type: ignore[attr-defined]
+    assert [type(c) for c in charts] == [BarChart, PieChart, BarChart, BarChart]
+    assert charts[0].type == "bar" and charts[2].type == "col"
+    with zipfile.ZipFile(annotated.out_path) as zf:
+        names = zf.namelist()
+        assert sum(n.startswith("xl/charts/chart") for n in names) == 4
+        assert not any(n.startswith("xl/media/") for n in names)  # no pictures of charts
+        xml = "".join(zf.read(n).decode("utf-8") for n in names if n.startswith("xl/charts/chart"))
+    for key in ("by_stage", "by_grade", "by_code", "by_owner"):
+        assert CHART_TITLE[key](lang) in xml
+    sheet = annotated.sheets["dashboard"]
+    assert f"'{sheet}'!$C$" in xml or f"{sheet}!$C$" in xml  # fed from the sheet's own tables
+
+
+def test_findings_sheet_is_a_linked_filterable_table(annotated: AnnotateOutcome) -> None:
+    res = annotated.result
+    wb = load_workbook(annotated.out_path)
+    ws = wb[annotated.sheets["findings"]]
+    (table,) = ws.tables.values()
+    assert table.ref == f"A4:H{4 + len(res.findings)}"
+    assert ws.freeze_panes == "A5"
+    sheet = res.pipeline.sheet
+    for i, (_, f) in enumerate(res.findings.iterrows()):
+        cell = ws.cell(5 + i, 5)
+        assert cell.value == f["cell"]
+        assert cell.hyperlink is not None and cell.hyperlink.location == f"'{sheet}'!{f['cell']}"
+    legend = [ws.cell(4 + i, 10).fill.fgColor.rgb for i in range(1, 4)]
+    assert legend == ["00FFC7CE", "00FFEB9C", "00DDEBF7"]
+
+
+def test_our_sheets_are_never_taken_for_the_pipeline(tmp_path: Path) -> None:
+    headers, rows = sample_deals(40, lang="zh", as_of=AS_OF)
+    src = write_sample(tmp_path / "q4.xlsx", headers, rows, sheet="Q4")  # not a Deals name
+    out = annotate(src, as_of=AS_OF)
+    grid = calamine_rows(out.out_path, out.sheets["dashboard"])
+    assert find_header(grid, load_ruleset()) is None  # no Stage header next to a known one
+    wb = load_workbook(out.out_path)
+    wb.move_sheet("Q4", offset=2)  # the user puts the pipeline after our sheets
+    wb.save(tmp_path / "moved.xlsx")
+    assert load_workbook(tmp_path / "moved.xlsx").sheetnames == ["看板", "问题清单", "Q4"]
+    again = validate_file(tmp_path / "moved.xlsx", as_of=AS_OF).result
+    assert again is not None and again.pipeline.sheet == "Q4"
+    assert again.flat() == out.result.flat()
+
+
+# --------------------------------------------------------------------------- LibreOffice
+
+
+def _soffice(args: list[str], profile: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["soffice", f"-env:UserInstallation=file://{profile}", "--headless", *args],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+
+
+@pytest.mark.libreoffice
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_libreoffice_converts_and_renders_the_dashboard(tmp_path: Path, lang: Lang) -> None:
+    if shutil.which("soffice") is None:
+        pytest.skip("soffice not on PATH")
+    out = annotate(sample_book(tmp_path, lang, n=60), as_of=AS_OF)
+    profile = tmp_path / f"lo-annotate-{os.getpid()}"
+    proc = _soffice(["--convert-to", "pdf", "--outdir", str(tmp_path), str(out.out_path)], profile)
+    pdf = out.out_path.with_suffix(".pdf")
+    assert proc.returncode == 0 and pdf.exists() and pdf.stat().st_size > 10_000, proc.stderr
+
+    # a copy whose first (and active) sheet is the Dashboard, so page 1 of the PDF is its page 1
+    wb = load_workbook(out.out_path)
+    dash = wb[out.sheets["dashboard"]]
+    wb.move_sheet(dash, offset=-wb.index(dash))
+    for ws in wb.worksheets:
+        ws.sheet_view.tabSelected = False
+    wb.active = 0
+    dash.sheet_view.tabSelected = True
+    first = tmp_path / f"dashboard_{lang}.xlsx"
+    wb.save(first)
+    proc = _soffice(["--convert-to", "pdf", "--outdir", str(tmp_path), str(first)], profile)
+    assert proc.returncode == 0, proc.stderr
+    if shutil.which("pdftotext") is not None:
+        text = subprocess.run(
+            ["pdftotext", "-f", "1", "-l", "1", str(first.with_suffix(".pdf")), "-"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        title = "销售漏斗看板" if lang == "zh" else "Pipeline dashboard"
+        assert title in text and TABLE_TITLE["by_grade"](lang) in text
+    if shutil.which("pdftoppm") is None:
+        return
+    RENDER_DIR.mkdir(parents=True, exist_ok=True)
+    stem = RENDER_DIR / ("dashboard" if lang == "en" else f"dashboard_{lang}")
+    subprocess.run(
+        [*PDFTOPPM, str(first.with_suffix(".pdf")), str(stem)],
+        check=True,
+    )
+    png = stem.with_suffix(".png")
+    assert png.exists() and png.stat().st_size > 20_000
+    assert np.frombuffer(png.read_bytes()[:8], dtype=np.uint8).tolist() == [
+        137, 80, 78, 71, 13, 10, 26, 10,
+    ]  # fmt: skip
