@@ -41,14 +41,16 @@ pytest: $(VENV)/.installed-dev soffice
 
 test: lint typecheck pytest
 
-# LibreOffice is needed by the tests marked `libreoffice`. Installed here when missing and we may
-# (root with apt-get, as on CI); elsewhere those tests are skipped with a reason.
+# LibreOffice is needed by the tests marked `libreoffice` (with a CJK font, so Chinese renders, and
+# poppler's pdftoppm for PNG previews). Installed here when missing and we may (root with apt-get,
+# as on CI); elsewhere those tests are skipped with a reason.
 soffice:
-	@if command -v soffice >/dev/null 2>&1; then :; \
+	@if command -v soffice >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1 \
+		&& fc-list :lang=zh 2>/dev/null | grep -q .; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-		echo "Installing LibreOffice Calc (Debian package libreoffice-calc) for the libreoffice tests..."; \
+		echo "Installing LibreOffice Calc, poppler-utils and a CJK font for the libreoffice tests..."; \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-			libreoffice-calc poppler-utils >/dev/null) || echo "LibreOffice install failed: libreoffice tests will be skipped"; \
+			libreoffice-calc poppler-utils fonts-wqy-microhei >/dev/null) || echo "LibreOffice install failed: libreoffice tests will be skipped"; \
 	else echo "soffice not found: libreoffice tests will be skipped"; fi
 
 bench: $(VENV)/.installed-dev

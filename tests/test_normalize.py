@@ -240,3 +240,14 @@ def test_duplicate_and_unknown_headers_are_reported_not_fatal() -> None:
     assert p.duplicate_headers == [("阶段", "Stage")]
     assert p.unknown_headers == ["Colour"]
     assert p.frame["stage"].tolist() == [2]
+
+
+def test_rows_holding_only_excelflow_results_are_not_deals() -> None:
+    grid = [
+        ["Deal ID", "Stage", "ExcelFlow grade", "Warnings"],
+        ["D1", 2, "A", ""],
+        ["", "", "B", "SG01"],  # the user cleared the deal, our old results stayed behind
+        ["D3", "", "", ""],
+    ]
+    p = build_pipeline(grid, RS, source="x")
+    assert list(p.rows) == [2, 4]

@@ -66,6 +66,32 @@ def build_parser() -> argparse.ArgumentParser:
         help="text format: show at most N findings per file (0 = all; default 200)",
     )
 
+    ann = sub.add_parser(
+        "annotate",
+        help="write a checked copy: result columns, coloured rows, notes, Findings and Dashboard",
+        description="Check IN and write the results into a copy (default IN.checked.xlsx): result "
+        "columns for every deal, rows coloured by severity, a note on each offending cell, a "
+        "Findings sheet and a Dashboard with native charts. The input is never modified unless "
+        "--in-place is given (then atomically, with a timestamped backup).",
+    )
+    ann.add_argument("input", metavar="IN")
+    where = ann.add_mutually_exclusive_group()
+    where.add_argument("-o", "--output", metavar="OUT", help="the annotated copy's path")
+    where.add_argument(
+        "--in-place",
+        action="store_true",
+        help="update IN itself (refused while Excel has it open, or when the copy "
+        "would lose something openpyxl cannot keep)",
+    )
+    ann.add_argument(
+        "--ruleset",
+        metavar="F",
+        help="rule set file (default: the workbook's Rules sheet, else standard)",
+    )
+    ann.add_argument("--mapping", metavar="F", help="column/value mapping for foreign exports")
+    ann.add_argument("--lang", choices=("zh", "en"), help="language of what is written")
+    ann.add_argument("--as-of", type=_date, metavar="DATE", help="treat DATE as today")
+
     rules = sub.add_parser("rules", help="list rule codes, or show a rule set")
     rsub = rules.add_subparsers(dest="rules_command", required=True, metavar="ACTION")
     rlist = rsub.add_parser("list", help="every rule code with its severity and description")
@@ -88,6 +114,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _validate(args)
         if args.command == "rules":
             return _rules(args)
+        if args.command == "annotate":
+            from excelflow.io.annotate import annotate_command
+
+            return annotate_command(
+                args.input,
+                args.output,
+                in_place=args.in_place,
+                ruleset_path=args.ruleset,
+                mapping_path=args.mapping,
+                lang=args.lang,
+                as_of=args.as_of,
+            )
     except RuleSetError as exc:
         print(f"excelflow: error: {exc.source}: invalid", file=sys.stderr)
         for line in exc.errors:

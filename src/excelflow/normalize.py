@@ -97,6 +97,10 @@ def _resolve_header(text: Any, index: dict[str, str], mapping: ColumnMapping) ->
     return (key,) if key else ()
 
 
+def _is_result_column(text: Any, index: dict[str, str], mapping: ColumnMapping) -> bool:
+    return any(k.startswith("ef_") for k in _resolve_header(text, index, mapping))
+
+
 def find_header(
     grid: Sequence[Sequence[Any]], ruleset: RuleSet, mapping: ColumnMapping = EMPTY_MAPPING
 ) -> int | None:
@@ -157,11 +161,14 @@ def build_pipeline(
     row0, col0 = origin
     excel_rows = np.arange(len(body)) + row0 + header_at + 2
     blank = blank_cells(cells)
-    keep = ~blank.all(axis=1)
+    index = header_index(ruleset)
+    ours = [j for j, h in enumerate(header) if _is_result_column(h, index, mapping)]
+    # a row holding nothing but ExcelFlow's own result columns is not a deal
+    inputs = np.delete(blank, ours, axis=1) if ours else blank
+    keep = ~inputs.all(axis=1)
     if not keep.all():
         cells, blank, excel_rows = cells[keep], blank[keep], excel_rows[keep]
 
-    index = header_index(ruleset)
     specs = {f.key: f for f in all_fields(ruleset)}
     columns: dict[str, Column] = {}
     unknown: list[str] = []
