@@ -25,6 +25,11 @@ ENGINE_MODULES = [
     "excelflow.report",
     "excelflow.bid",
     "excelflow.bid_win",
+    "excelflow.annotation",
+    "excelflow.annotation_dashboard",
+    "excelflow.annotation_labels",
+    "excelflow.calc",
+    "excelflow.calc_bid",
 ]
 
 
