@@ -154,6 +154,6 @@ def _format_one(value: Any, spec: str, lang: Lang) -> str:
 
 def load_all() -> dict[str, Rule]:
     """Import every rule family so the registry is complete, and return it."""
-    from excelflow.rules import evaluation, gates, grading, quality  # noqa: F401
+    from excelflow.rules import evaluation, gates, grading, quality, rulesheet  # noqa: F401
 
     return REGISTRY
