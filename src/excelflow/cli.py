@@ -66,6 +66,29 @@ def build_parser() -> argparse.ArgumentParser:
         help="text format: show at most N findings per file (0 = all; default 200)",
     )
 
+    tpl = sub.add_parser(
+        "template",
+        help="write the pipeline workbook template (Deals, Dashboard, Findings, Bid, Rules)",
+        description="Write the ExcelFlow pipeline template: a Deals table with every column the "
+        "rule set knows, drop-downs and input messages, example deals, and the rule set as an "
+        "editable Rules sheet. An existing file is never overwritten without --force.",
+    )
+    tpl.add_argument(
+        "--lang",
+        choices=("zh", "en"),
+        default="zh",
+        help="sheet names, headers and labels (default zh)",
+    )
+    tpl.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        type=Path,
+        help="default: pipeline.xlsx (zh) or pipeline_en.xlsx (en) here",
+    )
+    tpl.add_argument("--ruleset", metavar="F", help="rule set to lay out (default: standard)")
+    tpl.add_argument("--force", action="store_true", help="overwrite an existing file")
+
     ann = sub.add_parser(
         "annotate",
         help="write a checked copy: result columns, coloured rows, notes, Findings and Dashboard",
@@ -114,6 +137,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _validate(args)
         if args.command == "rules":
             return _rules(args)
+        if args.command == "template":
+            from excelflow.io.template import template_command
+
+            return template_command(args.lang, args.output, args.ruleset, force=args.force)
         if args.command == "annotate":
             from excelflow.io.annotate import annotate_command
 

@@ -229,10 +229,15 @@ def to_text(reports: Sequence[FileReport], *, lang: Lang | None = None, limit: i
             lines.append(f"  ✓ {lab['none']}")
         else:
             shown = f if limit <= 0 else f.head(limit)
+            own = res.pipeline.sheet
+            where = [
+                f"{sh}!{c}" if c and sh and sh != own else (c or "")
+                for sh, c in zip(shown["sheet"], shown["cell"], strict=True)
+            ]
             rows = [
                 (str(c or ""), str(d or ""), code, lab[f"sev_{sev}"], msg)
                 for c, d, code, sev, msg in zip(
-                    shown["cell"].fillna(""),
+                    where,
                     shown["deal_id"].fillna(""),
                     shown["code"],
                     shown["severity"],
