@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from openpyxl.chart import BarChart, PieChart, Reference
 from openpyxl.chart.label import DataLabelList
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Alignment, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.hyperlink import Hyperlink
@@ -35,15 +35,16 @@ from excelflow.annotation_labels import (
 )
 from excelflow.fields import SHEETS
 from excelflow.io.annotate_deals import put
+from excelflow.io.xlstyle import font
 
 FINDINGS_TABLE = "tblExcelFlowFindings"
 HEADER_FILL = PatternFill(fill_type="solid", fgColor="1F4E78")
-HEADER_FONT = Font(bold=True, color="FFFFFF")
-TITLE_FONT = Font(bold=True, size=16, color="1F4E78")
-SUBTITLE_FONT = Font(italic=True, size=9, color="595959")
-KPI_LABEL_FONT = Font(size=9, color="595959")
-KPI_VALUE_FONT = Font(bold=True, size=14, color="1F4E78")
-LINK_FONT = Font(color="0563C1", underline="single")
+HEADER_FONT = font(bold=True, color="FFFFFF")
+TITLE_FONT = font(bold=True, size=16, color="1F4E78")
+SUBTITLE_FONT = font(italic=True, size=9, color="595959")
+KPI_LABEL_FONT = font(size=9, color="595959")
+KPI_VALUE_FONT = font(bold=True, size=14, color="1F4E78")
+LINK_FONT = font(color="0563C1", underline="single")
 FINDINGS_WIDTHS = (10, 8, 12, 12, 9, 22, 18, 100)
 VALUE_COLUMN = 7  # raw values, numbers among them: left-aligned like the text around them
 LEFT = Alignment(horizontal="left")
@@ -121,12 +122,12 @@ def _title(ws: Worksheet, title: str, subtitle: str) -> None:
 def write_legend(ws: Worksheet, row: int, col: int, plan: AnnotationPlan) -> None:
     """The row-colour legend: a title cell, then one filled cell per severity."""
     put(ws.cell(row, col), plan.legend_title)
-    ws.cell(row, col).font = Font(bold=True)
+    ws.cell(row, col).font = font(bold=True)
     for i, item in enumerate(plan.legend, start=1):
         cell = ws.cell(row + i, col)
         put(cell, item.label)
         cell.fill = PatternFill(fill_type="solid", fgColor=item.fill)
-        cell.font = Font(color=SEVERITY_INK[item.severity])
+        cell.font = font(color=SEVERITY_INK[item.severity])
 
 
 def _unique_table_name(wb: Workbook, base: str) -> str:
@@ -156,7 +157,7 @@ def write_findings_sheet(wb: Workbook, ws: Worksheet, plan: AnnotationPlan) -> N
         ws.cell(r, VALUE_COLUMN).alignment = LEFT
         sev_cell = ws.cell(r, 1)
         sev_cell.fill = PatternFill(fill_type="solid", fgColor=SEVERITY_FILL[sev])
-        sev_cell.font = Font(color=SEVERITY_INK[sev])
+        sev_cell.font = font(color=SEVERITY_INK[sev])
         if link is not None:
             cell = ws.cell(r, FINDINGS_LINK_COLUMN + 1)
             cell.hyperlink = Hyperlink(ref=cell.coordinate, location=link, display=str(cell.value))
@@ -180,7 +181,7 @@ def write_findings_sheet(wb: Workbook, ws: Worksheet, plan: AnnotationPlan) -> N
 def _write_table(ws: Worksheet, row: int, table: Table) -> tuple[int, int]:
     """Write a titled table at ``row``; returns (header row, last data row)."""
     put(ws.cell(row, 1), table.title)
-    ws.cell(row, 1).font = Font(bold=True, size=12, color="1F4E78")
+    ws.cell(row, 1).font = font(bold=True, size=12, color="1F4E78")
     head = row + 1
     for j, text in enumerate(table.headers, start=1):
         cell = ws.cell(head, j)
