@@ -13,32 +13,49 @@ competing markup). Inputs are validated when the dataclasses are built; every pr
 :class:`BidError` naming the field, and every float in a :class:`BidResult` is finite.
 :func:`load_bid` reads the ``bid.schema.json`` document (``--json bid.json``) and
 :func:`bid_issues` lists the BD01–BD04 conditions for the rule registry.
+
+This module is the public façade: inputs live in :mod:`excelflow.bid_model`, results in
+:mod:`excelflow.bid_result`, JSON in :mod:`excelflow.bid_io`, P(win) in :mod:`excelflow.bid_win`
+and :mod:`excelflow.bid_competitors`; every public name is importable from here.
 """
 
 from __future__ import annotations
 
-import json
 import math
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
-from enum import StrEnum
-from os import PathLike
-from pathlib import Path
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Literal
 
-from excelflow.bid_win import (
-    BidError,
-    Competitor,
-    WinModel,
-    WinSetup,
-    check_finite,
-    check_markup,
-    check_positive,
-    check_rank,
-    p_win_normal,
+from excelflow.bid_checks import BidError, check_positive
+from excelflow.bid_competitors import Competitor, WinModel, WinSetup
+from excelflow.bid_io import SCHEMA_NAME, bid_to_dict, load_bid, model_to_dict
+from excelflow.bid_model import (
+    CATEGORY_LABELS,
+    DEFAULT_MARKUPS,
+    BidModel,
+    CostCategory,
+    CostLine,
+    margin_of,
+    margin_to_markup,
+    markup_of,
+    markup_to_margin,
+    parse_category,
+    price_for_margin,
+    price_for_markup,
 )
-from excelflow.ruleset import Text, schema_errors
+from excelflow.bid_result import (
+    ISSUE_TITLES,
+    WITHDRAW_REASONS,
+    BidIssue,
+    BidOptimum,
+    BidResult,
+    BudgetFit,
+    CategorySubtotal,
+    PricePoint,
+    PricePosition,
+    WithdrawAdvice,
+)
+from excelflow.bid_win import MarkupOptimum
 
 __all__ = [
     "CATEGORY_LABELS",
@@ -59,6 +76,8 @@ __all__ = [
     "PricePoint",
     "PricePosition",
     "WinModel",
+    "WinRow",
+    "WinTable",
     "WithdrawAdvice",
     "analyze_bid",
     "bid_issues",
@@ -73,427 +92,10 @@ __all__ = [
     "price_for_margin",
     "price_for_markup",
     "price_point",
+    "win_table",
 ]
 
-SCHEMA_NAME = "bid.schema.json"
-DEFAULT_MARKUPS: tuple[float, ...] = tuple(round(0.02 * i, 10) for i in range(26))  # 0 … 0.50
 _TOL = 1e-12
-
-
-class CostCategory(StrEnum):
-    """Cost-line categories, in the order reports list them."""
-
-    EQUIPMENT = "equipment"
-    SOFTWARE = "software"
-    ENGINEERING = "engineering_installation"
-    SERVICES = "services"
-    LOGISTICS = "logistics"
-    FINANCING = "financing"
-    CONTINGENCY = "contingency"
-    OTHER = "other"
-
-
-CATEGORY_LABELS: Mapping[CostCategory, Text] = {
-    CostCategory.EQUIPMENT: Text("设备", "Equipment"),
-    CostCategory.SOFTWARE: Text("软件", "Software"),
-    CostCategory.ENGINEERING: Text("工程安装", "Engineering & installation"),
-    CostCategory.SERVICES: Text("服务", "Services"),
-    CostCategory.LOGISTICS: Text("物流", "Logistics"),
-    CostCategory.FINANCING: Text("财务费用", "Financing"),
-    CostCategory.CONTINGENCY: Text("不可预见费", "Contingency"),
-    CostCategory.OTHER: Text("其他", "Other"),
-}
-_CATEGORY_ALIASES: Mapping[CostCategory, tuple[str, ...]] = {
-    CostCategory.EQUIPMENT: ("设备/产品", "产品", "硬件", "products", "hardware"),
-    CostCategory.ENGINEERING: ("工程", "安装", "工程及安装", "engineering", "installation"),
-    CostCategory.LOGISTICS: ("运输", "transport", "freight"),
-    CostCategory.FINANCING: ("财务", "资金成本", "finance"),
-    CostCategory.CONTINGENCY: ("风险准备金", "预备费", "risk"),
-    CostCategory.OTHER: ("其它",),
-}
-WITHDRAW_REASONS: Mapping[str, Text] = {
-    "criteria_unfavourable": Text("采购标准对我方不利", "Purchasing criteria are against us"),
-    "low_expected_profit": Text(
-        "最佳期望利润不高于放弃阈值", "Best expected profit is at or below the withdraw threshold"
-    ),
-}
-ISSUE_TITLES: Mapping[str, Text] = {
-    "BD01": Text("报价低于最低毛利", "Quoted price below the floor margin"),
-    "BD02": Text("价格超出客户预算", "Price above the customer budget"),
-    "BD03": Text("建议放弃投标", "Withdrawing is recommended"),
-    "BD04": Text("成本明细不完整", "Cost lines incomplete"),
-}
-
-
-def _fold(text: str) -> str:
-    return re.sub(r"[\s_\-&/·、]+|\band\b", "", text.casefold())
-
-
-_CATEGORY_LOOKUP: dict[str, CostCategory] = {
-    _fold(name): cat
-    for cat in CostCategory
-    for name in (
-        cat.value,
-        CATEGORY_LABELS[cat].zh,
-        CATEGORY_LABELS[cat].en,
-        *_CATEGORY_ALIASES.get(cat, ()),
-    )
-}
-
-
-def parse_category(value: str) -> CostCategory:
-    """Return the category named by a key, English or Chinese label, or a common alias.
-
-    Matching ignores case, spaces, ``_ - & /`` and the word "and": ``"Engineering and
-    installation"``, ``"工程安装"`` and ``"engineering_installation"`` all work.
-
-    Raises:
-        BidError: the text names no category (path ``category``).
-    """
-    found = _CATEGORY_LOOKUP.get(_fold(str(value)))
-    if found is None:
-        keys = ", ".join(c.value for c in CostCategory)
-        raise BidError("category", f"unknown category {value!r} (use one of {keys})")
-    return found
-
-
-# --------------------------------------------------------------------------- margin and markup
-
-
-def _below_one(value: float, path: str) -> float:
-    x = check_finite(value, path)
-    if x >= 1.0:
-        raise BidError(
-            path, f"margin {x:g} must be below 1 (a 100 % margin needs an infinite price)"
-        )
-    return x
-
-
-def margin_of(price: float, cost: float) -> float:
-    """Gross margin (P − C) / P of ``price`` over ``cost``; negative when selling at a loss."""
-    p = check_positive(price, "price")
-    return (p - check_finite(cost, "cost")) / p
-
-
-def markup_of(price: float, cost: float) -> float:
-    """Markup (P − C) / C of ``price`` over ``cost`` (cost must be > 0)."""
-    c = check_positive(cost, "cost")
-    return (check_finite(price, "price") - c) / c
-
-
-def price_for_margin(cost: float, margin: float) -> float:
-    """Price giving gross ``margin`` on ``cost``: C / (1 − margin); margin must be < 1."""
-    return check_finite(cost, "cost") / (1.0 - _below_one(margin, "margin"))
-
-
-def price_for_markup(cost: float, markup: float) -> float:
-    """Price giving ``markup`` on ``cost``: C × (1 + markup); markup must be > −1."""
-    return check_finite(cost, "cost") * (1.0 + check_markup(markup, "markup"))
-
-
-def margin_to_markup(margin: float) -> float:
-    """Markup equivalent to a gross margin: g / (1 − g), for g < 1."""
-    g = _below_one(margin, "margin")
-    return g / (1.0 - g)
-
-
-def markup_to_margin(markup: float) -> float:
-    """Gross margin equivalent to a markup: m / (1 + m), for m > −1."""
-    m = check_markup(markup, "markup")
-    return m / (1.0 + m)
-
-
-# --------------------------------------------------------------------------- inputs
-
-
-@dataclass(frozen=True)
-class CostLine:
-    """One cost line; ``unit_cost=None`` means not yet priced (reported as BD04, counted as 0)."""
-
-    category: CostCategory
-    description: str
-    quantity: float
-    unit_cost: float | None
-    supplier: str | None = None
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "category", parse_category(self.category))
-        for name in ("quantity", "unit_cost"):
-            value = getattr(self, name)
-            if value is not None and check_finite(value, name) < 0.0:
-                raise BidError(name, f"{value:g} is negative")
-            object.__setattr__(self, name, None if value is None else float(value))
-
-    @property
-    def amount(self) -> float:
-        """Quantity × unit cost (0 while the unit cost is missing)."""
-        return 0.0 if self.unit_cost is None else self.quantity * self.unit_cost
-
-
-@dataclass(frozen=True, kw_only=True)
-class BidModel:
-    """Everything needed to price one bid. Margins are fractions (0.25 = 25 %).
-
-    Attributes:
-        deal_id: The deal this bid belongs to.
-        cost_lines: The cost build-up.
-        target_margin: Gross margin we aim for (< 1).
-        min_margin: Floor gross margin (< 1, may be negative to allow a planned loss).
-        currency: ISO code of every amount.
-        overhead_pct: Overhead as a fraction of direct cost.
-        budget: The customer's budget, if known.
-        competitors: Competitors, with their win data if any.
-        criteria_favourable: Whether the purchasing criteria (milestone 3) favour us; None unknown.
-        quoted_price: The price we intend to quote (or quoted), if any.
-        markups: Markup grid for the sensitivity table and the grid optimum.
-        withdraw_threshold: Withdraw when the best expected profit is at or below this amount.
-        withdraw_requires_both: Withdraw only when criteria are against us *and* profit is low
-            (DOMAIN.md wording) instead of either one (the default, the issue's wording).
-        lowest_bid_mean: μ of the lowest competing markup (normal model), with ``lowest_bid_sd``.
-        lowest_bid_sd: σ >= 0 of the lowest competing markup.
-        win_model: The model that drives the optimum; None picks normal, then Gates, then none.
-        our_rank: The customer's ranking of us among the suppliers (1 = favourite), if known.
-    """
-
-    deal_id: str
-    cost_lines: tuple[CostLine, ...]
-    target_margin: float
-    min_margin: float = 0.0
-    currency: str = "CNY"
-    overhead_pct: float = 0.0
-    budget: float | None = None
-    competitors: tuple[Competitor, ...] = ()
-    criteria_favourable: bool | None = None
-    quoted_price: float | None = None
-    markups: tuple[float, ...] = DEFAULT_MARKUPS
-    withdraw_threshold: float = 0.0
-    withdraw_requires_both: bool = False
-    lowest_bid_mean: float | None = None
-    lowest_bid_sd: float | None = None
-    win_model: WinModel | None = None
-    our_rank: int | None = None
-
-    def __post_init__(self) -> None:
-        for name in ("cost_lines", "competitors", "markups"):
-            object.__setattr__(self, name, tuple(getattr(self, name)))
-        for name in _FLOAT_FIELDS:  # ints from JSON become floats; the checks below reject junk
-            value = getattr(self, name)
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                object.__setattr__(self, name, float(value))
-        if not str(self.deal_id).strip():
-            raise BidError("deal_id", "must not be empty")
-        for i, line in enumerate(self.cost_lines):
-            if not isinstance(line, CostLine):
-                raise BidError(f"cost_lines[{i}]", "is not a CostLine")
-        if check_finite(self.overhead_pct, "overhead_pct") < 0.0:
-            raise BidError("overhead_pct", f"{self.overhead_pct:g} is negative")
-        target = _below_one(self.target_margin, "target_margin")
-        floor = _below_one(self.min_margin, "min_margin")
-        if target < floor:
-            raise BidError("target_margin", f"{target:g} is below min_margin {floor:g}")
-        for name in ("budget", "quoted_price"):
-            if getattr(self, name) is not None:
-                check_positive(getattr(self, name), name)
-        if not self.markups:
-            raise BidError("markups", "needs at least one markup")
-        for i, m in enumerate(self.markups):
-            check_markup(m, f"markups[{i}]")
-        check_finite(self.withdraw_threshold, "withdraw_threshold")
-        if (self.lowest_bid_mean is None) != (self.lowest_bid_sd is None):
-            raise BidError("lowest_bid_sd", "lowest_bid_mean and lowest_bid_sd go together")
-        if self.lowest_bid_mean is not None and self.lowest_bid_sd is not None:
-            p_win_normal(0.0, self.lowest_bid_mean, self.lowest_bid_sd)  # validates both
-        if self.win_model not in (None, "friedman", "gates", "normal"):
-            raise BidError("win_model", f"{self.win_model!r} is not friedman, gates or normal")
-        check_rank(self.our_rank, "our_rank")
-        seen: dict[str, int] = {}
-        for i, comp in enumerate(self.competitors):
-            if not isinstance(comp, Competitor):
-                raise BidError(f"competitors[{i}]", "is not a Competitor")
-            key = comp.name.strip().casefold()
-            if key in seen:
-                raise BidError(
-                    f"competitors[{i}].name", f"{comp.name!r} repeats competitors[{seen[key]}]"
-                )
-            seen[key] = i
-
-
-_FLOAT_FIELDS = (
-    "target_margin", "min_margin", "overhead_pct", "budget", "quoted_price",
-    "withdraw_threshold", "lowest_bid_mean", "lowest_bid_sd",
-)  # fmt: skip
-
-
-# --------------------------------------------------------------------------- results
-
-
-@dataclass(frozen=True)
-class CategorySubtotal:
-    """Direct cost of one category and its share of the direct cost."""
-
-    category: CostCategory
-    amount: float
-    share: float
-
-
-@dataclass(frozen=True)
-class PricePoint:
-    """A price with its markup, margin and P(win) under each available model.
-
-    Attributes:
-        price: The price.
-        markup: (price − cost) / cost.
-        margin: Gross margin (price − cost) / price.
-        margin_amount: price − cost.
-        p_win_friedman: P(win) under Friedman, if computable.
-        p_win_gates: P(win) under Gates, if computable.
-        p_win_normal: P(win) under the normal lowest-bid model, if computable.
-        p_win: P(win) under the selected model (None without one).
-        expected_profit: margin_amount × p_win (None without a model).
-        below_floor: The markup is below the floor markup.
-        extrapolated: Outside some competitor's p_beat history (their P(beat) was clamped).
-    """
-
-    price: float
-    markup: float
-    margin: float
-    margin_amount: float
-    p_win_friedman: float | None = None
-    p_win_gates: float | None = None
-    p_win_normal: float | None = None
-    p_win: float | None = None
-    expected_profit: float | None = None
-    below_floor: bool = False
-    extrapolated: bool = False
-
-
-@dataclass(frozen=True)
-class BudgetFit:
-    """How the proposed price compares with the customer's budget.
-
-    Attributes:
-        budget: The customer's budget.
-        price: The proposed price: the quoted price, else the price at target margin.
-        basis: ``"quoted"`` or ``"target"``.
-        headroom: budget − price (negative when over budget).
-        fits: price <= budget.
-        margin_at_budget: The gross margin if we priced exactly at the budget.
-        target_fits: The price at target margin fits the budget.
-        floor_fits: The floor price fits the budget (if not, no acceptable price fits).
-    """
-
-    budget: float
-    price: float
-    basis: Literal["quoted", "target"]
-    headroom: float
-    fits: bool
-    margin_at_budget: float
-    target_fits: bool
-    floor_fits: bool
-
-
-@dataclass(frozen=True)
-class PricePosition:
-    """Our proposed price against one competitor's expected price.
-
-    Attributes:
-        name: The competitor.
-        rank: The customer's ranking of them, if known.
-        expected_price: Their expected price.
-        basis: Where it comes from: ``stated``, ``ratio_mean`` (× our cost) or
-            ``history_median`` (the markup at which the p_beat history crosses 0.5).
-        difference: Our price − theirs.
-        difference_pct: difference / their price.
-        position: ``below``, ``equal`` or ``above`` (our price relative to theirs).
-    """
-
-    name: str
-    rank: int | None
-    expected_price: float
-    basis: str
-    difference: float
-    difference_pct: float
-    position: str
-
-
-@dataclass(frozen=True)
-class BidOptimum:
-    """The expected-profit-maximizing price under ``model``, never below the floor."""
-
-    model: WinModel
-    point: PricePoint
-    exact: bool
-    floor_binding: bool
-    extrapolated: bool
-
-
-@dataclass(frozen=True)
-class WithdrawAdvice:
-    """Whether to withdraw, why (codes of :data:`WITHDRAW_REASONS`), in a sentence."""
-
-    recommended: bool
-    reasons: tuple[str, ...]
-    detail: str
-    best_expected_profit: float | None
-    threshold: float
-
-
-@dataclass(frozen=True)
-class BidResult:
-    """Everything :func:`analyze_bid` computes; every float is finite.
-
-    Attributes:
-        deal_id: From the model.
-        currency: From the model.
-        direct_cost: Σ quantity × unit cost.
-        overhead: direct_cost × overhead_pct.
-        total_cost: direct_cost + overhead (the ``C`` of every margin and markup).
-        line_amounts: quantity × unit cost per cost line (0 when the unit cost is missing).
-        subtotals: Direct cost per category, every category in :class:`CostCategory` order.
-        target: The price at target margin.
-        floor: The floor price (at the minimum margin).
-        quote: The quoted price, if any.
-        budget_fit: Against the budget, if one is given.
-        positions: Against each competitor whose price can be estimated.
-        our_position: 1 + the number of competitors expected to be cheaper than us.
-        win_models: The win-probability models that could be computed.
-        win_model: The one that drives ``optimum`` (None: no model).
-        sensitivity: One price point per markup of the grid (see :func:`analyze_bid`).
-        optimum: The expected-profit-maximizing price, never below the floor.
-        recommended_price: ``optimum`` price, else the price at target margin.
-        withdraw: The withdraw advice.
-        notes: Plain-English remarks (skipped models, missing inputs).
-    """
-
-    deal_id: str
-    currency: str
-    direct_cost: float
-    overhead: float
-    total_cost: float
-    line_amounts: tuple[float, ...]
-    subtotals: tuple[CategorySubtotal, ...]
-    target: PricePoint
-    floor: PricePoint
-    quote: PricePoint | None
-    budget_fit: BudgetFit | None
-    positions: tuple[PricePosition, ...]
-    our_position: int | None
-    win_models: tuple[WinModel, ...]
-    win_model: WinModel | None
-    sensitivity: tuple[PricePoint, ...]
-    optimum: BidOptimum | None
-    recommended_price: float
-    withdraw: WithdrawAdvice
-    notes: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class BidIssue:
-    """A BD finding for the rule registry: its code, cost line (0-based) and message params."""
-
-    code: str
-    line_index: int | None
-    params: Mapping[str, float | str] = field(default_factory=dict, hash=False)
 
 
 # --------------------------------------------------------------------------- analysis
@@ -599,7 +201,7 @@ def analyze_bid(model: BidModel) -> BidResult:
             b, p, basis, b - p, p <= b, margin_of(b, cost), target.price <= b, floor.price <= b
         )
     positions = _positions(model, cost, proposed.price)
-    grid = sorted({*map(float, model.markups), *ctx.win.history_markups(), ctx.floor_markup})
+    grid = _grid(model, ctx.win, ctx.floor_markup)
     best = ctx.win.optimum(grid, ctx.floor_markup)
     optimum = None
     if best is not None and (sel := ctx.selected) is not None:
@@ -634,6 +236,69 @@ def analyze_bid(model: BidModel) -> BidResult:
         withdraw=_withdraw(model, optimum),
         notes=tuple(notes),
     )
+
+
+def _grid(model: BidModel, win: WinSetup, floor_markup: float) -> list[float]:
+    return sorted({*map(float, model.markups), *win.history_markups(), floor_markup})
+
+
+@dataclass(frozen=True)
+class WinRow:
+    """P(win) at one markup of the grid under every available model.
+
+    Attributes:
+        markup: The markup on cost.
+        p_wins: P(win) per available model.
+        extrapolated: Outside some competitor's p_beat history (their P(beat) was clamped).
+    """
+
+    markup: float
+    p_wins: Mapping[WinModel, float]
+    extrapolated: bool
+
+
+@dataclass(frozen=True)
+class WinTable:
+    """The part of the analysis that does not depend on cost: P(win) per markup and the optimum.
+
+    P(win | markup) depends only on the competitor data, and the expected profit C × m × P(m) has
+    its maximum at a markup independent of the cost C; so a spreadsheet may keep these numbers as
+    a snapshot while prices, margins and expected profits recalculate from the cost lines.
+
+    Attributes:
+        floor_markup: The markup of the floor price (from the minimum margin).
+        models: The models that could be computed.
+        selected: The model that drives the optimum (None without one).
+        rows: One row per markup of the sensitivity grid (as :func:`analyze_bid` uses it).
+        optimum: The best markup >= the floor under ``selected``, or None.
+        history_medians: Per competitor, the markup where its p_beat history crosses 0.5
+            (None without such a crossing or without a history).
+    """
+
+    floor_markup: float
+    models: tuple[WinModel, ...]
+    selected: WinModel | None
+    rows: tuple[WinRow, ...]
+    optimum: MarkupOptimum | None
+    history_medians: tuple[float | None, ...]
+
+
+def win_table(model: BidModel) -> WinTable:
+    """P(win) per grid markup and the optimum markup of ``model``, without needing its costs.
+
+    Raises:
+        BidError: ``win_model`` names a model the inputs do not support.
+    """
+    win = WinSetup(model.competitors, model.lowest_bid_mean, model.lowest_bid_sd, model.win_model)
+    floor = margin_to_markup(model.min_margin)
+    grid = _grid(model, win, floor)
+    selected = win.selected
+    rows = tuple(WinRow(m, win.p_wins(m), win.extrapolated(m)) for m in grid)
+    medians: list[float | None] = []
+    for c in model.competitors:
+        implied = None if c.p_beat is None else c.implied_price(1.0)
+        medians.append(None if implied is None else implied[0] - 1.0)
+    return WinTable(floor, win.available, selected, rows, win.optimum(grid, floor), tuple(medians))
 
 
 def price_point(model: BidModel, price: float) -> PricePoint:
@@ -714,106 +379,3 @@ def bid_issues(model: BidModel, result: BidResult | None = None) -> list[BidIssu
             params["best_expected_profit"] = w.best_expected_profit
         issues.append(BidIssue("BD03", None, params))
     return issues
-
-
-# --------------------------------------------------------------------------- JSON in and out
-
-
-def _nested(prefix: str, factory: Any, **kwargs: Any) -> Any:
-    try:
-        return factory(**kwargs)
-    except BidError as exc:
-        raise exc.under(prefix) from None
-
-
-def load_bid(data: Mapping[str, Any] | str | PathLike[str]) -> BidModel:
-    """Build a :class:`BidModel` from a ``bid.schema.json`` document or a path to one.
-
-    Raises:
-        BidError: unreadable file, invalid JSON, a schema violation or an invalid value; the
-            message names the JSON path (``cost_lines[2].unit_cost: ...``) and ``errors`` lists
-            every schema problem.
-    """
-    if isinstance(data, Mapping):
-        doc: Any = data
-    else:
-        path = Path(data)
-        try:
-            doc = json.loads(path.read_text(encoding="utf-8-sig"))
-        except OSError as exc:
-            raise BidError(str(path), f"cannot read file: {exc.strerror or exc}") from None
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise BidError(str(path), f"not valid UTF-8 JSON: {exc}") from None
-    errors = schema_errors(doc, SCHEMA_NAME)
-    if errors:
-        where, _, problem = errors[0].partition(": ")
-        raise BidError(where, problem, errors)
-    lines = tuple(
-        _nested(
-            f"cost_lines[{i}]",
-            CostLine,
-            category=d["category"],
-            description=d.get("description", ""),
-            quantity=d["quantity"],
-            unit_cost=d.get("unit_cost"),
-            supplier=d.get("supplier"),
-        )
-        for i, d in enumerate(doc["cost_lines"])
-    )
-    comps = tuple(
-        _nested(
-            f"competitors[{i}]",
-            Competitor,
-            name=d["name"],
-            rank=d.get("rank"),
-            p_beat=None
-            if d.get("p_beat") is None
-            else tuple((pt["markup"], pt["probability"]) for pt in d["p_beat"]),
-            ratio_mean=d.get("ratio_mean"),
-            ratio_sd=d.get("ratio_sd"),
-            expected_price=d.get("expected_price"),
-        )
-        for i, d in enumerate(doc.get("competitors", []))
-    )
-    simple = {k: v for k, v in doc.items() if k in _SIMPLE_KEYS and v is not None}
-    return BidModel(cost_lines=lines, competitors=comps, **simple)
-
-
-_SIMPLE_KEYS = frozenset(f.name for f in fields(BidModel)) - {"cost_lines", "competitors"}
-
-
-def _plain(x: Any, path: str = "") -> Any:
-    """Dataclasses, enums and tuples to JSON data; a non-finite float raises (never NaN)."""
-    if hasattr(x, "__dataclass_fields__"):
-        return {k: _plain(getattr(x, k), f"{path}.{k}") for k in x.__dataclass_fields__}
-    if isinstance(x, StrEnum):
-        return x.value
-    if isinstance(x, Mapping):
-        return {str(k): _plain(v, f"{path}.{k}") for k, v in x.items()}
-    if isinstance(x, tuple | list):
-        return [_plain(v, f"{path}[{i}]") for i, v in enumerate(x)]
-    if isinstance(x, float) and not math.isfinite(x):
-        raise BidError(path.lstrip("."), f"internal error: {x} in the result")
-    return x
-
-
-def model_to_dict(model: BidModel) -> dict[str, Any]:
-    """The ``bid.schema.json`` document for ``model`` (None values left out); inverse of load."""
-    doc: dict[str, Any] = _plain(model)
-    for comp in doc["competitors"]:
-        if comp["p_beat"] is not None:
-            comp["p_beat"] = [{"markup": m, "probability": p} for m, p in comp["p_beat"]]
-    for part in (doc, *doc["cost_lines"], *doc["competitors"]):
-        for key in [k for k, v in part.items() if v is None]:
-            del part[key]
-    return doc
-
-
-def bid_to_dict(result: BidResult) -> dict[str, Any]:
-    """``result`` as plain JSON data (lists, dicts, str, finite floats, bool, None).
-
-    Raises:
-        BidError: a non-finite number slipped into the result (a bug; never silently NaN).
-    """
-    out: dict[str, Any] = _plain(result)
-    return out

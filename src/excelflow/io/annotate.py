@@ -115,7 +115,7 @@ def _cell_value(value: Any, from_text: bool) -> Any:
     return value
 
 
-def _book_from_values(src: Path, lang: Lang) -> Workbook:
+def book_from_values(src: Path, lang: Lang) -> Workbook:
     """A new workbook holding every sheet's values (CSV, .xls, .xlsb, .ods inputs)."""
     wb = Workbook()
     default = wb.active
@@ -140,7 +140,8 @@ def _book_from_values(src: Path, lang: Lang) -> Workbook:
     return wb
 
 
-def _load(src: Path, keep_vba: bool) -> tuple[Workbook, list[str]]:
+def load_for_update(src: Path, keep_vba: bool) -> tuple[Workbook, list[str]]:
+    """Open a workbook with openpyxl to write into it; returns it and openpyxl's load warnings."""
     with pywarnings.catch_warnings(record=True) as caught:
         pywarnings.simplefilter("always")
         try:
@@ -232,10 +233,10 @@ def annotate(
     warnings: list[str] = []
     lost: list[str] = []
     if native:
-        wb, load_notes = _load(src, keep_vba=target.suffix.lower() == ".xlsm")
+        wb, load_notes = load_for_update(src, keep_vba=target.suffix.lower() == ".xlsm")
         warnings.extend(load_notes)
     else:
-        wb = _book_from_values(src, language)
+        wb = book_from_values(src, language)
         if suffix not in (".csv", ".tsv", ".txt"):
             lost.append(CONVERTED(language).format(suffix=suffix))
     deals_sheet = None if result.pipeline.sheet is not None else SHEETS["deals"](language)

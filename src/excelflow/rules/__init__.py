@@ -154,6 +154,13 @@ def _format_one(value: Any, spec: str, lang: Lang) -> str:
 
 def load_all() -> dict[str, Rule]:
     """Import every rule family so the registry is complete, and return it."""
-    from excelflow.rules import evaluation, gates, grading, quality, rulesheet  # noqa: F401
+    from excelflow.rules import (  # noqa: F401
+        bid,
+        evaluation,
+        gates,
+        grading,
+        quality,
+        rulesheet,
+    )
 
     return REGISTRY

@@ -1,0 +1,61 @@
+"""Shared helpers of the Bid-sheet tests: example models and workbooks written to disk."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+
+from excelflow.bid import BidModel, load_bid
+from excelflow.io.bid_sheet import BidEntry, BidSheetLayout, bid_entries, write_bid_sheet
+from excelflow.io.read import Source
+from excelflow.ruleset import Lang
+from excelflow.sample import sample_deals
+
+EXAMPLE = Path(__file__).with_name("example_bid.json")
+AS_OF = dt.date(2026, 11, 28)
+
+
+def example(**changes: Any) -> BidModel:
+    """The example bid (direct cost 598 000, overhead 6 %, Gates, three competitors)."""
+    return replace(load_bid(EXAMPLE), **changes)
+
+
+def bid_book(path: Path, *models: BidModel, lang: Lang = "en") -> list[BidSheetLayout]:
+    """A workbook holding only Bid sheets."""
+    wb = Workbook()
+    assert wb.active is not None
+    wb.remove(wb.active)
+    layouts = [write_bid_sheet(wb, m, lang, when=AS_OF) for m in models]
+    wb.save(path)
+    return layouts
+
+
+def pipeline_book(
+    path: Path, *models: BidModel, lang: Lang = "en", n: int = 12
+) -> list[BidSheetLayout]:
+    """A Deals sheet from :func:`excelflow.sample.sample_deals` (D-00001 is an open stage-4 deal)
+    plus one Bid sheet per model."""
+    headers, rows = sample_deals(n, lang=lang, as_of=AS_OF)
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "商机" if lang == "zh" else "Deals"
+    ws.append(headers)
+    for row in rows:
+        ws.append(row)
+    layouts = [write_bid_sheet(wb, m, lang, when=AS_OF) for m in models]
+    wb.save(path)
+    return layouts
+
+
+def read_entries(path: Path) -> list[BidEntry]:
+    """Every Bid sheet of ``path``, read back with python-calamine."""
+    source = Source(path)
+    try:
+        return bid_entries(source)
+    finally:
+        source.close()
