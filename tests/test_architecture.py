@@ -30,6 +30,8 @@ ENGINE_MODULES = [
     "excelflow.annotation_labels",
     "excelflow.calc",
     "excelflow.calc_bid",
+    "excelflow.rules.bid",
+    "excelflow.rules.rulesheet",
 ]
 
 

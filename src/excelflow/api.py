@@ -23,8 +23,9 @@ from excelflow.ruleset import Lang, RuleSet, load_ruleset
 
 
 def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
-    """Files as given; a folder stands for every spreadsheet and CSV below it (Excel's ``~$``
-    lock files and our own ``*.checked.*`` outputs excluded)."""
+    """Files as given; a folder stands for every spreadsheet and CSV below it — except Excel's
+    ``~$`` lock files and ExcelFlow's own outputs (``*.checked.*``, ``*.bid.*``, ``*.bak.*``),
+    which would count the same deals twice."""
     out: list[Path] = []
     for raw in paths:
         path = Path(raw)
@@ -36,6 +37,8 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
                 and p.suffix.lower() in SPREADSHEET_SUFFIXES | TEXT_SUFFIXES
                 and not p.name.startswith("~$")
                 and ".checked." not in p.name
+                and ".bid." not in p.name
+                and ".bak." not in p.name
             )
         else:
             out.append(path)

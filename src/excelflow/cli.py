@@ -115,6 +115,41 @@ def build_parser() -> argparse.ArgumentParser:
     ann.add_argument("--lang", choices=("zh", "en"), help="language of what is written")
     ann.add_argument("--as-of", type=_date, metavar="DATE", help="treat DATE as today")
 
+    bid = sub.add_parser(
+        "bid",
+        help="write or refresh a deal's Bid sheet (cost build-up, margin, P(win), price)",
+        description="Write a 'Bid – <deal>' sheet that finance can keep working in: cost lines "
+        "with live formulas, margin and markup, competitors, P(win) and expected profit by "
+        "markup with a chart, the recommended price, floor and budget. Seeded from the deal's row "
+        "the first time; re-running refreshes it from the sheet's own (edited) inputs. Writes "
+        "WORKBOOK.bid.xlsx unless --in-place or -o is given.",
+    )
+    bid.add_argument(
+        "workbook",
+        metavar="WORKBOOK",
+        nargs="?",
+        type=Path,
+        help="the pipeline workbook (optional with --json: a new workbook)",
+    )
+    bid.add_argument("--deal", metavar="ID", help="the deal's ID in the Deals sheet")
+    bid.add_argument(
+        "--json",
+        metavar="F",
+        type=Path,
+        dest="json_path",
+        help="a standalone bid model (schemas/bid.schema.json) to write as a sheet",
+    )
+    bid_where = bid.add_mutually_exclusive_group()
+    bid_where.add_argument("-o", "--output", metavar="OUT", type=Path)
+    bid_where.add_argument(
+        "--in-place",
+        action="store_true",
+        help="update WORKBOOK itself (atomically, with a timestamped backup)",
+    )
+    bid.add_argument("--ruleset", metavar="F", help="rule set file (default: standard)")
+    bid.add_argument("--lang", choices=("zh", "en"), help="language of the sheet")
+    bid.add_argument("--as-of", type=_date, metavar="DATE", help="treat DATE as today")
+
     rules = sub.add_parser("rules", help="list rule codes, or show a rule set")
     rsub = rules.add_subparsers(dest="rules_command", required=True, metavar="ACTION")
     rlist = rsub.add_parser("list", help="every rule code with its severity and description")
@@ -141,6 +176,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             from excelflow.io.template import template_command
 
             return template_command(args.lang, args.output, args.ruleset, force=args.force)
+        if args.command == "bid":
+            from excelflow.bid_command import bid_command
+
+            return bid_command(
+                args.workbook,
+                args.deal,
+                args.json_path,
+                args.output,
+                args.lang,
+                args.as_of,
+                in_place=args.in_place,
+                ruleset_path=args.ruleset,
+            )
         if args.command == "annotate":
             from excelflow.io.annotate import annotate_command
 

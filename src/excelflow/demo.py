@@ -15,7 +15,7 @@ from pathlib import Path
 from excelflow import api, report
 from excelflow.fields import SHEETS
 from excelflow.io.safe_write import atomic_write_text
-from excelflow.ruleset import load_ruleset
+from excelflow.ruleset import Lang, load_ruleset
 from excelflow.sample import sample_deals, write_sample
 
 DEMO_AS_OF = dt.date(2026, 11, 28)
@@ -52,6 +52,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     print(f"\nFull JSON report: {out / 'report.json'}")
     failed = [r for r in reports if not r.ok]
+
+    from excelflow.io.annotate import annotate
+
+    print("\nAnnotated copies (result columns, coloured rows, notes, Findings, Dashboard):")
+    for source in inputs:
+        target = out / f"{source.stem}.checked.xlsx"
+        outcome = annotate(source, target, as_of=DEMO_AS_OF)
+        counts = outcome.result.counts()
+        print(
+            f"  {target}  ({len(outcome.result.deals)} deals, {counts['error']} errors, "
+            f"{counts['warning']} warnings, {counts['info']} info)"
+        )
+
+    from excelflow.bid_demo import demo_bid
+
+    print("\nBid analysis for the template's example deal D-1011 (live formulas, P(win) chart):")
+    langs: tuple[Lang, ...] = ("zh", "en")
+    for lang in langs:
+        template = _template(lang)
+        if template is None:
+            continue
+        target = out / f"{template.stem}.bid.xlsx"
+        made = demo_bid(template, target, lang, DEMO_AS_OF)
+        print(f"  {target}  (sheet {made.sheet!r})")
     return 1 if failed else 0
 
 
