@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
@@ -146,13 +147,18 @@ def load_ruleset(source: str | Path | Mapping[str, Any] | None = None) -> RuleSe
         RuleSetError: the file cannot be read or parsed, or the document is invalid.
     """
     if source is None or (isinstance(source, str) and source in builtin_rulesets()):
-        name = "standard" if source is None else str(source)
-        path = ruleset_path(name)
-        return ruleset_from_document(_read_document(path), f"builtin:{name}")
+        return _builtin("standard" if source is None else str(source))
     if isinstance(source, Mapping):
         return ruleset_from_document(source, "<rule set>")
     path = Path(source)
     return ruleset_from_document(_read_document(path), str(path))
+
+
+@cache
+def _builtin(name: str) -> RuleSet:
+    """A built-in rule set, parsed and validated once per process (rule sets are immutable;
+    treat ``RuleSet.document`` as read-only, deep-copy it to derive a new set)."""
+    return ruleset_from_document(_read_document(ruleset_path(name)), f"builtin:{name}")
 
 
 def _read_document(path: Path) -> Any:
