@@ -258,27 +258,22 @@ def ruleset_fields(ruleset: RuleSet) -> tuple[FieldSpec, ...]:
     return tuple(out)
 
 
-def all_fields(ruleset: RuleSet) -> tuple[FieldSpec, ...]:
-    """Base, rule-set and result fields, in template column order."""
+BASE_ORDER = (
+    "deal_id", "customer", "project", "owner", "status", "stage", "first_stage",
+    "custom_solution", "expected_close", "probability", "amount", "grade",
+)  # fmt: skip
+"""Template order of the base input columns (the rule set's columns follow, then Ignore)."""
+
+
+def input_fields(ruleset: RuleSet) -> tuple[FieldSpec, ...]:
+    """Every column a user fills in, in template order (no result columns)."""
     base = {f.key: f for f in BASE_FIELDS}
-    head = [
-        base[k]
-        for k in (
-            "deal_id",
-            "customer",
-            "project",
-            "owner",
-            "status",
-            "stage",
-            "first_stage",
-            "custom_solution",
-            "expected_close",
-            "probability",
-            "amount",
-            "grade",
-        )
-    ]
-    return (*head, *ruleset_fields(ruleset), base["ignore"], *RESULT_FIELDS)
+    return (*(base[k] for k in BASE_ORDER), *ruleset_fields(ruleset), base["ignore"])
+
+
+def all_fields(ruleset: RuleSet) -> tuple[FieldSpec, ...]:
+    """Input and result fields, in template column order."""
+    return (*input_fields(ruleset), *RESULT_FIELDS)
 
 
 _PUNCT_RE = re.compile(r"[\s_]+")

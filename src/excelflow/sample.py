@@ -16,6 +16,7 @@ from typing import Any
 from excelflow.fields import (
     BASE_FIELDS,
     factor_key,
+    input_fields,
     milestone_date_key,
     milestone_key,
     ruleset_fields,
@@ -84,26 +85,7 @@ TICK = {"zh": "是", "en": "✓"}
 
 def sample_headers(ruleset: RuleSet, lang: Lang) -> list[str]:
     """Every input column of the rule set, in template order, in ``lang``."""
-    base = {f.key: f for f in BASE_FIELDS}
-    keys = [
-        "deal_id",
-        "customer",
-        "project",
-        "owner",
-        "status",
-        "stage",
-        "first_stage",
-        "custom_solution",
-        "expected_close",
-        "probability",
-        "amount",
-        "grade",
-    ]
-    return (
-        [base[k].header(lang) for k in keys]
-        + [f.header(lang) for f in ruleset_fields(ruleset)]
-        + [base["ignore"].header(lang)]
-    )
+    return [f.header(lang) for f in input_fields(ruleset)]
 
 
 def sample_deals(
