@@ -1,0 +1,370 @@
+"""The work behind the Validate, Grade and Dashboard buttons, as plain functions on an xw.Book.
+
+The plan is :func:`excelflow.annotation.build_plan`, the same one ``excelflow annotate`` writes
+with openpyxl; the cells come from :mod:`excelflow.annotation_grid`. What differs is only how a
+live workbook can be written through xlwings (Server, Lite or classic desktop):
+
+* **Result columns** are written into their existing columns or appended after the last used
+  column, one 2-D write per run of adjacent columns and deal rows; a table whose header row is
+  the deals header and whose right edge is the last column grows to take the new columns.
+* **Row colours** are direct fills on ExcelFlow's own result cells, written as colour matrices
+  (``Range.set_colors``) covering every row below the header: the severity colour on a deal with
+  findings, no fill elsewhere. Each run therefore replaces the previous run's colours and never
+  touches the user's own cells. (annotate uses conditional formats across the whole row; the
+  remote interpreter can add conditional formats but cannot list them, so a re-run could not
+  find and remove its old ones.)
+* **Notes**: one call per cell is unavoidable (Excel has no bulk note API). The remote
+  interpreter cannot read a note's text, so the notes ExcelFlow owns are those on the cells the
+  previous Findings sheet lists, minus the cells its "kept" list names: those are updated or
+  deleted. A cell carrying somebody else's note keeps it untouched, goes on the kept list, and
+  its finding stays on the Findings sheet. Notes from ``excelflow annotate`` (whose Findings
+  sheet has no kept list, and whose comments may hold the user's text above ours) are treated
+  as the user's.
+* **Findings and Dashboard** sheets: our previous sheet is deleted and a new one added at its
+  position (charts, tables and notes go with it), then written from a :class:`SheetGrid`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import xlwings as xw
+
+from excelflow.annotation import AnnotationPlan, build_plan
+from excelflow.annotation_grid import (
+    Claim,
+    SheetInfo,
+    claim,
+    dashboard_grid,
+    findings_grid,
+    last_used_column,
+    noted_cells,
+    place_result_columns,
+    severity_colours,
+    unique_table_name,
+)
+from excelflow.annotation_labels import NOTE_MARKER
+from excelflow.engine import Result
+from excelflow.fields import has_cjk
+from excelflow.io.read import ReadError
+from excelflow.ruleset import Lang, Text
+from excelflow.sheet_grid import runs
+from excelflow.xl import macro_labels as say
+from excelflow.xl.book_source import BookSource, check_book
+from excelflow.xl.grid_writer import notes_supported, paint, write_block, write_grid
+
+GRADE_COLUMNS = ("ef_grade", "ef_score", "ef_adj_prob")
+"""What the Grade button writes: grade, evaluation score, adjusted probability."""
+
+
+class MacroError(Exception):
+    """Input the macro cannot work with; ``text`` says why, in both languages."""
+
+    def __init__(self, text: Text, **values: Any) -> None:
+        super().__init__(text.en.format(**values))
+        self.text = text
+        self.values = values
+
+    def message(self, lang: Lang) -> str:
+        """The message in ``lang``."""
+        return self.text(lang).format(**self.values)
+
+
+def parse_lang(value: Any) -> Lang | None:
+    """``"zh"``/``"en"`` (any case, also ``zh-CN``, ``en-US``), None for blank.
+
+    Raises:
+        MacroError: anything else.
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    text = str(value).strip().lower()
+    if text.startswith("zh") or text in ("中文", "cn"):
+        return "zh"
+    if text.startswith("en"):
+        return "en"
+    raise MacroError(say.BAD_LANG, value=value)
+
+
+def parse_date(value: Any) -> dt.date | None:
+    """A date argument: a date, a datetime, ISO text, or blank (None).
+
+    Raises:
+        MacroError: anything else.
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip()[:10])
+    except ValueError:
+        raise MacroError(say.BAD_DATE, value=value) from None
+
+
+def guess_lang(book: xw.Book) -> Lang:
+    """Chinese when a sheet name has CJK characters, else English (for early messages)."""
+    return "zh" if any(has_cjk(s.name) for s in book.sheets) else "en"
+
+
+@dataclass
+class Checked:
+    """A checked book: its source, the engine's result and the annotation plan."""
+
+    source: BookSource
+    result: Result
+    plan: AnnotationPlan
+    active: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def sheet(self) -> xw.Sheet:
+        """The deals sheet."""
+        return self.source.book.sheets[self.plan.deals_sheet]
+
+
+def check(book: xw.Book, lang: Lang | None = None, as_of: dt.date | None = None) -> Checked:
+    """Read the book and run the engine on its deal table.
+
+    Raises:
+        MacroError: the book is empty, has no deal table, or the table has no deals.
+    """
+    source = BookSource(book)
+    if all(source.sheet(n).grid == [[""]] for n in source.sheet_names):
+        raise MacroError(say.EMPTY_BOOK)
+    try:
+        result = check_book(source, lang=lang, as_of=as_of)
+    except ReadError:
+        raise MacroError(say.NO_TABLE, sheets=", ".join(source.sheet_names)) from None
+    pipeline = result.pipeline
+    if len(result.deals) == 0:
+        raise MacroError(say.NO_DEALS, sheet=pipeline.sheet, row=pipeline.header_row)
+    return Checked(source, result, build_plan(result, lang), str(book.sheets.active.name))
+
+
+# --------------------------------------------------------------------------- the deals sheet
+
+
+def write_results(checked: Checked, only: Sequence[str] = ()) -> dict[str, int]:
+    """Write the result columns (``only`` those keys when given); returns key -> column."""
+    plan = checked.plan
+    sheet = checked.sheet
+    area = checked.source.sheet(plan.deals_sheet)
+    last_used = area.origin[1] + last_used_column(area.grid)
+    placement = place_result_columns(plan, last_used, only)
+    header = plan.header_row
+    if placement.appended:
+        first = placement.columns[placement.appended[0].key]
+        write_block(sheet, header, first, [[c.header for c in placement.appended]])
+        sheet.range((header, first), (header, first + len(placement.appended) - 1)).font.bold = True
+        _grow_table(checked, last_used, len(placement.appended))
+        top, bottom = plan.rows[0], plan.rows[-1]
+        for col in placement.appended:  # formats first: text stays text when written
+            j = placement.columns[col.key]
+            sheet.range((top, j), (bottom, j)).number_format = col.number_format
+            sheet.range((1, j)).column_width = col.width
+    by_key = {c.key: c for c in plan.result_columns}
+    key_at = {col: key for key, col in placement.columns.items()}
+    index = {row: i for i, row in enumerate(plan.rows)}
+    for c1, c2 in runs(placement.columns.values()):
+        for r1, r2 in runs(plan.rows):
+            block = [
+                [by_key[key_at[c]].values[index[r]] for c in range(c1, c2 + 1)]
+                for r in range(r1, r2 + 1)
+            ]
+            write_block(sheet, r1, c1, block)
+    return placement.columns
+
+
+def _grow_table(checked: Checked, last_used: int, added: int) -> None:
+    """A table whose header row is the deals header takes the appended columns when it ends at
+    the last used column (like annotate); otherwise the user is told."""
+    sheet = checked.sheet
+    header = checked.plan.header_row
+    for table in sheet.tables:
+        rng = table.range
+        if rng.row != header:
+            continue
+        right = rng.last_cell.column
+        if right == last_used:
+            bottom = rng.last_cell.row
+            table.resize(sheet.range((rng.row, rng.column), (bottom, right + added)))
+        else:
+            checked.notes.append(say.TABLE_OUTSIDE(checked.plan.lang).format(table=table.name))
+        return
+
+
+def write_colours(checked: Checked, columns: dict[str, int]) -> None:
+    """Severity fills on the result cells of every row below the header (see module doc)."""
+    plan = checked.plan
+    area = checked.source.sheet(plan.deals_sheet)
+    first = plan.header_row + 1
+    last = max(plan.rows[-1], area.origin[0] + len(area.grid))
+    colours = severity_colours(plan, first, last)
+    for c1, c2 in runs(columns.values()):
+        width = c2 - c1 + 1
+        paint(checked.sheet, (first, c1, last, c2), [[c] * width for c in colours])
+
+
+@dataclass
+class NoteCount:
+    """What :func:`write_notes` did."""
+
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    kept: int = 0
+    supported: bool = True
+
+
+def _note_index(sheet: xw.Sheet) -> dict[str, xw.main.Note] | None:
+    """Cell address (``"B2"``) -> the note on it; None when the client cannot write notes.
+
+    On xlwings Server/Lite the sheet's ``api`` is the snapshot Excel sent: its ``notes`` list
+    and ``sheet.notes`` come in the same order, which gives every note's cell without a
+    per-note lookup. Classic desktop xlwings reads ``note.location``.
+    """
+    api = sheet.api
+    if isinstance(api, dict):
+        if not notes_supported(sheet.book):
+            return None
+        return {
+            str(entry["address"]).replace("$", "").upper(): note
+            for entry, note in zip(api["notes"], sheet.notes, strict=True)
+        }
+    return {note.location.address.replace("$", "").upper(): note for note in sheet.notes}
+
+
+@dataclass
+class NoteWork:
+    """The notes to write: per sheet, the existing notes by cell, the texts wanted and the cells
+    whose note is ours (from the previous Findings sheet). Built before anything is written."""
+
+    index: dict[str, dict[str, xw.main.Note]]
+    wanted: dict[str, dict[str, str]]
+    ours: dict[str, set[str]]
+    supported: bool
+
+    def kept(self) -> list[tuple[str, str]]:
+        """(sheet, cell) where a finding meets a note of the user's: left as it is."""
+        return sorted(
+            (name, cell)
+            for name, texts in self.wanted.items()
+            for cell in texts
+            if cell in self.index.get(name, {}) and cell not in self.ours.get(name, set())
+        )
+
+    def apply(self, book: xw.Book) -> NoteCount:
+        """Add, update and delete notes; returns what was done."""
+        count = NoteCount(supported=self.supported)
+        for name, index in self.index.items():
+            sheet = book.sheets[name]
+            mine = self.ours.get(name, set())
+            texts = self.wanted.get(name, {})
+            for cell in [c for c in index if c in mine and c not in texts]:
+                index[cell].delete()
+                count.removed += 1
+            for cell, text in texts.items():
+                if cell not in index:
+                    sheet.range(cell).impl.add_note(text)  # free cell: skip xlwings' O(n) check
+                    count.added += 1
+                elif cell in mine:
+                    index[cell].text = text
+                    count.updated += 1
+                else:
+                    count.kept += 1
+        return count
+
+
+def note_work(checked: Checked, previous: set[tuple[str, str]]) -> NoteWork:
+    """What :meth:`NoteWork.apply` will do (see the module doc for whose notes are whose)."""
+    book = checked.source.book
+    wanted: dict[str, dict[str, str]] = {}
+    for note in checked.plan.notes:
+        wanted.setdefault(note.sheet, {})[note.cell.upper()] = NOTE_MARKER + "\n" + note.text
+    ours: dict[str, set[str]] = {}
+    for sheet_name, cell in previous:
+        ours.setdefault(sheet_name, set()).add(cell)
+    names = {s.name for s in book.sheets}
+    index: dict[str, dict[str, xw.main.Note]] = {}
+    supported = True
+    for name in sorted((set(wanted) | set(ours)) & names):
+        notes = _note_index(book.sheets[name])
+        if notes is None:
+            supported = False
+        else:
+            index[name] = notes
+    return NoteWork(index, wanted, ours, supported)
+
+
+# --------------------------------------------------------------------------- our own sheets
+
+
+def sheet_infos(book: xw.Book, source: BookSource) -> list[SheetInfo]:
+    """What :func:`excelflow.annotation_grid.claim` needs to know about each sheet."""
+    out = []
+    for sheet in book.sheets:
+        area = source.sheet(sheet.name) if sheet.name in source.sheet_names else None
+        values: list[list[Any]] = [[""]]
+        if area is not None:
+            values = area.grid if area.origin == (0, 0) else [[None], *area.grid]
+        objects = len(sheet.tables) + len(sheet.charts) + len(sheet.pictures) + len(sheet.shapes)
+        with contextlib.suppress(NotImplementedError, KeyError):
+            objects += len(sheet.pivot_tables)
+        visible = sheet.name in source.visible or sheet.name not in source.sheet_names
+        out.append(SheetInfo(sheet.name, values, objects > 0, visible))
+    return out
+
+
+def replace_sheet(book: xw.Book, source: BookSource, key: str, lang: Lang) -> xw.Sheet:
+    """Delete our previous ``key`` sheet (if any) and add a blank one in its place."""
+    where: Claim = claim(sheet_infos(book, source), key, lang)
+    if where.replaces is not None:
+        book.sheets[where.replaces].delete()
+    sheets = book.sheets
+    if where.index == 0:
+        new = sheets.add(where.name, before=sheets[0])
+    else:
+        new = sheets.add(where.name, after=sheets[min(where.index, len(sheets)) - 1])
+    if not where.visible:
+        new.visible = False
+    return new
+
+
+def previous_notes(book: xw.Book, source: BookSource, lang: Lang) -> set[tuple[str, str]]:
+    """The cells our previous Findings sheet lists (where our previous notes are)."""
+    where = claim(sheet_infos(book, source), "findings", lang)
+    if where.replaces is None:
+        return set()
+    return noted_cells(source.sheet(where.replaces).grid)
+
+
+def write_dashboard(checked: Checked) -> str:
+    """Replace the Dashboard sheet; returns its name."""
+    book = checked.source.book
+    sheet = replace_sheet(book, checked.source, "dashboard", checked.plan.lang)
+    _skipped(checked, write_grid(sheet, dashboard_grid(checked.plan)))
+    return str(sheet.name)
+
+
+def write_findings(checked: Checked, kept: Sequence[tuple[str, str]] | None = None) -> str:
+    """Replace the Findings sheet; returns its name. ``kept``: see
+    :func:`~excelflow.annotation_grid.findings_grid`."""
+    book = checked.source.book
+    sheet = replace_sheet(book, checked.source, "findings", checked.plan.lang)
+    taken = [t.name for s in book.sheets if s.name != sheet.name for t in s.tables]
+    _skipped(
+        checked, write_grid(sheet, findings_grid(checked.plan, unique_table_name(taken), kept))
+    )
+    return str(sheet.name)
+
+
+def _skipped(checked: Checked, items: list[str]) -> None:
+    if items:
+        checked.notes.append(say.NOT_WRITTEN(checked.plan.lang).format(items=", ".join(items)))

@@ -1,0 +1,200 @@
+"""The work behind the Bid analysis and Insert template buttons.
+
+Both sheets are laid out by the openpyxl builders that ``excelflow bid`` and ``excelflow
+template`` use (:func:`excelflow.io.bid_sheet.write_bid_sheet`,
+:func:`excelflow.io.template.template_workbook`), in a workbook held in memory, and copied into
+the live book through :mod:`excelflow.xl.sheetplan` and :mod:`excelflow.xl.grid_writer`: one
+source of truth for the layout, and what xlwings cannot write is named in the message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import xlwings as xw
+from openpyxl import Workbook
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.table import Table
+from openpyxl.worksheet.worksheet import Worksheet
+
+from excelflow.bid_command import seed_model
+from excelflow.fields import SHEETS, fold, has_cjk
+from excelflow.io.bid_sheet import bid_entries, write_bid_sheet
+from excelflow.io.read import ReadError, pipeline_from_source
+from excelflow.io.rules_sheet import workbook_ruleset
+from excelflow.io.template import template_workbook
+from excelflow.normalize import Pipeline
+from excelflow.ruleset import Lang, load_ruleset
+from excelflow.xl import macro_labels as say
+from excelflow.xl.book_source import BookSource
+from excelflow.xl.grid_writer import write_grid
+from excelflow.xl.macros_annotate import MacroError
+from excelflow.xl.sheetplan import worksheet_grid
+
+
+def _skipped(lang: Lang, missed: list[str], refused: list[str]) -> list[str]:
+    """Message lines: what the layout has that xlwings cannot write, and what this Excel
+    refused."""
+    lines = [say.NOT_CARRIED(lang).format(items=", ".join(missed))] if missed else []
+    if refused:
+        lines.append(say.NOT_WRITTEN(lang).format(items=", ".join(refused)))
+    return lines
+
+
+def _add_sheet(book: xw.Book, name: str, index: int) -> xw.Sheet:
+    """A new sheet called ``name`` at 0-based position ``index``."""
+    sheets = book.sheets
+    if index <= 0:
+        return sheets.add(name, before=sheets[0])
+    return sheets.add(name, after=sheets[min(index, len(sheets)) - 1])
+
+
+# --------------------------------------------------------------------------- bid analysis
+
+
+def _pipeline(source: BookSource, lang: Lang | None) -> Pipeline:
+    ruleset, _ = workbook_ruleset(source, load_ruleset())
+    try:
+        return pipeline_from_source(source, ruleset, lang=lang)
+    except ReadError:
+        raise MacroError(say.NO_TABLE, sheets=", ".join(source.sheet_names)) from None
+
+
+def _shadow(book: xw.Book) -> Workbook:
+    """An in-memory workbook with the book's sheet names and table names (no content), so the
+    Bid builder picks the same free sheet name, position and table names as in the book."""
+    wb = Workbook()
+    default = wb.active
+    for sheet in book.sheets:
+        ws = wb.create_sheet(sheet.name)
+        for table in sheet.tables:
+            ws.add_table(Table(displayName=table.name, ref="A1:A2"))
+    if default is not None:
+        wb.remove(default)
+    return wb
+
+
+def bid_for_selection(book: xw.Book, lang: Lang | None, as_of: dt.date | None) -> str:
+    """Seed or refresh the Bid sheet of the deal in the selection's first row.
+
+    Raises:
+        MacroError: no selection, a selection outside the deal rows, a deal without an ID,
+            or an existing Bid sheet whose inputs cannot be used.
+    """
+    source = BookSource(book)
+    pipeline = _pipeline(source, lang)
+    language: Lang = lang or pipeline.lang
+    selection = book.selection
+    if selection is None or selection.address is None:
+        raise MacroError(say.NO_SELECTION)
+    rows = [int(r) for r in pipeline.rows]
+    sheet_name = selection.sheet.name
+    if sheet_name != pipeline.sheet or selection.row not in rows:
+        raise MacroError(
+            say.NOT_A_DEAL_ROW,
+            row=selection.row,
+            sheet=sheet_name,
+            deals=pipeline.sheet,
+            first=rows[0] if rows else pipeline.header_row + 1,
+            last=rows[-1] if rows else pipeline.header_row + 1,
+        )
+    pos = rows.index(selection.row)
+    deal = pipeline.frame["deal_id"].iloc[pos]
+    if deal is None or deal != deal or not str(deal).strip():
+        raise MacroError(say.NO_DEAL_ID, row=selection.row)
+    existing = next((e for e in bid_entries(source) if e.deal_id == str(deal)), None)
+    if existing is not None and (existing.model is None or existing.problems):
+        problems = "\n".join(
+            f"  {p.cell or existing.sheet}: {p.message(language)}" for p in existing.problems
+        )
+        raise MacroError(say.BID_BROKEN, sheet=existing.sheet, problems=problems)
+    model = existing.model if existing is not None and existing.model is not None else None
+    if model is None:
+        model = seed_model(pipeline, pos)
+    wb = _shadow(book)
+    replace = existing.sheet if existing is not None else None
+    layout = write_bid_sheet(wb, model, language, replace=replace, when=as_of)
+    index = wb.sheetnames.index(layout.sheet)
+    if replace is not None:
+        book.sheets[replace].delete()
+    sheet = _add_sheet(book, layout.sheet, index)
+    grid, missed = worksheet_grid(_sheet(wb, layout.sheet))
+    refused = write_grid(sheet, grid)
+    sheet.activate()
+    zh = language == "zh"
+    verb = ("刷新" if zh else "Refreshed") if existing is not None else ("新建" if zh else "Built")
+    text = say.BID_DONE(language).format(verb=verb, sheet=layout.sheet, deal=deal)
+    return "\n".join([text, *_skipped(language, missed, refused)])
+
+
+# --------------------------------------------------------------------------- the template
+
+
+def _has_content(book: xw.Book, source: BookSource) -> str | None:
+    """The first sheet holding values or objects, else None."""
+    for sheet in book.sheets:
+        if source.sheet(sheet.name).grid != [[""]]:
+            return str(sheet.name)
+        if len(sheet.tables) or len(sheet.charts) or len(sheet.pictures) or len(sheet.shapes):
+            return str(sheet.name)
+    return None
+
+
+def insert_template(book: xw.Book, lang: Lang | None) -> str:
+    """Add the template's Deals and Rules sheets (in ``lang``, default: Chinese unless the
+    book's sheet names are all non-Chinese and some are not Excel's defaults) to an empty book.
+
+    Raises:
+        MacroError: the book already has such sheets, or is not empty.
+    """
+    language: Lang = lang or _template_lang(book)
+    wanted = {fold(n) for key in ("deals", "rules") for n in SHEETS[key]}
+    clash = [s.name for s in book.sheets if fold(s.name) in wanted]
+    if clash:
+        raise MacroError(say.TEMPLATE_EXISTS, names="、".join(clash) if language == "zh" else
+                         "', '".join(clash))  # fmt: skip
+    source = BookSource(book)
+    busy = _has_content(book, source)
+    if busy is not None:
+        raise MacroError(say.TEMPLATE_NOT_EMPTY, sheet=busy)
+    wb = template_workbook(language)
+    deals_name, rules_name = SHEETS["deals"](language), SHEETS["rules"](language)
+    deals = _add_sheet(book, deals_name, 0)
+    rules = _add_sheet(book, rules_name, 1)
+    missed: set[str] = set()
+    refused: list[str] = []
+    rules_grid, lacking = worksheet_grid(_sheet(wb, rules_name))
+    missed.update(lacking)
+    refused += write_grid(rules, rules_grid)
+    for name, defined in wb.defined_names.items():
+        _add_name(book, name, defined)
+    deals_grid, lacking = worksheet_grid(_sheet(wb, deals_name))
+    missed.update(lacking)
+    refused += [r for r in write_grid(deals, deals_grid) if r not in refused]
+    deals.activate()
+    text = say.TEMPLATE_DONE(language).format(
+        deals=deals_name, rules=rules_name, lang="中文" if language == "zh" else "English"
+    )
+    return "\n".join([text, *_skipped(language, sorted(missed), refused)])
+
+
+def _sheet(wb: Workbook, name: str) -> Worksheet:
+    ws = wb[name]
+    assert isinstance(ws, Worksheet)
+    return ws
+
+
+def _add_name(book: xw.Book, name: str, defined: DefinedName) -> None:
+    """A workbook-level defined name pointing at a range (``=规则!$B$5:$B$10``)."""
+    refers = defined.attr_text
+    if refers:
+        book.names.add(name, refers if refers.startswith("=") else "=" + refers)
+
+
+def _template_lang(book: xw.Book) -> Lang:
+    """Chinese by default (like ``excelflow template``); English when the book's sheets carry
+    non-default Latin names only (a sign of an English workbook)."""
+    names = [str(s.name) for s in book.sheets]
+    if any(has_cjk(n) for n in names):
+        return "zh"
+    return "en" if any(not fold(n).startswith("sheet") for n in names) else "zh"
