@@ -32,6 +32,8 @@ ENGINE_MODULES = [
     "excelflow.calc_bid",
     "excelflow.rules.bid",
     "excelflow.rules.rulesheet",
+    "excelflow.sheet_grid",
+    "excelflow.annotation_grid",
 ]
 
 

@@ -68,18 +68,37 @@ def validate_file(
     except ReadError as exc:
         return FileReport(str(path), error=str(exc))
     try:
-        extras: dict[str, Any] = {}
-        if ruleset is None:
-            ruleset, problems = workbook_ruleset(source, load_ruleset())
-            extras["rules_sheet_problems"] = problems
-        pipeline = pipeline_from_source(source, ruleset, mapping=mapping, lang=lang)
-        extras.update(workbook_bids(source, pipeline, ruleset))
+        result = check_source(source, ruleset, mapping=mapping, lang=lang, as_of=as_of)
     except ReadError as exc:
         return FileReport(str(path), error=str(exc))
     finally:
         source.close()
-    result = engine.run(pipeline, ruleset, as_of=as_of, lang=lang, extras=extras)
     return FileReport(str(path), result=result)
+
+
+def check_source(
+    source: Source,
+    ruleset: RuleSet | None = None,
+    *,
+    mapping: ColumnMapping = EMPTY_MAPPING,
+    lang: Lang | None = None,
+    as_of: dt.date | None = None,
+) -> engine.Result:
+    """Check an opened workbook (a file, or a live Excel book behind the same interface).
+
+    Steps: the workbook's own Rules sheet unless ``ruleset`` is given, the pipeline sheet, the
+    Bid sheets, then the engine.
+
+    Raises:
+        ReadError: the workbook holds no pipeline table.
+    """
+    extras: dict[str, Any] = {}
+    if ruleset is None:
+        ruleset, problems = workbook_ruleset(source, load_ruleset())
+        extras["rules_sheet_problems"] = problems
+    pipeline = pipeline_from_source(source, ruleset, mapping=mapping, lang=lang)
+    extras.update(workbook_bids(source, pipeline, ruleset))
+    return engine.run(pipeline, ruleset, as_of=as_of, lang=lang, extras=extras)
 
 
 def validate_paths(

@@ -24,6 +24,16 @@ from openpyxl.worksheet.table import TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
 from excelflow.annotation import AnnotationPlan, Table
+from excelflow.annotation_grid import (  # one layout for the openpyxl and the xlwings writer
+    CHART_ROWS,
+    FINDINGS_TABLE,
+    FINDINGS_WIDTHS,
+    FIRST_BLOCK_ROW,
+    PLACEHOLDER_HINT,
+    PLACEHOLDER_MAX_CELLS,
+    TEXT_COLUMN,
+    VALUE_COLUMN,
+)
 from excelflow.annotation_labels import (
     FINDINGS_LINK_COLUMN,
     FINDINGS_TITLE,
@@ -37,7 +47,6 @@ from excelflow.fields import SHEETS
 from excelflow.io.annotate_deals import put
 from excelflow.io.xlstyle import font
 
-FINDINGS_TABLE = "tblExcelFlowFindings"
 HEADER_FILL = PatternFill(fill_type="solid", fgColor="1F4E78")
 HEADER_FONT = font(bold=True, color="FFFFFF")
 TITLE_FONT = font(bold=True, size=16, color="1F4E78")
@@ -45,18 +54,11 @@ SUBTITLE_FONT = font(italic=True, size=9, color="595959")
 KPI_LABEL_FONT = font(size=9, color="595959")
 KPI_VALUE_FONT = font(bold=True, size=14, color="1F4E78")
 LINK_FONT = font(color="0563C1", underline="single")
-FINDINGS_WIDTHS = (10, 8, 12, 12, 9, 22, 18, 100)
-VALUE_COLUMN = 7  # raw values, numbers among them: left-aligned like the text around them
 LEFT = Alignment(horizontal="left")
 DASHBOARD_WIDTHS = {"A": 22, "B": 17, "C": 17, "D": 17, "E": 36, "F": 3, "G": 30}
-CHART_ROWS = 17
 CHART_WIDTH_CM = 17
 CHART_HEIGHT_CM = 8
-FIRST_BLOCK_ROW = 10
-PLACEHOLDER_HINT = "excelflow annotate"
-PLACEHOLDER_MAX_CELLS = 12
 BLOCKS_ON_PAGE_ONE = 3
-TEXT_COLUMN = 5  # the wide column E holds text (grade action, rule name) after the numbers
 
 
 def _sheet_is_ours(ws: object) -> bool:

@@ -20,11 +20,10 @@ import numpy as np
 import xlwings as xw
 
 from excelflow import engine
-from excelflow.io.bid_sheet import workbook_bids
-from excelflow.io.read import Sheet, Source, pipeline_from_source
-from excelflow.io.rules_sheet import workbook_ruleset
+from excelflow.api import check_source
+from excelflow.io.read import Sheet, Source
 from excelflow.mapping import EMPTY_MAPPING, ColumnMapping
-from excelflow.ruleset import Lang, RuleSet, load_ruleset
+from excelflow.ruleset import Lang, RuleSet
 from excelflow.xl.convert import ERROR_TEXTS
 
 _ISO = re.compile(r"^-?\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)?$")
@@ -129,16 +128,10 @@ def check_book(
     lang: Lang | None = None,
     as_of: dt.date | None = None,
 ) -> engine.Result:
-    """Check the book's pipeline like :func:`excelflow.api.validate_file` checks a file: the
-    workbook's own Rules sheet (unless ``ruleset`` is given), its Bid sheets, the engine.
+    """Check the book's pipeline exactly as :func:`excelflow.api.validate_file` checks a file
+    (the workbook's own Rules sheet unless ``ruleset`` is given, its Bid sheets, the engine).
 
     Raises:
         ReadError: the book holds no pipeline table.
     """
-    extras: dict[str, Any] = {}
-    if ruleset is None:
-        ruleset, problems = workbook_ruleset(source, load_ruleset())
-        extras["rules_sheet_problems"] = problems
-    pipeline = pipeline_from_source(source, ruleset, mapping=mapping, lang=lang)
-    extras.update(workbook_bids(source, pipeline, ruleset))
-    return engine.run(pipeline, ruleset, as_of=as_of, lang=lang, extras=extras)
+    return check_source(source, ruleset, mapping=mapping, lang=lang, as_of=as_of)
