@@ -30,8 +30,8 @@ demo: $(VENV)/.installed
 	$(PY) -m excelflow.demo --out $(OUT)
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks addin
+	$(BIN)/ruff format --check src tests benchmarks addin
 
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy

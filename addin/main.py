@@ -1,0 +1,26 @@
+"""ExcelFlow's entry module for xlwings Server and xlwings Lite.
+
+xlwings Lite: paste this file into the add-in's ``main.py`` editor and add ``excelflow`` to its
+``requirements.txt``. xlwings Server: point the server's custom-functions and custom-scripts
+modules at this file. Everything here is the package's own code: the worksheet functions
+(``EF_STAGE`` … ``EF_BEST_MARKUP_NORMAL``) and the five ribbon scripts.
+"""
+
+from excelflow.xl.macros import (
+    bid_analysis,
+    grade_deals,
+    insert_template_sheets,
+    refresh_dashboard,
+    validate_pipeline,
+)
+from excelflow.xl.udfs import *  # noqa: F403  (the 13 EF_* worksheet functions, see __all__)
+from excelflow.xl.udfs import __all__ as _functions
+
+__all__ = [
+    *_functions,
+    "bid_analysis",
+    "grade_deals",
+    "insert_template_sheets",
+    "refresh_dashboard",
+    "validate_pipeline",
+]
