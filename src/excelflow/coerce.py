@@ -124,13 +124,23 @@ def blank_cells(values: np.ndarray) -> np.ndarray:
 
 def factorize(values: np.ndarray, blank: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Codes per row (-1 for blanks and NaN) and the distinct non-blank values."""
+    filled = int(len(blank) - np.count_nonzero(blank))
+    if filled == 0:
+        return np.full(len(values), -1, dtype=np.intp), np.empty(0, dtype=object)
+    if filled > len(values) // 2:  # mostly filled: hash the column as is, then drop the blank code
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        uniques = np.asarray(uniques, dtype=object)
+        blank_code = np.flatnonzero(uniques == "")
+        if len(blank_code):
+            codes = np.where(codes == blank_code[0], -1, codes)
+            codes = np.where(codes > blank_code[0], codes - 1, codes)
+            uniques = np.delete(uniques, blank_code[0])
+        return codes, uniques
     codes = np.full(len(values), -1, dtype=np.intp)
     keep = np.flatnonzero(~blank)
-    if len(keep) == 0:
-        return codes, np.empty(0, dtype=object)
-    sub_codes, uniques = pd.factorize(values[keep], use_na_sentinel=True)
+    sub_codes, sub_uniques = pd.factorize(values[keep], use_na_sentinel=True)
     codes[keep] = sub_codes
-    return codes, np.asarray(uniques, dtype=object)
+    return codes, np.asarray(sub_uniques, dtype=object)
 
 
 def take(per_unique: np.ndarray, codes: np.ndarray, fill: Any) -> np.ndarray:

@@ -118,6 +118,17 @@ def hits(mask: Any, field: Any, **params: Any) -> pd.DataFrame:
     return pd.DataFrame(data)
 
 
+def stage_names(ruleset: RuleSet, stages: pd.Series) -> np.ndarray:
+    """Each deal's stage name (a :class:`Text`, None where unknown), looked up in one take."""
+    names = np.empty(len(ruleset.stages) + 2, dtype=object)  # Text is a tuple: fill one by one
+    for st in ruleset.stages:
+        names[st.number] = st.name
+    numbers = stages.to_numpy(dtype=float, na_value=np.nan)
+    index = np.clip(np.where(np.isnan(numbers), 0, numbers).astype(int), 0, len(names) - 1)
+    out: np.ndarray = names[index]
+    return out
+
+
 def no_hits() -> pd.DataFrame:
     """An empty hits frame."""
     return pd.DataFrame({"pos": np.zeros(0, dtype=int), "field": []})

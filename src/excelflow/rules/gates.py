@@ -11,7 +11,7 @@ import pandas as pd
 
 from excelflow.fields import milestone_key
 from excelflow.findings import Severity
-from excelflow.rules import Context, hits, no_hits, rule
+from excelflow.rules import Context, hits, no_hits, rule, stage_names
 from excelflow.ruleset import RuleSet, Text
 
 
@@ -83,8 +83,7 @@ def forced_advance(ctx: Context) -> pd.DataFrame:
     """
     missing = ctx.extras["missing"]
     stage = ctx.frame["stage"]
-    names = {st.number: st.name for st in ctx.ruleset.stages}
-    stage_name = stage.map(names)
+    stage_name = stage_names(ctx.ruleset, stage)
     frames = [
         hits(
             missing[ms.key],
@@ -125,5 +124,6 @@ def late_entry(ctx: Context) -> pd.DataFrame:
         & ctx.frame["custom_solution"].astype(bool)
         & first.ge(limit).fillna(False).astype(bool)
     )
-    names = {st.number: st.name for st in ctx.ruleset.stages}
-    return hits(mask, "first_stage", first=first, first_name=first.map(names), limit=limit)
+    return hits(
+        mask, "first_stage", first=first, first_name=stage_names(ctx.ruleset, first), limit=limit
+    )

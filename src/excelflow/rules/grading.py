@@ -76,13 +76,14 @@ def grade_mismatch(ctx: Context) -> pd.DataFrame:
         return no_hits()
     given = parse_grade(ctx.frame["grade"], letters)
     computed = ctx.deals["grade"]
-    mask = ctx.is_open & given.notna() & computed.notna() & (given != computed)
-    days = (
-        ctx.deals["days_to_close"]
-        .astype("Int64")
-        .astype(object)
-        .where(ctx.deals["days_to_close"].notna(), "?")
-    )
+    candidates = np.flatnonzero((ctx.is_open & given.notna() & computed.notna()).to_numpy())
+    differ = given.to_numpy()[candidates] != computed.to_numpy()[candidates]
+    mask = np.zeros(len(given), dtype=bool)
+    mask[candidates[differ]] = True
+    days = np.full(len(given), None, dtype=object)  # only the hits need their days as text
+    for i in np.flatnonzero(mask):
+        value = ctx.deals["days_to_close"].iloc[i]
+        days[i] = "?" if np.isnan(value) else int(value)
     return hits(
         mask,
         "grade",

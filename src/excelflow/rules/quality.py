@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from excelflow.fields import factor_key
@@ -61,16 +62,24 @@ def duplicate_id(ctx: Context) -> pd.DataFrame:
 
     Bad row: D-017 on rows 5 and 40. Fix: give each deal its own ID.
     """
-    ids = ctx.frame["deal_id"]
-    shared = ids.notna() & ids.duplicated(keep=False)
-    if not shared.any():
+    ids = ctx.frame["deal_id"].to_numpy(dtype=object)
+    codes, uniques = pd.factorize(ids, use_na_sentinel=True)
+    if len(uniques) == len(codes) or not len(uniques):
+        return no_hits()  # every ID distinct, or none given
+    counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
+    shared = np.flatnonzero((codes >= 0) & (counts[np.maximum(codes, 0)] > 1))
+    if not len(shared):
         return no_hits()
-    rows = pd.Series(ctx.pipeline.rows, index=ids.index)[shared]
-    first_row = rows.groupby(ids[shared]).transform("first")
-    later = ids[shared].duplicated(keep="first")
-    mask = pd.Series(False, index=ids.index)
-    mask[later.index[later.to_numpy()]] = True
-    return hits(mask, "deal_id", first_row=first_row.reindex(ids.index).astype("Int64"))
+    _, first_at = np.unique(codes[shared], return_index=True)  # shared is in row order
+    first_pos = dict(zip(codes[shared][first_at], shared[first_at], strict=True))
+    first_row = np.full(len(ids), None, dtype=object)
+    mask = np.zeros(len(ids), dtype=bool)
+    for pos in shared:  # only the duplicated rows
+        origin = first_pos[codes[pos]]
+        if origin != pos:
+            mask[pos] = True
+            first_row[pos] = int(ctx.pipeline.rows[origin])
+    return hits(mask, "deal_id", first_row=first_row)
 
 
 @rule(
