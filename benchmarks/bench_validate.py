@@ -60,6 +60,14 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         "(target <= 1.30x)"
     )
     print(f"  validate, JSON report          {json_s:6.2f} s   ratio {json_s / read_s:.2f}x")
+    lines = [
+        f"bench_validate: {args.deals:,} deals, best of {args.repeat}",
+        f"calamine read {read_s:.2f} s; validate (text) {text_s:.2f} s = {text_s / read_s:.2f}x; "
+        f"validate (json) {json_s:.2f} s = {json_s / read_s:.2f}x",
+    ]
+    results = Path(__file__).resolve().parent / "results"
+    results.mkdir(exist_ok=True)
+    (results / "bench_validate.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return {"read_s": read_s, "text_s": text_s, "json_s": json_s, "ratio": text_s / read_s}
 
 
