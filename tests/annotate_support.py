@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 from pathlib import Path
 from typing import Any
 
 import python_calamine as pc
 from openpyxl import load_workbook
 
+from conftest import shared_data_dir
 from excelflow.ruleset import Lang
 from excelflow.sample import sample_deals, write_sample
 
 AS_OF = dt.date(2026, 11, 28)
 REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("EXCELFLOW_SHARED_DATA", REPO.parent / "shared" / "data"))
+SHARED = shared_data_dir()
 CRM_DASHBOARD = SHARED / "real-workbooks" / "crm-analysis-dashboard.xlsx"
 
 
