@@ -75,6 +75,8 @@ _NUMBER_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 _MONEY_STRIP_RE = re.compile(r"[,\s¥￥$€£]|rmb|cny|usd|eur|元", re.IGNORECASE)
 _MONEY_SCALE = {"万": 1e4, "亿": 1e8, "k": 1e3, "m": 1e6}
 _STAGE_NUM_RE = re.compile(r"^(?:stage|s|第|阶段)?(\d+)(?:阶段)?(.*)$")
+_NUMBER_TYPES = ("floating", "integer", "mixed-integer-float", "empty")  # infer_dtype's answers
+_STRIP = np.frompyfunc(str.strip, 1, 1)  # str.strip over an object array, in C
 
 
 @dataclass(frozen=True)
@@ -122,25 +124,35 @@ def blank_cells(values: np.ndarray) -> np.ndarray:
     return np.asarray(values == "", dtype=bool)
 
 
-def factorize(values: np.ndarray, blank: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Codes per row (-1 for blanks and NaN) and the distinct non-blank values."""
-    filled = int(len(blank) - np.count_nonzero(blank))
-    if filled == 0:
-        return np.full(len(values), -1, dtype=np.intp), np.empty(0, dtype=object)
-    if filled > len(values) // 2:  # mostly filled: hash the column as is, then drop the blank code
-        codes, uniques = pd.factorize(values, use_na_sentinel=True)
-        uniques = np.asarray(uniques, dtype=object)
-        blank_code = np.flatnonzero(uniques == "")
-        if len(blank_code):
-            codes = np.where(codes == blank_code[0], -1, codes)
-            codes = np.where(codes > blank_code[0], codes - 1, codes)
-            uniques = np.delete(uniques, blank_code[0])
-        return codes, uniques
-    codes = np.full(len(values), -1, dtype=np.intp)
-    keep = np.flatnonzero(~blank)
-    sub_codes, sub_uniques = pd.factorize(values[keep], use_na_sentinel=True)
-    codes[keep] = sub_codes
-    return codes, np.asarray(sub_uniques, dtype=object)
+def factorize(values: np.ndarray, blank: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Codes per row (-1 for blanks and NaN) and the distinct non-blank values.
+
+    A mostly filled column is hashed as is and the ``""`` code dropped; a mostly blank one (by
+    ``blank``, or by a sample of its cells when ``blank`` is None) has its filled cells hashed.
+    Both ways give the same codes; they differ only in cost.
+    """
+    if blank is None:
+        sample = values[:: max(1, len(values) // 256)]
+        if np.count_nonzero(blank_cells(sample)) * 2 > len(sample):
+            blank = blank_cells(values)
+    if blank is not None:
+        filled = int(len(blank) - np.count_nonzero(blank))
+        if filled == 0:
+            return np.full(len(values), -1, dtype=np.intp), np.empty(0, dtype=object)
+        if filled <= len(values) // 2:
+            codes = np.full(len(values), -1, dtype=np.intp)
+            keep = np.flatnonzero(~blank)
+            sub_codes, sub_uniques = pd.factorize(values[keep], use_na_sentinel=True)
+            codes[keep] = sub_codes
+            return codes, np.asarray(sub_uniques, dtype=object)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    uniques = np.asarray(uniques, dtype=object)
+    blank_code = np.flatnonzero(uniques == "")
+    if len(blank_code):
+        codes = np.where(codes == blank_code[0], -1, codes)
+        codes = np.where(codes > blank_code[0], codes - 1, codes)
+        uniques = np.delete(uniques, blank_code[0])
+    return codes, uniques
 
 
 def take(per_unique: np.ndarray, codes: np.ndarray, fill: Any) -> np.ndarray:
@@ -347,13 +359,11 @@ def coerce_column(
         values: the column's raw cell values.
         kind: how to read them.
         ruleset: stage names and the evaluation scale.
-        blank: precomputed :func:`blank_cells` of ``values`` (computed when None).
+        blank: precomputed :func:`blank_cells` of ``values`` (computed only where needed).
         date_formats: extra ``strptime`` formats from a mapping file.
     """
     arr = np.asarray(values, dtype=object)
     n = len(arr)
-    if blank is None:
-        blank = blank_cells(arr)
     no_bad = np.zeros(n, dtype=bool)
     if kind == Kind.ID:
         return Coerced(pd.Series(_texts(arr, blank), dtype=object), no_bad)
@@ -411,15 +421,16 @@ def coerce_column(
     raise ValueError(f"unknown column kind {kind!r}")
 
 
-def _plain_numbers(arr: np.ndarray, blank: np.ndarray) -> np.ndarray | None:
+def _plain_numbers(arr: np.ndarray, blank: np.ndarray | None) -> np.ndarray | None:
     """The column as floats when every filled cell already is a number (the fast, usual case)."""
+    if pd.api.types.infer_dtype(arr, skipna=True) in _NUMBER_TYPES:
+        return arr.astype(float)  # no "" among them: nothing blank but None and NaN
+    if blank is None:
+        blank = blank_cells(arr)
+    if not blank.any():
+        return None
     filled = arr[~blank]
-    if pd.api.types.infer_dtype(filled, skipna=True) not in (
-        "floating",
-        "integer",
-        "mixed-integer-float",
-        "empty",
-    ):
+    if pd.api.types.infer_dtype(filled, skipna=True) not in _NUMBER_TYPES:
         return None
     out = np.full(len(arr), np.nan)
     out[~blank] = filled.astype(float)
@@ -439,8 +450,14 @@ def _numeric(
     return Coerced(pd.Series(numbers, dtype=float), bad)
 
 
-def _texts(arr: np.ndarray, blank: np.ndarray) -> np.ndarray:
+def _texts(arr: np.ndarray, blank: np.ndarray | None) -> np.ndarray:
     """Text cells stripped (whitespace-only becomes None); numbers and dates formatted."""
+    if pd.api.types.infer_dtype(arr, skipna=False) == "string":  # all text, blanks included
+        stripped: np.ndarray = _STRIP(arr)
+        stripped[stripped == ""] = None
+        return stripped
+    if blank is None:
+        blank = blank_cells(arr)
     out = np.full(len(arr), None, dtype=object)
     filled = ~blank
     if pd.api.types.infer_dtype(arr[filled], skipna=True) in ("string", "empty"):

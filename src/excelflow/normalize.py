@@ -8,6 +8,7 @@ cell address of every field so findings can point at cells.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -149,25 +150,21 @@ def build_pipeline(
         raise TableNotFound("no pipeline table found (no header row with a Stage/阶段 column)")
     header = list(grid[header_at])
     body = grid[header_at + 1 :]
-    widths = {len(r) for r in body}
+    widths = set(map(len, body))
     width = max([len(header), *widths])
     if widths - {width}:  # ragged CSV rows: pad
         body = [list(r) + [""] * (width - len(r)) for r in body]
-    cells = np.empty((len(body), width), dtype=object)
-    if body:
-        cells[:, :] = body
+    cells = _cell_array(body, width)
     header += [""] * (width - len(header))
 
     row0, col0 = origin
     excel_rows = np.arange(len(body)) + row0 + header_at + 2
-    blank = blank_cells(cells)
     index = header_index(ruleset)
-    ours = [j for j, h in enumerate(header) if _is_result_column(h, index, mapping)]
+    ours = {j for j, h in enumerate(header) if _is_result_column(h, index, mapping)}
     # a row holding nothing but ExcelFlow's own result columns is not a deal
-    inputs = np.delete(blank, ours, axis=1) if ours else blank
-    keep = ~inputs.all(axis=1)
+    keep = ~_blank_rows(cells, [j for j in range(width) if j not in ours])
     if not keep.all():
-        cells, blank, excel_rows = cells[keep], blank[keep], excel_rows[keep]
+        cells, excel_rows = cells[keep], excel_rows[keep]
 
     specs = {f.key: f for f in all_fields(ruleset)}
     columns: dict[str, Column] = {}
@@ -194,22 +191,18 @@ def build_pipeline(
     n = len(cells)
     for key, spec in specs.items():
         kinds[key] = spec.kind
-        col_blank: np.ndarray | None = None
         if key in columns:
-            j = columns[key].index
-            values = cells[:, j]
+            values = cells[:, columns[key].index]
             raw[key] = values
-            col_blank = blank[:, j]
             if key in mapping.values:
                 values = _apply_value_map(values, mapping.values[key])
-                col_blank = None
         elif key in mapping.defaults:
             values = np.full(n, mapping.defaults[key], dtype=object)
         else:
             frame[key] = empty_column(spec.kind, n)
             continue
         coerced: Coerced = coerce_column(
-            values, spec.kind, ruleset, blank=col_blank, date_formats=mapping.date_formats
+            values, spec.kind, ruleset, date_formats=mapping.date_formats
         )
         frame[key] = coerced.values
         if coerced.bad.any():
@@ -226,7 +219,7 @@ def build_pipeline(
         sheet=sheet,
         header_row=row0 + header_at + 1,
         rows=excel_rows,
-        frame=pd.DataFrame(frame),
+        frame=pd.DataFrame(frame, copy=False),  # the columns are ours: no consolidating copy
         raw=raw,
         columns=columns,
         bad=bad,
@@ -235,6 +228,28 @@ def build_pipeline(
         unknown_headers=unknown,
         duplicate_headers=duplicates,
     )
+
+
+def _cell_array(body: Sequence[Sequence[Any]], width: int) -> np.ndarray:
+    """Rows of ``width`` cells as one 2-D object array, filled in one pass over the cells."""
+    flat = np.fromiter(itertools.chain.from_iterable(body), dtype=object, count=len(body) * width)
+    return flat.reshape(len(body), width)
+
+
+def _blank_rows(cells: np.ndarray, columns: Sequence[int]) -> np.ndarray:
+    """Rows whose cells in ``columns`` all hold ``""``.
+
+    Each column is compared on the rows still blank so far only, so a filled sheet costs about
+    one column's comparison rather than the whole grid's.
+    """
+    rows = np.arange(len(cells))
+    for j in columns:
+        if not len(rows):
+            break
+        rows = rows[blank_cells(cells[rows, j])]
+    blank = np.zeros(len(cells), dtype=bool)
+    blank[rows] = True
+    return blank
 
 
 def _apply_value_map(values: np.ndarray, table: Mapping[str, Any]) -> np.ndarray:
