@@ -15,11 +15,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from excelflow.coerce import format_id
+from excelflow.engine_findings import findings_frame, rule_findings
 from excelflow.fields import all_fields
-from excelflow.findings import FINDING_COLUMNS, Finding, Severity, findings_from_frame
+from excelflow.findings import Finding, Severity, findings_from_frame
 from excelflow.normalize import Pipeline
-from excelflow.rules import Context, Rule, load_all, render
+from excelflow.rules import Context, load_all
 from excelflow.rules.evaluation import evaluate
 from excelflow.rules.gates import gate_summary, missing_parts
 from excelflow.rules.grading import grade_deals
@@ -166,137 +166,13 @@ def run(
     language: Lang = lang or pipeline.lang
     deals, computed = compute_deals(pipeline, ruleset, stamp)
     ctx = Context(pipeline, ruleset, stamp, deals, {**(extras or {}), **computed})
-    frames = []
+    specs = {s.key: s for s in all_fields(ruleset)}
+    parts = []
     for code, rule in sorted(load_all().items()):
         if code in ruleset.disabled:
             continue
         found = rule.check(ctx)
         if len(found):
-            frames.append(_to_findings(found, rule, ctx, language))
-    findings = (
-        pd.concat(frames, ignore_index=True)
-        if frames
-        else pd.DataFrame(
-            columns=[*FINDING_COLUMNS, "message_zh", "message_en", "pos", "field", "col_index"]
-        )
-    )
-    findings = _drop_ignored(findings, pipeline)
-    findings["elsewhere"] = findings["sheet"].notna() & (
-        findings["sheet"] != (pipeline.sheet or "")
-    )
-    findings = findings.sort_values(
-        ["elsewhere", "sheet", "row", "col_index", "code"], kind="stable", na_position="first"
-    )
-    findings = findings.drop(columns=["col_index", "elsewhere"]).reset_index(drop=True)
-    for name in ("deal_id", "sheet", "column", "cell", "value"):  # blanks as None, never NaN
-        column = findings[name].astype(object)
-        findings[name] = column.where(column.notna(), None)
+            parts.append(rule_findings(found, rule, ctx, language, specs))
+    findings = findings_frame(parts, pipeline)
     return Result(pipeline, ruleset, language, stamp, findings, deals, ctx.extras)
-
-
-def _to_findings(hits: pd.DataFrame, rule: Rule, ctx: Context, lang: Lang) -> pd.DataFrame:
-    p = ctx.pipeline
-    pos = hits["pos"].to_numpy(dtype=int)
-    fields = hits["field"].to_numpy(dtype=object)
-    whole = pos < 0
-    take = np.where(whole, 0, pos)
-    n = len(hits)
-    specs = {s.key: s for s in all_fields(ctx.ruleset)}
-
-    field_codes, field_uniques = pd.factorize(pd.Series(fields, dtype=object), use_na_sentinel=True)
-    header, letter, col_index = [], [], []
-    for key in field_uniques:
-        col = p.columns.get(key)
-        spec = specs.get(key)
-        header.append(col.header if col else (spec.header(lang) if spec else None))
-        letter.append(col.letter if col else None)
-        col_index.append(col.index if col else -1)
-    header_arr = np.asarray([*header, None], dtype=object)[field_codes]
-    letter_arr = np.asarray([*letter, None], dtype=object)[field_codes]
-    col_idx = np.asarray([*col_index, -1])[field_codes]
-
-    rows = np.where(whole, p.header_row, p.rows[take] if len(p.rows) else p.header_row)
-    values = np.full(n, None, dtype=object)
-    for key in set(field_uniques) & set(p.raw):
-        sel = (fields == key) & ~whole
-        values[sel] = p.raw[key][pos[sel]]
-    values = np.asarray([_json_value(v) for v in values], dtype=object)
-    deal_ids = p.frame["deal_id"].to_numpy(dtype=object)[take] if len(p.frame) else values.copy()
-    deal_ids[whole] = None
-    no_cell = pd.isna(letter_arr) | whole
-    cells = np.full(n, None, dtype=object)
-    cells[~no_cell] = letter_arr[~no_cell] + rows[~no_cell].astype(str)
-
-    sheets = np.full(n, p.sheet, dtype=object)
-    rows = rows.astype(object)
-    for name, target in (
-        ("at_sheet", sheets),
-        ("at_row", rows),
-        ("at_cell", cells),
-        ("at_value", values),
-        ("at_deal", deal_ids),
-    ):  # a rule may point a finding elsewhere (another sheet, a whole-sheet problem)
-        if name in hits:
-            given = hits[name].to_numpy(dtype=object)
-            chosen = ~pd.isna(given)
-            target[chosen] = given[chosen]
-
-    params = hits.drop(columns=["pos", "field"])
-    params["value"] = pd.Series([None if v is None else format_id(v) for v in values], dtype=object)
-    if "column" not in params:
-        params["column"] = header_arr
-    params["deal"] = deal_ids
-    severity = ctx.ruleset.severities.get(rule.code, rule.severity.value)
-    messages = {lg: render(rule.message(lg), params, lg) for lg in ("zh", "en")}
-    columns = (
-        params["column"].map(lambda t: t(lang) if hasattr(t, "zh") else t)
-        if "column" in hits
-        else header_arr
-    )
-    return pd.DataFrame(
-        {
-            "code": rule.code,
-            "rule": rule.name,
-            "severity": severity,
-            "deal_id": deal_ids,
-            "sheet": sheets,
-            "row": rows,
-            "column": columns,
-            "cell": cells,
-            "value": values,
-            "message": messages[lang],
-            "message_zh": messages["zh"],
-            "message_en": messages["en"],
-            "pos": pos,
-            "field": fields,
-            "col_index": col_idx,
-        }
-    )
-
-
-def _json_value(value: Any) -> Any:
-    """A raw cell value as JSON can carry it (dates as ISO text, NaN as None)."""
-    if isinstance(value, str):
-        return value if value.strip() else None
-    if value is None or isinstance(value, bool | int):
-        return value
-    if isinstance(value, float):
-        return None if np.isnan(value) else value
-    if isinstance(value, dt.date | pd.Timestamp):
-        return value.isoformat()
-    return str(value)
-
-
-def _drop_ignored(findings: pd.DataFrame, pipeline: Pipeline) -> pd.DataFrame:
-    """Remove findings silenced by the row's ExcelFlow Ignore / 忽略规则 cell."""
-    ignore = pipeline.frame["ignore"]
-    if "ignore" not in pipeline.columns or ignore.isna().all() or findings.empty:
-        return findings
-    pos = findings["pos"].to_numpy(dtype=int)
-    sets = ignore.to_numpy(dtype=object)
-    codes = findings["code"].to_numpy(dtype=object)
-    silenced = np.array(
-        [p >= 0 and sets[p] is not None and c in sets[p] for p, c in zip(pos, codes, strict=True)],
-        dtype=bool,
-    )
-    return findings[~silenced]

@@ -19,7 +19,7 @@ Register with::
 from __future__ import annotations
 
 import string
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -134,21 +134,41 @@ def no_hits() -> pd.DataFrame:
     return pd.DataFrame({"pos": np.zeros(0, dtype=int), "field": []})
 
 
-def render(template: str, params: pd.DataFrame, lang: Lang) -> np.ndarray:
-    """Format ``template`` for every row of ``params`` — once per distinct value, not per row.
+def render(
+    template: str,
+    params: Mapping[str, Any],
+    lang: Lang,
+    size: int,
+    factorized: dict[str, Any] | None = None,
+) -> np.ndarray:
+    """Format ``template`` for ``size`` findings — once per distinct combination of values.
 
-    Placeholders name columns of ``params``; :class:`Text` values are shown in ``lang``; format
-    specs (``{score:.0f}``) apply as in ``str.format``; blanks render as an empty string.
+    Placeholders name columns of ``params`` (arrays or Series of length ``size``);
+    :class:`Text` values are shown in ``lang``; format specs (``{score:.0f}``) apply as in
+    ``str.format``; blanks render as an empty string. ``factorized`` keeps each column's
+    distinct values for the next call (the same findings in the other language).
     """
-    out = np.full(len(params), "", dtype=object)
+    factorized = {} if factorized is None else factorized
+    pattern = ""  # the template with each placeholder as a bare {}, to fill with finished texts
+    combo = np.zeros(size, dtype=np.intp)  # which distinct combination of values each finding has
+    shown: list[tuple[np.ndarray, list[str]]] = []  # per placeholder: codes, and text per code
     for literal, name, spec, _conv in string.Formatter().parse(template):
-        if literal:
-            out = out + literal
+        pattern += literal.replace("{", "{{").replace("}", "}}")
         if name is None:
             continue
-        codes, uniques = pd.factorize(params[name], use_na_sentinel=True)
-        texts = [_format_one(u, spec or "", lang) for u in uniques] + [""]
-        out = out + np.asarray(texts, dtype=object)[np.where(codes < 0, len(uniques), codes)]
+        pattern += "{}"
+        if name not in factorized:
+            codes, uniques = pd.factorize(params[name], use_na_sentinel=True)
+            factorized[name] = np.where(codes < 0, len(uniques), codes), uniques  # blank: ""
+        codes, uniques = factorized[name]
+        shown.append((codes, [_format_one(u, spec or "", lang) for u in uniques] + [""]))
+        combo = pd.factorize(combo * (len(uniques) + 1) + codes)[0]
+    _, first = np.unique(combo, return_index=True)  # one finding standing for each combination
+    texts = np.array(
+        [pattern.format(*(text[codes[at]] for codes, text in shown)) for at in first],
+        dtype=object,
+    )
+    out: np.ndarray = texts[combo]
     return out
 
 
