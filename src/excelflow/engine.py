@@ -19,7 +19,7 @@ from excelflow.engine_findings import findings_frame, rule_findings
 from excelflow.fields import all_fields
 from excelflow.findings import Finding, Severity, findings_from_frame
 from excelflow.normalize import Pipeline
-from excelflow.rules import Context, load_all
+from excelflow.rules import Context, label_column, load_all
 from excelflow.rules.evaluation import evaluate
 from excelflow.rules.gates import gate_summary, missing_parts
 from excelflow.rules.grading import grade_deals
@@ -87,8 +87,8 @@ def compute_deals(
     """Per-deal metrics, plus the intermediate frames the rules reuse (``extras``)."""
     f = pipeline.frame
     status = f["status"]
-    is_open = status.eq("open")
-    open_ = is_open.to_numpy(dtype=bool)
+    open_ = status.to_numpy() == "open"
+    is_open = pd.Series(open_, index=f.index)
     stage = f["stage"]
     stage_num = stage.to_numpy(dtype=float, na_value=np.nan)
     known_stage = ~np.isnan(stage_num)
@@ -104,7 +104,7 @@ def compute_deals(
     stated = np.where((given >= 0) & (given <= 1), given, stage_default)
     count = gates["missing_milestones" if ruleset.penalty_per == "milestone" else "missing_parts"]
     penalized = stated * np.power(ruleset.penalty_factor, count.to_numpy(dtype=float))
-    closed = np.where(status.eq("won").to_numpy(dtype=bool), 1.0, 0.0)
+    closed = np.where(status.to_numpy() == "won", 1.0, 0.0)
     adjusted = np.where(open_, penalized, closed)
     amount = f["amount"].to_numpy(dtype=float)
 
@@ -112,8 +112,8 @@ def compute_deals(
     grade_prob = adjusted if ruleset.grade_probability == "adjusted" else stated
     grades = grade_deals(pd.Series(grade_prob), pd.Series(days), is_open, ruleset)
 
-    gate = np.where(gates["missing_parts"].to_numpy() > 0, "forced", "pass").astype(object)
-    gate[~(open_ & known_stage)] = None
+    forced = np.where(gates["missing_parts"].to_numpy() > 0, 1, 2)
+    gate = label_column([None, "forced", "pass"], np.where(open_ & known_stage, forced, 0))
 
     deals = pd.DataFrame(
         {

@@ -19,7 +19,7 @@ Register with::
 from __future__ import annotations
 
 import string
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -127,6 +127,17 @@ def stage_names(ruleset: RuleSet, stages: pd.Series) -> np.ndarray:
     index = np.clip(np.where(np.isnan(numbers), 0, numbers).astype(int), 0, len(names) - 1)
     out: np.ndarray = names[index]
     return out
+
+
+def label_column(names: Sequence[str | None], codes: np.ndarray) -> Any:
+    """``names[codes]`` as a frame column: the str dtype pandas infers for text with blanks,
+    built from the few names rather than by inferring every cell (object when none shown is
+    text, as inference gives)."""
+    labels = np.asarray(names, dtype=object)
+    shown = labels[np.bincount(codes, minlength=len(labels)) > 0]
+    if pd.api.types.infer_dtype(shown, skipna=True) == "string":
+        return pd.array(labels, dtype="str").take(codes)
+    return labels[codes]
 
 
 def no_hits() -> pd.DataFrame:

@@ -12,7 +12,7 @@ import pandas as pd
 
 from excelflow.fields import factor_key
 from excelflow.findings import Severity
-from excelflow.rules import Context, hits, no_hits, rule
+from excelflow.rules import Context, hits, label_column, no_hits, rule
 from excelflow.ruleset import RuleSet, Text
 
 
@@ -26,25 +26,23 @@ def evaluate(frame: pd.DataFrame, ruleset: RuleSet) -> pd.DataFrame:
     weights = np.array([f.weight for f in ruleset.factors], dtype=float)
     answered = ~np.isnan(scores)
     weight_sum = (answered * weights).sum(axis=1)
-    points = np.nan_to_num((scores - ruleset.scale_min) / span) * weights
+    points = scores - ruleset.scale_min  # in place from here: (scores - min) / span * weights
+    points /= span
+    np.nan_to_num(points, copy=False)
+    points *= weights
     with np.errstate(invalid="ignore", divide="ignore"):
         score = np.where(weight_sum > 0, points.sum(axis=1) / weight_sum * 100, np.nan)
     knockout = np.zeros(len(frame), dtype=bool)
     for i, fa in enumerate(ruleset.factors):
         if fa.knockout_at_or_below is not None:
             knockout |= answered[:, i] & (scores[:, i] <= fa.knockout_at_or_below)
-    result = np.select(
-        [knockout, np.isnan(score), score >= ruleset.pass_mark],
-        ["knockout", "", "pass"],
-        default="fail",
-    ).astype(object)
-    result[result == ""] = None
+    result = np.select([knockout, np.isnan(score), score >= ruleset.pass_mark], [0, 1, 2], 3)
     return pd.DataFrame(
         {
             "score": score,
             "answered": answered.sum(axis=1),
             "knockout": knockout,
-            "evaluation": result,
+            "evaluation": label_column(["knockout", None, "pass", "fail"], result),
         },
         index=frame.index,
     )

@@ -6,12 +6,14 @@ the next stage anyway, the project's probability of success drops sharply."
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
 from excelflow.fields import milestone_key
 from excelflow.findings import Severity
-from excelflow.rules import Context, hits, no_hits, rule, stage_names
+from excelflow.rules import Context, hits, label_column, no_hits, rule, stage_names
 from excelflow.ruleset import RuleSet, Text
 
 
@@ -31,27 +33,25 @@ def gate_summary(missing: pd.DataFrame, ruleset: RuleSet) -> pd.DataFrame:
     """Per deal: missing part count, missing milestone (stage) count, and the missing parts as
     text in both languages (``"内线; 采购标准"``)."""
     parts = missing.sum(axis=1).to_numpy()
-    stages_missing = np.zeros(len(missing), dtype=int)
-    for stage in ruleset.stages:
-        keys = [m.key for m in stage.milestones]
-        if keys:
-            stages_missing += missing[keys].any(axis=1).to_numpy(dtype=int)
-    # Deals share few distinct gaps: label each distinct pattern once, then spread to the deals.
     bits = missing.to_numpy(dtype=bool)
+    stages_missing = np.zeros(len(missing), dtype=int)
+    column = {key: i for i, key in enumerate(missing.columns)}
+    for stage in ruleset.stages:
+        at = [column[m.key] for m in stage.milestones]
+        if at:
+            stages_missing += bits[:, at].any(axis=1)
+    # Deals share few distinct gaps: label each distinct pattern once, then spread to the deals.
     pattern = (
         bits @ (1 << np.arange(bits.shape[1], dtype=np.int64))
         if bits.size
         else np.zeros(len(missing), dtype=np.int64)
     )
     codes, uniques = pd.factorize(pattern)
-    text: dict[str, np.ndarray] = {}
+    text: dict[str, Any] = {}
     for lang in ("zh", "en"):
         labels = [f"M{ms.stage} {ms.column(lang)}" for ms in ruleset.milestones]
-        per_pattern = np.array(
-            ["; ".join(lb for i, lb in enumerate(labels) if p >> i & 1) for p in uniques],
-            dtype=object,
-        )
-        text[lang] = per_pattern[codes]
+        per_pattern = ["; ".join(lb for i, lb in enumerate(labels) if p >> i & 1) for p in uniques]
+        text[lang] = label_column(per_pattern, codes)
     return pd.DataFrame(
         {
             "missing_parts": parts,

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from excelflow.findings import Severity
-from excelflow.rules import Context, hits, no_hits, rule
+from excelflow.rules import Context, hits, label_column, no_hits, rule
 from excelflow.ruleset import RuleSet, Text
 
 
@@ -36,10 +36,11 @@ def grade_deals(
         conditions.append(cond)
     chosen = np.select(conditions, np.arange(len(conditions)), default=len(conditions) - 1)
     chosen = np.where(is_open.to_numpy(dtype=bool), chosen + 1, 0)  # 0: not graded (not open)
-    out = {"grade": np.array([None] + [b.grade for b in ruleset.grades], dtype=object)[chosen]}
+    out = {"grade": label_column([None, *(b.grade for b in ruleset.grades)], chosen)}
     for lang in ("zh", "en"):
-        actions = [None] + [b.action(lang) for b in ruleset.grades]
-        out[f"action_{lang}"] = np.array(actions, dtype=object)[chosen]
+        out[f"action_{lang}"] = label_column(
+            [None, *(b.action(lang) for b in ruleset.grades)], chosen
+        )
     return pd.DataFrame(out, index=probability.index)
 
 

@@ -25,27 +25,29 @@ def required_missing(ctx: Context) -> pd.DataFrame:
     """
     rs = ctx.ruleset
     present = ctx.pipeline.present
-    frames = []
-    wanted = [(f, None) for f in rs.required_always] + [(f, ctx.is_open) for f in rs.required_open]
-    for field, scope in wanted:
+    is_open = ctx.is_open.to_numpy(dtype=bool)
+    masks = []
+    wanted = [(f, False) for f in rs.required_always] + [(f, True) for f in rs.required_open]
+    for field, open_only in wanted:
         if field not in present:
             continue  # a whole missing column is one DQ07 finding, not one per deal
-        blank = ctx.frame[field].isna() & ~_bad(ctx, field)
-        mask = blank if scope is None else blank & scope
-        frames.append(hits(mask, field))
-    answered = ctx.extras["evaluation"]["answered"]
-    partial = ctx.is_open & (answered > 0) & (answered < len(rs.factors))
-    for fa in rs.factors:
-        key = factor_key(fa.key)
-        if key in present:
-            frames.append(hits(partial & ctx.frame[key].isna() & ~_bad(ctx, key), key))
-    frames = [f for f in frames if len(f)]
+        masks.append((field, _blank(ctx, field) & is_open if open_only else _blank(ctx, field)))
+    answered = ctx.extras["evaluation"]["answered"].to_numpy()
+    partial = is_open & (answered > 0) & (answered < len(rs.factors))
+    if partial.any():
+        for fa in rs.factors:
+            key = factor_key(fa.key)
+            if key in present:
+                masks.append((key, partial & _blank(ctx, key)))
+    frames = [hits(mask, field) for field, mask in masks if mask.any()]
     return pd.concat(frames, ignore_index=True) if frames else no_hits()
 
 
-def _bad(ctx: Context, field: str) -> pd.Series:
+def _blank(ctx: Context, field: str) -> np.ndarray:
+    """Cells left blank (a value that could not be read is DQ04's, not blank)."""
+    blank: np.ndarray = ctx.frame[field].isna().to_numpy(dtype=bool)
     bad = ctx.pipeline.bad.get(field)
-    return pd.Series(False if bad is None else bad, index=ctx.frame.index)
+    return blank if bad is None else blank & ~bad
 
 
 @rule(
