@@ -84,7 +84,8 @@ def rule_findings(
 ) -> dict[str, Any]:
     """One rule's hits as findings columns (arrays; ``row`` and ``field`` as pandas infers them).
 
-    Cell columns hold their values as a DataFrame column would (dates as Timestamps).
+    ``value`` holds the values as a DataFrame column would (a rule's dates as Timestamps); the
+    other cell columns hold text only (or blanks), which a frame keeps as it is.
     """
     p = ctx.pipeline
     pos = hits["pos"].to_numpy(dtype=int)
@@ -137,21 +138,22 @@ def rule_findings(
         params["column"] = header_arr
     params["deal"] = deal_ids
     severity = ctx.ruleset.severities.get(rule.code, rule.severity.value)
-    factorized: dict[str, Any] = {}  # shared by both languages
-    messages = {lg: render(rule.message(lg), params, lg, n, factorized) for lg in ("zh", "en")}
+    messages = render(rule.message, params, n)
     columns = (
         hits["column"].map(lambda t: t(lang) if hasattr(t, "zh") else t)
         if "column" in hits
         else header_arr
     )
-    cell_columns = {"deal_id": deal_ids, "sheet": sheets, "column": columns, "cell": cells}
     return {
         "code": np.full(n, rule.code, dtype=object),
         "rule": np.full(n, rule.name, dtype=object),
         "severity": np.full(n, severity, dtype=object),
-        **{k: pd.Series(v).to_numpy(dtype=object) for k, v in cell_columns.items()},
+        "deal_id": deal_ids,
+        "sheet": sheets,
+        "column": np.asarray(columns, dtype=object),
+        "cell": cells,
         "row": pd.Series(rows),
-        "value": pd.Series(values).to_numpy(dtype=object),
+        "value": pd.Series(values).to_numpy(dtype=object),  # a rule's dates become Timestamps
         "message": messages[lang],
         "message_zh": messages["zh"],
         "message_en": messages["en"],

@@ -145,41 +145,42 @@ def no_hits() -> pd.DataFrame:
     return pd.DataFrame({"pos": np.zeros(0, dtype=int), "field": []})
 
 
-def render(
-    template: str,
-    params: Mapping[str, Any],
-    lang: Lang,
-    size: int,
-    factorized: dict[str, Any] | None = None,
-) -> np.ndarray:
-    """Format ``template`` for ``size`` findings — once per distinct combination of values.
+def render(message: Text, params: Mapping[str, Any], size: int) -> dict[Lang, np.ndarray]:
+    """``message`` for ``size`` findings, in both languages — formatted once per distinct
+    combination of the values its placeholders name, not once per finding.
 
     Placeholders name columns of ``params`` (arrays or Series of length ``size``);
-    :class:`Text` values are shown in ``lang``; format specs (``{score:.0f}``) apply as in
-    ``str.format``; blanks render as an empty string. ``factorized`` keeps each column's
-    distinct values for the next call (the same findings in the other language).
+    :class:`Text` values are shown in the message's language; format specs (``{score:.0f}``)
+    apply as in ``str.format``; blanks render as an empty string.
     """
-    factorized = {} if factorized is None else factorized
-    pattern = ""  # the template with each placeholder as a bare {}, to fill with finished texts
+    langs: tuple[Lang, ...] = ("zh", "en")
+    parsed = {lang: list(string.Formatter().parse(message(lang))) for lang in langs}
     combo = np.zeros(size, dtype=np.intp)  # which distinct combination of values each finding has
-    shown: list[tuple[np.ndarray, list[str]]] = []  # per placeholder: codes, and text per code
-    for literal, name, spec, _conv in string.Formatter().parse(template):
-        pattern += literal.replace("{", "{{").replace("}", "}}")
-        if name is None:
-            continue
-        pattern += "{}"
-        if name not in factorized:
-            codes, uniques = pd.factorize(params[name], use_na_sentinel=True)
-            factorized[name] = np.where(codes < 0, len(uniques), codes), uniques  # blank: ""
-        codes, uniques = factorized[name]
-        shown.append((codes, [_format_one(u, spec or "", lang) for u in uniques] + [""]))
+    distinct: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # per placeholder: codes, values
+    names = {name for pieces in parsed.values() for _, name, _, _ in pieces if name is not None}
+    for key in sorted(names):
+        codes, uniques = pd.factorize(params[key], use_na_sentinel=True)
+        codes = np.where(codes < 0, len(uniques), codes)  # a blank shows as ""
+        distinct[key] = codes, np.asarray(uniques, dtype=object)
         combo = pd.factorize(combo * (len(uniques) + 1) + codes)[0]
     _, first = np.unique(combo, return_index=True)  # one finding standing for each combination
-    texts = np.array(
-        [pattern.format(*(text[codes[at]] for codes, text in shown)) for at in first],
-        dtype=object,
-    )
-    out: np.ndarray = texts[combo]
+    out = {}
+    for lang, pieces in parsed.items():
+        pattern = ""  # the message with each placeholder as a bare {}, filled per combination
+        fills = []
+        for literal, name, spec, _conv in pieces:
+            pattern += literal.replace("{", "{{").replace("}", "}}")
+            if name is not None:
+                pattern += "{}"
+                codes, uniques = distinct[name]
+                texts = [_format_one(u, spec or "", lang) for u in uniques] + [""]
+                fills.append([texts[c] for c in codes[first]])
+        per_combo = (
+            [pattern.format(*shown) for shown in zip(*fills, strict=True)]
+            if fills
+            else [pattern] * len(first)
+        )
+        out[lang] = np.array(per_combo, dtype=object)[combo]
     return out
 
 
