@@ -341,8 +341,10 @@ def empty_column(kind: Kind, n: int) -> pd.Series:
     if kind == Kind.TICK:
         return pd.Series(np.zeros(n, dtype=bool))
     if kind == Kind.STAGE:
-        return pd.Series(pd.array([None] * n, dtype="Int64"))
-    return pd.Series(np.full(n, "open" if kind == Kind.STATUS else None, dtype=object))
+        return pd.Series(np.full(n, np.nan), dtype="Int64")
+    if kind == Kind.STATUS:
+        return pd.Series(np.full(n, "open", dtype=object))
+    return pd.Series(np.full(n, None, dtype=object), dtype=object)  # what inference gives
 
 
 def coerce_column(

@@ -140,6 +140,7 @@ def compute_deals(
             "grade_probability": grade_prob,
         },
         index=f.index,
+        copy=False,  # the columns are ours: no consolidating copy
     )
     extras: dict[str, Any] = {"missing": missing, "evaluation": evaluation}
     return deals, extras

@@ -65,13 +65,14 @@ def below_pass_mark(ctx: Context) -> pd.DataFrame:
     (放弃或降低接触级别), or re-score the factors if they are out of date.
     """
     ev = ctx.extras["evaluation"]
-    mask = ctx.is_open & (ev["evaluation"] == "fail")
+    failed = ev["evaluation"].to_numpy(dtype=object) == "fail"
+    mask = ctx.is_open.to_numpy(dtype=bool) & failed
     if not mask.any():
         return no_hits()
     keys = [factor_key(f.key) for f in ctx.ruleset.factors]
-    scores = ctx.frame.loc[mask.to_numpy(dtype=bool), keys].to_numpy(dtype=float)
-    lowest = pd.Series(None, index=ctx.frame.index, dtype=object)
-    lowest[mask.to_numpy(dtype=bool)] = np.asarray(keys)[np.nanargmin(scores, axis=1)]
+    scores = ctx.frame.loc[mask, keys].to_numpy(dtype=float)
+    lowest = np.full(len(mask), None, dtype=object)
+    lowest[mask] = np.asarray(keys, dtype=object)[np.nanargmin(scores, axis=1)]
     return hits(
         mask,
         lowest,
