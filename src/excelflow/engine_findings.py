@@ -165,10 +165,13 @@ def rule_findings(
 
 def _per_value(convert: Callable[[Any], Any], values: np.ndarray) -> np.ndarray:
     """``convert`` over cell values; once per distinct value when they are all text (or blank)."""
-    if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
-        codes, uniques = pd.factorize(values, use_na_sentinel=True)
-        return take(np.array([convert(u) for u in uniques], dtype=object), codes, convert(None))
-    return np.array([convert(v) for v in values], dtype=object)
+    if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
+        return np.array([convert(v) for v in values], dtype=object)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    out = take(np.array([convert(u) for u in uniques], dtype=object), codes, None)
+    for i in np.flatnonzero(codes < 0):  # the few None/NaN cells, each as itself
+        out[i] = convert(values[i])
+    return out
 
 
 def _shown(value: Any) -> str | None:
