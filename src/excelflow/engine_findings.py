@@ -168,9 +168,11 @@ def _per_value(convert: Callable[[Any], Any], values: np.ndarray) -> np.ndarray:
     if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
         return np.array([convert(v) for v in values], dtype=object)
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    out = take(np.array([convert(u) for u in uniques], dtype=object), codes, None)
-    for i in np.flatnonzero(codes < 0):  # the few None/NaN cells, each as itself
-        out[i] = convert(values[i])
+    out = take(np.array([convert(u) for u in uniques], dtype=object), codes, convert(None))
+    blank = np.flatnonzero(codes < 0)
+    for i, value in zip(blank, values[blank].tolist(), strict=True):
+        if value is not None:  # NaN, NaT…: each converted as itself
+            out[i] = convert(value)
     return out
 
 
