@@ -242,8 +242,10 @@ def _blank_rows(cells: np.ndarray, columns: Sequence[int]) -> np.ndarray:
     Each column is compared on the rows still blank so far only, so a filled sheet costs about
     one column's comparison rather than the whole grid's.
     """
-    rows = np.arange(len(cells))
-    for j in columns:
+    if not len(columns):
+        return np.ones(len(cells), dtype=bool)
+    rows = np.flatnonzero(blank_cells(cells[:, columns[0]]))
+    for j in columns[1:]:
         if not len(rows):
             break
         rows = rows[blank_cells(cells[rows, j])]
