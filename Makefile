@@ -27,7 +27,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/activate
 
 demo: $(VENV)/.installed
 	@mkdir -p $(OUT)
-	$(PY) -m excelflow.demo --out $(OUT)
+	$(PY) -m excelflow.cli.demo --out $(OUT)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests benchmarks addin

@@ -2,7 +2,7 @@
 
 Both functions go through ``xlwings.server.custom_functions_call`` with the JSON body Office.js
 posts (the table as a 2-D list with a header row, dates as Excel serial numbers, empty cells as
-``null``) and run the same engine path (``excelflow.calc.check_table``):
+``null``) and run the same engine path (``excelflow.functions.checks.check_table``):
 
 * ``ef_check`` — the product UDF: ``@xw.arg("table", "raw")``, shapes and blanks normalised by
   ``excelflow.xl.convert`` in a few vectorized steps;
@@ -43,9 +43,9 @@ import pandas as pd
 import xlwings as xw
 from xlwings import server
 
-from excelflow import calc
-from excelflow.coerce import EXCEL_EPOCH
-from excelflow.sample import sample_deals
+from excelflow.functions import checks as calc
+from excelflow.pipeline.coerce import EXCEL_EPOCH
+from excelflow.workbook.sample import sample_deals
 from excelflow.xl import convert
 from excelflow.xl.udfs import ef_check
 

@@ -15,8 +15,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import python_calamine as pc
 from common import best_of, pipeline_workbook
 
-from excelflow import api, report
-from excelflow.ruleset import load_ruleset
+from excelflow import api
+from excelflow.engine import report
+from excelflow.pipeline.ruleset import load_ruleset
 
 
 def main(argv: list[str] | None = None) -> dict[str, float]:

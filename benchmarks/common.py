@@ -24,7 +24,7 @@ def pipeline_workbook(n: int, lang: str = "en") -> Path:
     """A generated n-deal pipeline .xlsx (cached under benchmarks/data/, git-ignored)."""
     import xlsxwriter
 
-    from excelflow.sample import sample_deals
+    from excelflow.workbook.sample import sample_deals
 
     path = DATA / f"pipeline_{n // 1000}k_{lang}.xlsx"
     if path.exists():

@@ -11,8 +11,8 @@ import python_calamine as pc
 from openpyxl import load_workbook
 
 from conftest import shared_data_dir
-from excelflow.ruleset import Lang
-from excelflow.sample import sample_deals, write_sample
+from excelflow.pipeline.ruleset import Lang
+from excelflow.workbook.sample import sample_deals, write_sample
 
 AS_OF = dt.date(2026, 11, 28)
 REPO = Path(__file__).resolve().parents[1]

@@ -51,9 +51,9 @@ def as_of() -> dt.date:
 
 @pytest.fixture
 def make_sample(tmp_path: Path) -> Callable[..., Path]:
-    """Write a generated pipeline (excelflow.sample) and return its path."""
-    from excelflow.fields import SHEETS
-    from excelflow.sample import sample_deals, write_sample
+    """Write a generated pipeline (excelflow.workbook.sample) and return its path."""
+    from excelflow.pipeline.fields import SHEETS
+    from excelflow.workbook.sample import sample_deals, write_sample
 
     def make(n: int = 40, lang: str = "en", suffix: str = ".xlsx", **kw: object) -> Path:
         headers, rows = sample_deals(n, lang=lang, as_of=AS_OF, **kw)  # type: ignore[arg-type]

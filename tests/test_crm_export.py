@@ -12,8 +12,8 @@ from pathlib import Path
 import pandas as pd
 
 from excelflow import api
-from excelflow.mapping import load_mapping
-from excelflow.ruleset import load_ruleset
+from excelflow.pipeline.mapping import load_mapping
+from excelflow.pipeline.ruleset import load_ruleset
 
 REPO = Path(__file__).resolve().parents[1]
 MAPPING = REPO / "examples" / "mappings" / "maven-crm.json"

@@ -6,9 +6,9 @@ import datetime as dt
 from pathlib import Path
 
 from excelflow import api
-from excelflow.fields import SHEETS, all_fields
-from excelflow.ruleset import load_ruleset
-from excelflow.sample import sample_deals, write_sample
+from excelflow.pipeline.fields import SHEETS, all_fields
+from excelflow.pipeline.ruleset import load_ruleset
+from excelflow.workbook.sample import sample_deals, write_sample
 
 AS_OF = dt.date(2026, 11, 28)
 

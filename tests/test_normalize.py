@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from excelflow.coerce import (
+from excelflow.pipeline.coerce import (
     coerce_column,
     parse_date,
     parse_money,
@@ -17,9 +17,9 @@ from excelflow.coerce import (
     parse_tick,
     stage_lookup,
 )
-from excelflow.fields import Kind, fold, header_index
-from excelflow.normalize import build_pipeline, column_letter, find_header
-from excelflow.ruleset import load_ruleset
+from excelflow.pipeline.fields import Kind, fold, header_index
+from excelflow.pipeline.normalize import build_pipeline, column_letter, find_header
+from excelflow.pipeline.ruleset import load_ruleset
 
 RS = load_ruleset()
 D = pd.Timestamp

@@ -12,9 +12,9 @@ import pytest
 import yaml
 
 from excelflow import api
-from excelflow.resources import builtin_rulesets, load_schema
-from excelflow.ruleset import RuleSetError, describe, load_ruleset, ruleset_from_document
-from excelflow.sample import sample_deals, write_sample
+from excelflow.pipeline.resources import builtin_rulesets, load_schema
+from excelflow.pipeline.ruleset import RuleSetError, describe, load_ruleset, ruleset_from_document
+from excelflow.workbook.sample import sample_deals, write_sample
 
 AS_OF = dt.date(2026, 11, 28)
 
@@ -150,7 +150,7 @@ def test_penalty_per_milestone_counts_a_stage_once() -> None:
     for key in ("Evaluated & graded",):
         row[col[key]] = "✓"
     from excelflow.engine import run
-    from excelflow.normalize import build_pipeline
+    from excelflow.pipeline.normalize import build_pipeline
 
     rs = load_ruleset()
     result = run(build_pipeline([headers, row], rs, source="x"), rs, as_of=AS_OF)
@@ -202,5 +202,5 @@ def test_the_wheel_ships_the_schemas(tmp_path: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     for schema in ("ruleset", "mapping", "report", "bid"):
         assert f"excelflow/schemas/{schema}.schema.json" in names
-    assert "excelflow/rulesets/standard.json" in names and "excelflow/py.typed" in names
+    assert "excelflow/pipeline/rulesets/standard.json" in names and "excelflow/py.typed" in names
     json.loads(zipfile.ZipFile(wheel).read("excelflow/schemas/report.schema.json"))

@@ -8,18 +8,18 @@ from pathlib import Path
 from typing import Any
 
 from excelflow import engine
-from excelflow.io.bid_sheet import workbook_bids
-from excelflow.io.read import (
+from excelflow.bid.sheet.book import workbook_bids
+from excelflow.engine.report import FileReport
+from excelflow.pipeline.mapping import EMPTY_MAPPING, ColumnMapping
+from excelflow.pipeline.read import (
     SPREADSHEET_SUFFIXES,
     TEXT_SUFFIXES,
     ReadError,
     Source,
     pipeline_from_source,
 )
-from excelflow.io.rules_sheet import workbook_ruleset
-from excelflow.mapping import EMPTY_MAPPING, ColumnMapping
-from excelflow.report import FileReport
-from excelflow.ruleset import Lang, RuleSet, load_ruleset
+from excelflow.pipeline.ruleset import Lang, RuleSet, load_ruleset
+from excelflow.rulesheet.read import workbook_ruleset
 
 
 def expand_paths(paths: Iterable[str | Path]) -> list[Path]:

@@ -9,11 +9,12 @@ from typing import Any
 
 from openpyxl import Workbook
 
-from excelflow.bid import BidModel, load_bid
-from excelflow.io.bid_sheet import BidEntry, BidSheetLayout, bid_entries, write_bid_sheet
-from excelflow.io.read import Source
-from excelflow.ruleset import Lang
-from excelflow.sample import sample_deals
+from excelflow.bid.doc import load_bid
+from excelflow.bid.model import BidModel
+from excelflow.bid.sheet.book import BidEntry, BidSheetLayout, bid_entries, write_bid_sheet
+from excelflow.pipeline.read import Source
+from excelflow.pipeline.ruleset import Lang
+from excelflow.workbook.sample import sample_deals
 
 EXAMPLE = Path(__file__).with_name("example_bid.json")
 AS_OF = dt.date(2026, 11, 28)
@@ -37,8 +38,8 @@ def bid_book(path: Path, *models: BidModel, lang: Lang = "en") -> list[BidSheetL
 def pipeline_book(
     path: Path, *models: BidModel, lang: Lang = "en", n: int = 12
 ) -> list[BidSheetLayout]:
-    """A Deals sheet from :func:`excelflow.sample.sample_deals` (D-00001 is an open stage-4 deal)
-    plus one Bid sheet per model."""
+    """A Deals sheet from :func:`excelflow.workbook.sample.sample_deals` (D-00001 is an open
+    stage-4 deal) plus one Bid sheet per model."""
     headers, rows = sample_deals(n, lang=lang, as_of=AS_OF)
     wb = Workbook()
     ws = wb.active

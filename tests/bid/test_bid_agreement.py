@@ -3,7 +3,7 @@
 The sheet is written with openpyxl (formulas without cached values), converted by LibreOffice
 headless to .xlsx — which computes every formula — and read back with python-calamine. Every
 formula cell of the sheet must be one the test knows, and each must equal what
-:func:`excelflow.bid.analyze_bid` computes, to 1e-6 relative.
+:func:`excelflow.bid.analysis.analyze_bid` computes, to 1e-6 relative.
 """
 
 from __future__ import annotations
@@ -21,10 +21,12 @@ import python_calamine as pc
 from openpyxl import load_workbook
 
 from bid.bid_helpers import bid_book, example
-from excelflow.bid import BidModel, BidResult, CostCategory, analyze_bid
-from excelflow.io.bid_layout import WORDS, category_label
-from excelflow.io.bid_write import BidSheetLayout
-from excelflow.ruleset import Lang
+from excelflow.bid.analysis import analyze_bid
+from excelflow.bid.model import BidModel, CostCategory
+from excelflow.bid.result import BidResult
+from excelflow.bid.sheet.layout import WORDS, category_label
+from excelflow.bid.sheet.write import BidSheetLayout
+from excelflow.pipeline.ruleset import Lang
 
 pytestmark = pytest.mark.libreoffice
 

@@ -9,9 +9,9 @@ from openpyxl import load_workbook
 
 from bid.bid_helpers import AS_OF, EXAMPLE, example, pipeline_book, read_entries
 from excelflow import api
-from excelflow.bid import CostCategory, CostLine
-from excelflow.bid_command import bid_command, default_output
-from excelflow.sample import sample_deals, write_sample
+from excelflow.bid.model import CostCategory, CostLine
+from excelflow.cli.bid import bid_command, default_output
+from excelflow.workbook.sample import sample_deals, write_sample
 
 
 def run(*args: object, **kwargs: object) -> tuple[int, str, str]:

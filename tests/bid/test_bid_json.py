@@ -10,15 +10,10 @@ from typing import Any
 import jsonschema
 import pytest
 
-from excelflow.bid import (
-    BidError,
-    CostCategory,
-    analyze_bid,
-    bid_issues,
-    bid_to_dict,
-    load_bid,
-    model_to_dict,
-)
+from excelflow.bid.analysis import analyze_bid, bid_issues
+from excelflow.bid.checks import BidError
+from excelflow.bid.doc import bid_to_dict, load_bid, model_to_dict
+from excelflow.bid.model import CostCategory
 
 SCHEMA = Path(__file__).parents[2] / "schemas" / "bid.schema.json"
 EXAMPLE = Path(__file__).with_name("example_bid.json")

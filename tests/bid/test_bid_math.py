@@ -17,7 +17,7 @@ import math
 
 import pytest
 
-from excelflow.bid import (
+from excelflow.bid.model import (
     margin_of,
     margin_to_markup,
     markup_of,
@@ -25,7 +25,7 @@ from excelflow.bid import (
     price_for_margin,
     price_for_markup,
 )
-from excelflow.bid_win import (
+from excelflow.bid.win import (
     BidError,
     best_markup_on_grid,
     interpolate_clamped,

@@ -11,23 +11,20 @@ from typing import Any
 
 import pytest
 
-from excelflow.bid import (
+from excelflow.bid.analysis import analyze_bid, bid_issues, price_point
+from excelflow.bid.checks import BidError
+from excelflow.bid.competitors import Competitor
+from excelflow.bid.doc import bid_to_dict
+from excelflow.bid.model import (
     CATEGORY_LABELS,
     DEFAULT_MARKUPS,
-    ISSUE_TITLES,
-    WITHDRAW_REASONS,
-    BidError,
     BidModel,
-    Competitor,
     CostCategory,
     CostLine,
-    analyze_bid,
-    bid_issues,
-    bid_to_dict,
     parse_category,
-    price_point,
 )
-from excelflow.bid_win import p_win_gates, p_win_normal
+from excelflow.bid.result import ISSUE_TITLES, WITHDRAW_REASONS
+from excelflow.bid.win import p_win_gates, p_win_normal
 
 LINES = (
     CostLine(CostCategory.EQUIPMENT, "Servers", 2, 1000.0, supplier="Dell"),
@@ -440,7 +437,7 @@ def test_p_win_values_agree_with_the_pure_functions() -> None:
 def test_model_imports_no_excel_or_cli_code() -> None:
     """The bid model stays pure: importing it loads no Excel library and no CLI/io/xl module."""
     code = (
-        "import sys, excelflow.bid; "
+        "import sys, excelflow.bid.analysis; "
         "bad = [m for m in sys.modules if m.split('.')[0] in ('openpyxl', 'xlwings', 'pandas') "
         "or m.startswith(('excelflow.io', 'excelflow.xl', 'excelflow.cli'))]; print(bad)"
     )

@@ -15,10 +15,10 @@ import pytest
 from openpyxl import load_workbook
 
 from bid.bid_helpers import AS_OF, example, pipeline_book
-from excelflow import api, report
-from excelflow.bid import CostLine
-from excelflow.engine import Result
-from excelflow.resources import load_schema
+from excelflow import api
+from excelflow.bid.model import CostLine
+from excelflow.engine import Result, report
+from excelflow.pipeline.resources import load_schema
 from excelflow.rules import load_all
 
 

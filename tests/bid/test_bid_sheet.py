@@ -10,15 +10,10 @@ import pytest
 from openpyxl import load_workbook
 
 from bid.bid_helpers import AS_OF, bid_book, example, read_entries
-from excelflow.bid import (
-    BidModel,
-    Competitor,
-    CostCategory,
-    CostLine,
-    analyze_bid,
-)
-from excelflow.fields import fold
-from excelflow.io.bid_layout import (
+from excelflow.bid.analysis import analyze_bid
+from excelflow.bid.competitors import Competitor
+from excelflow.bid.model import BidModel, CostCategory, CostLine
+from excelflow.bid.sheet.layout import (
     COMPETITOR_HEADERS,
     COST_HEADERS,
     HISTORY_HEADERS,
@@ -29,7 +24,8 @@ from excelflow.io.bid_layout import (
     sheet_name,
     table_name,
 )
-from excelflow.io.bid_read import read_bid_grid
+from excelflow.bid.sheet.read import read_bid_grid
+from excelflow.pipeline.fields import fold
 
 
 def normal_model() -> BidModel:
@@ -278,7 +274,7 @@ def test_snapshot_values_match_the_model(tmp_path: Path) -> None:
 def test_refresh_replaces_the_sheet_in_place(tmp_path: Path) -> None:
     from openpyxl import Workbook
 
-    from excelflow.io.bid_sheet import write_bid_sheet
+    from excelflow.bid.sheet.book import write_bid_sheet
 
     wb = Workbook()
     first = write_bid_sheet(wb, example(), "en", when=AS_OF)

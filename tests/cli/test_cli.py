@@ -12,7 +12,7 @@ import jsonschema
 import pytest
 
 from excelflow.cli import main
-from excelflow.resources import load_schema
+from excelflow.pipeline.resources import load_schema
 from excelflow.rules import load_all
 
 AS_OF = ["--as-of", "2026-11-28"]

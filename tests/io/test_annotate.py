@@ -30,22 +30,22 @@ from annotate_support import (
     sample_book,
     snapshot,
 )
-from excelflow import report
-from excelflow.annotation_labels import GATE_LABEL, MARK, NOTE_MARKER
+from excelflow.annotate.labels import GATE_LABEL, MARK, NOTE_MARKER
 from excelflow.api import validate_file
-from excelflow.fields import RESULT_FIELDS
-from excelflow.io.annotate import (
+from excelflow.engine import report
+from excelflow.pipeline.fields import RESULT_FIELDS
+from excelflow.pipeline.read import ReadError
+from excelflow.pipeline.ruleset import Lang
+from excelflow.workbook.annotate import (
     AnnotateOutcome,
     InPlaceRefused,
     annotate,
     annotate_command,
     default_output,
 )
-from excelflow.io.losses import losses
-from excelflow.io.read import ReadError
-from excelflow.io.safe_write import WriteRefused
-from excelflow.ruleset import Lang
-from excelflow.sample import sample_deals, write_sample
+from excelflow.workbook.losses import losses
+from excelflow.workbook.safe_write import WriteRefused
+from excelflow.workbook.sample import sample_deals, write_sample
 
 
 def _run(path: Path, out: Path | None = None, **kw: object) -> AnnotateOutcome:
@@ -209,7 +209,7 @@ def test_rerun_in_the_other_language_replaces_our_sheets(tmp_path: Path) -> None
 
 
 def test_template_placeholders_and_result_columns_are_filled_in_place(tmp_path: Path) -> None:
-    from excelflow.io.template import save_workbook, template_workbook
+    from excelflow.workbook.template import save_workbook, template_workbook
 
     for lang in ("zh", "en"):
         wb = template_workbook(lang)

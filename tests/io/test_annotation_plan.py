@@ -11,14 +11,13 @@ import pandas as pd
 import pytest
 
 from annotate_support import AS_OF, sample_book
-from excelflow import report
-from excelflow.annotation import AnnotationPlan, build_plan, quote_sheet
-from excelflow.annotation_labels import GATE_LABEL, SEVERITY_FILL, SEVERITY_LABEL, SEVERITY_RANK
+from excelflow.annotate.labels import GATE_LABEL, SEVERITY_FILL, SEVERITY_LABEL, SEVERITY_RANK
+from excelflow.annotate.plan import AnnotationPlan, build_plan, quote_sheet
 from excelflow.api import validate_file
-from excelflow.engine import Result
-from excelflow.fields import RESULT_FIELDS
-from excelflow.ruleset import Lang
-from excelflow.sample import sample_deals, write_sample
+from excelflow.engine import Result, report
+from excelflow.pipeline.fields import RESULT_FIELDS
+from excelflow.pipeline.ruleset import Lang
+from excelflow.workbook.sample import sample_deals, write_sample
 
 
 def _result(path: Path, lang: Lang | None = None) -> Result:
@@ -35,7 +34,7 @@ def checked(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
 
 def test_plan_imports_no_excel_library() -> None:
     code = (
-        "import sys, excelflow.annotation; "
+        "import sys, excelflow.annotate.plan; "
         "print(','.join(sorted(m for m in sys.modules "
         "if m.split('.')[0] in ('openpyxl', 'xlwings'))))"
     )

@@ -16,12 +16,12 @@ from openpyxl import load_workbook
 from openpyxl.chart import BarChart, PieChart
 
 from annotate_support import AS_OF, calamine_rows, sample_book, table_after
-from excelflow.annotation_labels import CHART_TITLE, NO_OWNER, TABLE_TITLE
+from excelflow.annotate.labels import CHART_TITLE, NO_OWNER, TABLE_TITLE
 from excelflow.api import validate_file
-from excelflow.io.annotate import AnnotateOutcome, annotate
-from excelflow.normalize import find_header
-from excelflow.ruleset import Lang, load_ruleset
-from excelflow.sample import sample_deals, write_sample
+from excelflow.pipeline.normalize import find_header
+from excelflow.pipeline.ruleset import Lang, load_ruleset
+from excelflow.workbook.annotate import AnnotateOutcome, annotate
+from excelflow.workbook.sample import sample_deals, write_sample
 
 RENDER_DIR = Path("/tmp/annotate_render")
 PDFTOPPM = ("pdftoppm", "-png", "-r", "70", "-f", "1", "-l", "1", "-singlefile")

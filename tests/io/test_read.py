@@ -11,8 +11,8 @@ import pytest
 from openpyxl import Workbook
 
 from excelflow import api
-from excelflow.io.read import ReadError, Source, read_pipeline
-from excelflow.ruleset import load_ruleset
+from excelflow.pipeline.read import ReadError, Source, read_pipeline
+from excelflow.pipeline.ruleset import load_ruleset
 
 RS = load_ruleset()
 

@@ -16,11 +16,11 @@ from openpyxl.utils import range_boundaries
 from openpyxl.worksheet.worksheet import Worksheet
 
 from excelflow.api import validate_file
-from excelflow.io.read import Source
-from excelflow.io.rules_sheet import read_rules_grid, workbook_ruleset
-from excelflow.io.template import build_template
-from excelflow.ruleset import Lang, RuleSet, load_ruleset
-from excelflow.sample import sample_deals, write_sample
+from excelflow.pipeline.read import Source
+from excelflow.pipeline.ruleset import Lang, RuleSet, load_ruleset
+from excelflow.rulesheet.read import read_rules_grid, workbook_ruleset
+from excelflow.workbook.sample import sample_deals, write_sample
+from excelflow.workbook.template import build_template
 
 AS_OF = dt.date(2026, 11, 28)
 DEAL_CODES = {"SG01", "SG02", "EV01", "EV02", "GR01"}  # what the example deals produce

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from excelflow.io.safe_write import (
+from excelflow.workbook.safe_write import (
     WriteRefused,
     atomic_write,
     atomic_write_text,

@@ -15,21 +15,21 @@ import pytest
 import python_calamine as pc
 
 from excelflow.api import validate_file
-from excelflow.fields import RESULT_FIELDS, SHEETS, all_fields
-from excelflow.io.template import (
+from excelflow.pipeline.fields import RESULT_FIELDS, SHEETS, all_fields
+from excelflow.pipeline.ruleset import Lang, load_ruleset
+from excelflow.workbook.template import (
     DEFAULT_OUTPUT,
     build_template,
     template_command,
     template_workbook,
 )
-from excelflow.ruleset import Lang, load_ruleset
 
 ROOT = Path(__file__).resolve().parents[2]
 AS_OF = dt.date(2026, 11, 28)
 LANGS: tuple[Lang, ...] = ("zh", "en")
 REGENERATE = (
     "templates/ is stale; regenerate with: python -c 'from pathlib import Path; "
-    'from excelflow.io.template import build_committed_templates as b; b(Path("templates"))\''
+    'from excelflow.workbook.template import build_committed_templates as b; b(Path("templates"))\''
 )
 # (deal, field key, code) the example deals are built to produce, as of 2026-11-28
 EXPECTED = [

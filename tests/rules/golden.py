@@ -35,8 +35,8 @@ import yaml
 from openpyxl import Workbook
 
 from excelflow import api
-from excelflow.fields import SHEETS, all_fields
-from excelflow.ruleset import Lang, load_ruleset
+from excelflow.pipeline.fields import SHEETS, all_fields
+from excelflow.pipeline.ruleset import Lang, load_ruleset
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_AS_OF = dt.date(2026, 11, 28)

@@ -14,9 +14,9 @@ from typing import Any
 
 from openpyxl import Workbook
 
-from excelflow.bid import load_bid
-from excelflow.io.bid_sheet import write_bid_sheet
-from excelflow.ruleset import Lang
+from excelflow.bid.doc import load_bid
+from excelflow.bid.sheet.book import write_bid_sheet
+from excelflow.pipeline.ruleset import Lang
 
 BID_BASE: dict[str, Any] = {
     "deal_id": "D-001",

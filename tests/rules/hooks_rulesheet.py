@@ -4,7 +4,7 @@ A case with ``hook: rules_sheet`` may list ``rules_edits``, each ``{table, key, 
 ``table`` is a Rules-sheet table (``tblStages``, ``tblMilestones``, ``tblGrades``, ``tblFactors``,
 ``tblParams``, ``tblOverrides``), ``key`` the row's key (stage / milestone / factor / parameter key,
 grade letter, rule code; ``null`` for the first blank row), ``column`` a column name of
-:mod:`excelflow.io.rules_layout` (``probability``, ``column_zh``, ``weight``, ``value`` …). The
+:mod:`excelflow.rulesheet.layout` (``probability``, ``column_zh``, ``weight``, ``value`` …). The
 layout is the same in both languages, so expected rows are Rules-sheet rows: stages 7-12,
 milestones 16-24, grades 28-31, factors 35-43, parameters 47-61, overrides 65-67.
 """
@@ -16,10 +16,10 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.utils import range_boundaries
 
-from excelflow.fields import SHEETS
-from excelflow.io.rules_layout import BLOCKS
-from excelflow.io.rules_writer import write_rules_sheet
-from excelflow.ruleset import Lang, load_ruleset
+from excelflow.pipeline.fields import SHEETS
+from excelflow.pipeline.ruleset import Lang, load_ruleset
+from excelflow.rulesheet.layout import BLOCKS
+from excelflow.workbook.rules_writer import write_rules_sheet
 from rules.golden import HOOKS
 
 

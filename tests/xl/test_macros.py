@@ -25,12 +25,12 @@ from openpyxl.comments import Comment
 from xlwings import server
 
 from annotate_support import AS_OF, sample_book
-from excelflow.annotation_grid import KEPT_TITLE
-from excelflow.annotation_labels import NOTE_MARKER, SEVERITY_FILL
+from excelflow.annotate.labels import NOTE_MARKER, SEVERITY_FILL
+from excelflow.annotate.sheets import KEPT_TITLE
 from excelflow.api import validate_file
-from excelflow.fields import RESULT_FIELDS, SHEETS
-from excelflow.io.annotate import annotate
-from excelflow.ruleset import Lang
+from excelflow.pipeline.fields import RESULT_FIELDS, SHEETS
+from excelflow.pipeline.ruleset import Lang
+from excelflow.workbook.annotate import annotate
 from excelflow.xl import macros
 from xl.book_payload import book_payload, payload_after, run_script
 from xl.macro_support import differences, only_alert, payload_of, run, same

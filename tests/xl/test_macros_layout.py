@@ -15,12 +15,12 @@ from openpyxl.worksheet.table import Table
 from openpyxl.worksheet.worksheet import Worksheet
 
 from annotate_support import AS_OF, sample_book
-from excelflow.annotation_grid import SheetInfo, claim, noted_cells
-from excelflow.io.annotate import annotate
-from excelflow.sample import sample_deals
-from excelflow.sheet_grid import Formula, rectangles, runs
+from excelflow.annotate.sheets import SheetInfo, claim, noted_cells
+from excelflow.sheets.plan import Formula, rectangles, runs
+from excelflow.workbook.annotate import annotate
+from excelflow.workbook.sample import sample_deals
 from excelflow.xl.book_source import cell_value, used_area
-from excelflow.xl.grid_writer import excel_value, frozen
+from excelflow.xl.render import excel_value, frozen
 from xl.macro_support import differences, payload_of, run
 
 DAY = AS_OF.isoformat()
@@ -103,7 +103,7 @@ def test_a_hidden_dashboard_stays_hidden(tmp_path: Path) -> None:
 
 def test_layout_modules_import_neither_openpyxl_nor_xlwings() -> None:
     code = (
-        "import sys, excelflow.sheet_grid, excelflow.annotation_grid; "
+        "import sys, excelflow.sheets.plan, excelflow.annotate.sheets; "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('openpyxl', 'xlwings')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -14,10 +14,10 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
 from annotate_support import AS_OF, sample_book
-from excelflow.bid_command import write_bid
-from excelflow.fields import SHEETS, all_fields
-from excelflow.io.template import template_workbook
-from excelflow.ruleset import Lang, load_ruleset
+from excelflow.cli.bid import write_bid
+from excelflow.pipeline.fields import SHEETS, all_fields
+from excelflow.pipeline.ruleset import Lang, load_ruleset
+from excelflow.workbook.template import template_workbook
 from excelflow.xl import macros
 from xl.book_payload import VirtualSheet, apply_actions, book_payload, payload_after, run_script
 from xl.macro_support import only_alert, payload_of, run

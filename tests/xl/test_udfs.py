@@ -97,7 +97,7 @@ def test_module_imports_and_works_without_the_server_settings() -> None:
 
 def test_calc_modules_import_neither_openpyxl_nor_xlwings() -> None:
     code = (
-        "import sys, excelflow.calc, excelflow.calc_bid; "
+        "import sys, excelflow.functions.checks, excelflow.functions.bid; "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('openpyxl', 'xlwings')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

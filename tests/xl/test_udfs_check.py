@@ -12,10 +12,10 @@ import pytest
 import python_calamine as pc
 
 from excelflow import api
-from excelflow.fields import SHEETS
-from excelflow.normalize import column_letter
-from excelflow.ruleset import load_ruleset
-from excelflow.sample import sample_deals, write_sample
+from excelflow.pipeline.fields import SHEETS
+from excelflow.pipeline.normalize import column_letter
+from excelflow.pipeline.ruleset import load_ruleset
+from excelflow.workbook.sample import sample_deals, write_sample
 from excelflow.xl import udfs
 from xl.udf_payload import NA_ERROR_IN, call, cell, column, officejs_rows, serial
 

@@ -14,7 +14,7 @@ from typing import Any
 import xlwings as xw
 from xlwings import server
 
-from excelflow.coerce import EXCEL_EPOCH
+from excelflow.pipeline.coerce import EXCEL_EPOCH
 from excelflow.xl import udfs
 
 

@@ -26,9 +26,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from excelflow.findings import Severity
-from excelflow.normalize import Pipeline
-from excelflow.ruleset import Lang, RuleSet, Text
+from excelflow.pipeline.findings import Severity
+from excelflow.pipeline.normalize import Pipeline
+from excelflow.pipeline.ruleset import Lang, RuleSet, Text
 
 Check = Callable[["Context"], pd.DataFrame]
 
@@ -203,7 +203,7 @@ def load_all() -> dict[str, Rule]:
         gates,
         grading,
         quality,
-        rulesheet,
+        sheet_quality,
     )
 
     return REGISTRY

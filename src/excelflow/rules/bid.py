@@ -1,8 +1,8 @@
 """Bid (BD): the stage-4 bid of a deal, from its Bid sheet (投标分析), priced and sanity-checked.
 
-The Bid sheets are read before the engine runs (``excelflow.io.bid_sheet.workbook_bids``) and
+The Bid sheets are read before the engine runs (``excelflow.bid.sheet.book.workbook_bids``) and
 arrive as ``ctx.extras["bids"]`` (deal ID -> entry with the model, its analysis, the BD01–BD04
-conditions from :func:`excelflow.bid.bid_issues`, reading problems and cell addresses) and
+conditions from :func:`excelflow.bid.analysis.bid_issues`, reading problems and cell addresses) and
 ``ctx.extras["bid_sheets"]`` (every sheet). A finding sits on the Bid sheet's cell and belongs to
 the deal's row, so the deal's ``ExcelFlow Ignore`` cell silences it.
 
@@ -20,13 +20,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from excelflow.bid import CATEGORY_LABELS, WITHDRAW_REASONS, BidIssue, CostCategory
-from excelflow.findings import Severity
+from excelflow.bid.model import CATEGORY_LABELS, CostCategory
+from excelflow.bid.result import WITHDRAW_REASONS, BidIssue
+from excelflow.pipeline.findings import Severity
+from excelflow.pipeline.ruleset import Text
 from excelflow.rules import Context, no_hits, rule
-from excelflow.ruleset import Text
 
 if TYPE_CHECKING:
-    from excelflow.io.bid_read import BidEntry
+    from excelflow.bid.sheet.read import BidEntry
 
 _CELL_LABELS: Mapping[str, Text] = {
     "quoted_price": Text("报价", "Quoted price"),

@@ -10,10 +10,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from excelflow.fields import factor_key
-from excelflow.findings import Severity
+from excelflow.pipeline.fields import factor_key
+from excelflow.pipeline.findings import Severity
+from excelflow.pipeline.ruleset import RuleSet, Text
 from excelflow.rules import Context, hits, label_column, no_hits, rule
-from excelflow.ruleset import RuleSet, Text
 
 
 def evaluate(frame: pd.DataFrame, ruleset: RuleSet) -> pd.DataFrame:

@@ -11,10 +11,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from excelflow.fields import milestone_key
-from excelflow.findings import Severity
+from excelflow.pipeline.fields import milestone_key
+from excelflow.pipeline.findings import Severity
+from excelflow.pipeline.ruleset import RuleSet, Text
 from excelflow.rules import Context, hits, label_column, no_hits, rule, stage_names
-from excelflow.ruleset import RuleSet, Text
 
 
 def missing_parts(frame: pd.DataFrame, ruleset: RuleSet, is_open: pd.Series) -> pd.DataFrame:

@@ -11,9 +11,9 @@ import re
 import numpy as np
 import pandas as pd
 
-from excelflow.findings import Severity
+from excelflow.pipeline.findings import Severity
+from excelflow.pipeline.ruleset import RuleSet, Text
 from excelflow.rules import Context, hits, label_column, no_hits, rule
-from excelflow.ruleset import RuleSet, Text
 
 
 def grade_deals(

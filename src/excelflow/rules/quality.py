@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from excelflow.fields import factor_key
-from excelflow.findings import Severity
+from excelflow.pipeline.fields import factor_key
+from excelflow.pipeline.findings import Severity
+from excelflow.pipeline.ruleset import Text
 from excelflow.rules import Context, hits, no_hits, rule
-from excelflow.ruleset import Text
 
 
 @rule(
@@ -207,7 +207,7 @@ def column_missing(ctx: Context) -> pd.DataFrame:
     rs = ctx.ruleset
     rows: list[tuple[str, Text, Text]] = []
     required = dict.fromkeys([*rs.required_always, *rs.required_open])
-    from excelflow.fields import BASE_FIELDS
+    from excelflow.pipeline.fields import BASE_FIELDS
 
     headers = {f.key: f.header for f in BASE_FIELDS}
     for field in required:

@@ -1,4 +1,4 @@
-"""An open xlwings Book as an :class:`excelflow.io.read.Source`, so a ribbon macro checks a
+"""An open xlwings Book as an :class:`excelflow.pipeline.read.Source`, so a ribbon macro checks a
 workbook exactly the way ``excelflow validate`` / ``annotate`` check the file.
 
 :class:`BookSource` hands every reader that takes a ``Source`` (sheet choice, the workbook's
@@ -21,9 +21,9 @@ import xlwings as xw
 
 from excelflow import engine
 from excelflow.api import check_source
-from excelflow.io.read import Sheet, Source
-from excelflow.mapping import EMPTY_MAPPING, ColumnMapping
-from excelflow.ruleset import Lang, RuleSet
+from excelflow.pipeline.mapping import EMPTY_MAPPING, ColumnMapping
+from excelflow.pipeline.read import Sheet, Source
+from excelflow.pipeline.ruleset import Lang, RuleSet
 from excelflow.xl.convert import ERROR_TEXTS
 
 _ISO = re.compile(r"^-?\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)?$")

@@ -13,7 +13,7 @@ on a server, see ``benchmarks/bench_udf.py``) and normalise it here, column by c
   entity values (``{"type": "FormattedNumber", "basicValue": 45322, ...}``) become their basic
   value.
 * **Dates** are left alone: Office.js sends serial numbers, COM sends datetimes, and the engine's
-  coercion (``excelflow.coerce.parse_date``) reads both, plus ISO and Chinese date text.
+  coercion (``excelflow.pipeline.coerce.parse_date``) reads both, plus ISO and Chinese date text.
 
 Nothing here imports xlwings, so it is plain, testable data code.
 """
@@ -28,8 +28,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from excelflow.calc import CalcError
-from excelflow.ruleset import Text
+from excelflow.functions.checks import CalcError
+from excelflow.pipeline.ruleset import Text
 
 ERROR_TEXTS = frozenset(
     {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from excelflow.ruleset import Text
+from excelflow.pipeline.ruleset import Text
 
 TITLE = "ExcelFlow"
 

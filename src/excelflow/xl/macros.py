@@ -25,7 +25,7 @@ from collections.abc import Callable
 
 import xlwings as xw
 
-from excelflow.ruleset import Lang
+from excelflow.pipeline.ruleset import Lang
 from excelflow.xl import macro_labels as say
 from excelflow.xl.macros_annotate import (
     GRADE_COLUMNS,

@@ -1,7 +1,7 @@
 """The work behind the Validate, Grade and Dashboard buttons, as plain functions on an xw.Book.
 
-The plan is :func:`excelflow.annotation.build_plan`, the same one ``excelflow annotate`` writes
-with openpyxl; the cells come from :mod:`excelflow.annotation_grid`. What differs is only how a
+The plan is :func:`excelflow.annotate.plan.build_plan`, the same one ``excelflow annotate`` writes
+with openpyxl; the cells come from :mod:`excelflow.annotate.sheets`. What differs is only how a
 live workbook can be written through xlwings (Server, Lite or classic desktop):
 
 * **Result columns** are written into their existing columns or appended after the last used
@@ -34,8 +34,9 @@ from typing import Any
 
 import xlwings as xw
 
-from excelflow.annotation import AnnotationPlan, build_plan
-from excelflow.annotation_grid import (
+from excelflow.annotate.labels import NOTE_MARKER
+from excelflow.annotate.plan import AnnotationPlan, build_plan
+from excelflow.annotate.sheets import (
     Claim,
     SheetInfo,
     claim,
@@ -47,15 +48,14 @@ from excelflow.annotation_grid import (
     severity_colours,
     unique_table_name,
 )
-from excelflow.annotation_labels import NOTE_MARKER
 from excelflow.engine import Result
-from excelflow.fields import has_cjk
-from excelflow.io.read import ReadError
-from excelflow.ruleset import Lang, Text
-from excelflow.sheet_grid import runs
+from excelflow.pipeline.fields import has_cjk
+from excelflow.pipeline.read import ReadError
+from excelflow.pipeline.ruleset import Lang, Text
+from excelflow.sheets.plan import runs
 from excelflow.xl import macro_labels as say
 from excelflow.xl.book_source import BookSource, check_book
-from excelflow.xl.grid_writer import notes_supported, paint, write_block, write_grid
+from excelflow.xl.render import notes_supported, paint, write_block, write_grid
 
 GRADE_COLUMNS = ("ef_grade", "ef_score", "ef_adj_prob")
 """What the Grade button writes: grade, evaluation score, adjusted probability."""
@@ -307,7 +307,7 @@ def note_work(checked: Checked, previous: set[tuple[str, str]]) -> NoteWork:
 
 
 def sheet_infos(book: xw.Book, source: BookSource) -> list[SheetInfo]:
-    """What :func:`excelflow.annotation_grid.claim` needs to know about each sheet."""
+    """What :func:`excelflow.annotate.sheets.claim` needs to know about each sheet."""
     out = []
     for sheet in book.sheets:
         area = source.sheet(sheet.name) if sheet.name in source.sheet_names else None
@@ -355,7 +355,7 @@ def write_dashboard(checked: Checked) -> str:
 
 def write_findings(checked: Checked, kept: Sequence[tuple[str, str]] | None = None) -> str:
     """Replace the Findings sheet; returns its name. ``kept``: see
-    :func:`~excelflow.annotation_grid.findings_grid`."""
+    :func:`~excelflow.annotate.sheets.findings_grid`."""
     book = checked.source.book
     sheet = replace_sheet(book, checked.source, "findings", checked.plan.lang)
     taken = [t.name for s in book.sheets if s.name != sheet.name for t in s.tables]

@@ -1,9 +1,9 @@
 """The work behind the Bid analysis and Insert template buttons.
 
 Both sheets are laid out by the openpyxl builders that ``excelflow bid`` and ``excelflow
-template`` use (:func:`excelflow.io.bid_sheet.write_bid_sheet`,
-:func:`excelflow.io.template.template_workbook`), in a workbook held in memory, and copied into
-the live book through :mod:`excelflow.xl.sheetplan` and :mod:`excelflow.xl.grid_writer`: one
+template`` use (:func:`excelflow.bid.sheet.book.write_bid_sheet`,
+:func:`excelflow.workbook.template.template_workbook`), in a workbook held in memory, and copied
+into the live book through :mod:`excelflow.xl.from_openpyxl` and :mod:`excelflow.xl.render`: one
 source of truth for the layout, and what xlwings cannot write is named in the message.
 """
 
@@ -17,19 +17,19 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.table import Table
 from openpyxl.worksheet.worksheet import Worksheet
 
-from excelflow.bid_command import seed_model
-from excelflow.fields import SHEETS, fold, has_cjk
-from excelflow.io.bid_sheet import bid_entries, write_bid_sheet
-from excelflow.io.read import ReadError, pipeline_from_source
-from excelflow.io.rules_sheet import workbook_ruleset
-from excelflow.io.template import template_workbook
-from excelflow.normalize import Pipeline
-from excelflow.ruleset import Lang, load_ruleset
+from excelflow.bid.sheet.book import bid_entries, write_bid_sheet
+from excelflow.cli.bid import seed_model
+from excelflow.pipeline.fields import SHEETS, fold, has_cjk
+from excelflow.pipeline.normalize import Pipeline
+from excelflow.pipeline.read import ReadError, pipeline_from_source
+from excelflow.pipeline.ruleset import Lang, load_ruleset
+from excelflow.rulesheet.read import workbook_ruleset
+from excelflow.workbook.template import template_workbook
 from excelflow.xl import macro_labels as say
 from excelflow.xl.book_source import BookSource
-from excelflow.xl.grid_writer import write_grid
+from excelflow.xl.from_openpyxl import worksheet_grid
 from excelflow.xl.macros_annotate import MacroError
-from excelflow.xl.sheetplan import worksheet_grid
+from excelflow.xl.render import write_grid
 
 
 def _skipped(lang: Lang, missed: list[str], refused: list[str]) -> list[str]:

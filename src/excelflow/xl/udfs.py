@@ -33,8 +33,9 @@ from typing import Any, TypeVar
 import numpy as np
 import xlwings as xw
 
-from excelflow import calc, calc_bid
-from excelflow.ruleset import Lang, Text
+from excelflow.functions import bid as calc_bid
+from excelflow.functions import checks as calc
+from excelflow.pipeline.ruleset import Lang, Text
 from excelflow.xl import convert
 
 __all__ = [

@@ -1,0 +1,179 @@
+"""The engine: per-deal metrics, then every registered rule, then findings with cells and messages.
+
+``run(pipeline, ruleset)`` is the one entry point every door (CLI, batch, UDF, ribbon macro)
+uses. It computes, per deal: stage, evaluation score and result, stated and adjusted probability
+(the forced-advance penalty), weighted amount, gate status and grade with its action; then runs
+the rules and returns a :class:`Result`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from excelflow.engine.collect import findings_frame, rule_findings
+from excelflow.pipeline.fields import all_fields
+from excelflow.pipeline.findings import Finding, Severity, findings_from_frame
+from excelflow.pipeline.normalize import Pipeline
+from excelflow.pipeline.ruleset import Lang, RuleSet
+from excelflow.rules import Context, label_column, load_all
+from excelflow.rules.evaluation import evaluate
+from excelflow.rules.gates import gate_summary, missing_parts
+from excelflow.rules.grading import grade_deals
+
+DEAL_COLUMNS = (
+    "deal_id",
+    "row",
+    "stage",
+    "status",
+    "score",
+    "evaluation",
+    "grade",
+    "action",
+    "probability",
+    "adjusted_probability",
+    "amount",
+    "weighted_amount",
+    "gate",
+    "missing",
+    "days_to_close",
+)
+
+
+@dataclass
+class Result:
+    """What the engine found in one pipeline.
+
+    ``findings`` has the :data:`FINDING_COLUMNS` plus ``message_zh``, ``message_en``, ``pos``
+    (deal position, -1 for whole-sheet findings) and ``field``; ``deals`` has one row per deal.
+    Findings on the pipeline's own sheet come first, in row and column order.
+    """
+
+    pipeline: Pipeline
+    ruleset: RuleSet
+    lang: Lang
+    as_of: pd.Timestamp
+    findings: pd.DataFrame
+    deals: pd.DataFrame
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def counts(self) -> dict[str, int]:
+        """Findings per severity: ``{"error": n, "warning": n, "info": n}``."""
+        counts = self.findings["severity"].value_counts()
+        return {s.value: int(counts.get(s.value, 0)) for s in Severity}
+
+    def finding_list(self) -> list[Finding]:
+        """The findings as :class:`Finding` objects, in sheet order."""
+        return findings_from_frame(self.findings)
+
+    def flat(self) -> list[tuple[int | None, str | None, str]]:
+        """``[(row, column, code), …]`` — handy for tests and diffs."""
+        return [(f.row, f.column, f.code) for f in self.finding_list()]
+
+
+def _as_timestamp(as_of: dt.date | str | pd.Timestamp | None) -> pd.Timestamp:
+    if as_of is None:
+        return pd.Timestamp(dt.date.today())
+    return pd.Timestamp(as_of).normalize()
+
+
+def compute_deals(
+    pipeline: Pipeline, ruleset: RuleSet, as_of: pd.Timestamp
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Per-deal metrics, plus the intermediate frames the rules reuse (``extras``)."""
+    f = pipeline.frame
+    status = f["status"]
+    open_ = status.to_numpy() == "open"
+    is_open = pd.Series(open_, index=f.index)
+    stage = f["stage"]
+    stage_num = stage.to_numpy(dtype=float, na_value=np.nan)
+    known_stage = ~np.isnan(stage_num)
+    missing = missing_parts(f, ruleset, is_open)
+    gates = gate_summary(missing, ruleset)
+    evaluation = evaluate(f, ruleset)
+
+    defaults = np.array(
+        [np.nan] + [np.nan if s.probability is None else s.probability for s in ruleset.stages]
+    )
+    stage_default = defaults[np.where(known_stage, stage_num, 0).astype(int)]
+    given = f["probability"].to_numpy(dtype=float)
+    stated = np.where((given >= 0) & (given <= 1), given, stage_default)
+    count = gates["missing_milestones" if ruleset.penalty_per == "milestone" else "missing_parts"]
+    penalized = stated * np.power(ruleset.penalty_factor, count.to_numpy(dtype=float))
+    closed = np.where(status.to_numpy() == "won", 1.0, 0.0)
+    adjusted = np.where(open_, penalized, closed)
+    amount = f["amount"].to_numpy(dtype=float)
+
+    days = (f["expected_close"] - as_of).dt.days.to_numpy(dtype=float, na_value=np.nan)
+    grade_prob = adjusted if ruleset.grade_probability == "adjusted" else stated
+    grades = grade_deals(pd.Series(grade_prob), pd.Series(days), is_open, ruleset)
+
+    forced = np.where(gates["missing_parts"].to_numpy() > 0, 1, 2)
+    gate = label_column([None, "forced", "pass"], np.where(open_ & known_stage, forced, 0))
+
+    deals = pd.DataFrame(
+        {
+            "deal_id": f["deal_id"],
+            "row": pipeline.rows,
+            "stage": stage,
+            "status": status,
+            "is_open": is_open,
+            "score": evaluation["score"].round(1),
+            "evaluation": evaluation["evaluation"],
+            "grade": grades["grade"],
+            "action_zh": grades["action_zh"],
+            "action_en": grades["action_en"],
+            "probability": stated,
+            "adjusted_probability": adjusted,
+            "amount": amount,
+            "weighted_amount": amount * adjusted,
+            "gate": gate,
+            "missing_parts": gates["missing_parts"],
+            "missing_milestones": gates["missing_milestones"],
+            "missing_zh": gates["missing_zh"],
+            "missing_en": gates["missing_en"],
+            "days_to_close": days,
+            "grade_probability": grade_prob,
+        },
+        index=f.index,
+        copy=False,  # the columns are ours: no consolidating copy
+    )
+    extras: dict[str, Any] = {"missing": missing, "evaluation": evaluation}
+    return deals, extras
+
+
+def run(
+    pipeline: Pipeline,
+    ruleset: RuleSet,
+    *,
+    as_of: dt.date | str | pd.Timestamp | None = None,
+    lang: Lang | None = None,
+    extras: dict[str, Any] | None = None,
+) -> Result:
+    """Check a normalized pipeline against a rule set.
+
+    Args:
+        pipeline: from :func:`excelflow.pipeline.normalize.build_pipeline`.
+        ruleset: from :func:`excelflow.pipeline.ruleset.load_ruleset`.
+        as_of: "today" for date checks and grading (default: the real today).
+        lang: message language (default: the pipeline's guessed language).
+        extras: extra inputs some rule families read (e.g. bid models keyed by deal ID).
+    """
+    stamp = _as_timestamp(as_of)
+    language: Lang = lang or pipeline.lang
+    deals, computed = compute_deals(pipeline, ruleset, stamp)
+    ctx = Context(pipeline, ruleset, stamp, deals, {**(extras or {}), **computed})
+    specs = {s.key: s for s in all_fields(ruleset)}
+    parts = []
+    for code, rule in sorted(load_all().items()):
+        if code in ruleset.disabled:
+            continue
+        found = rule.check(ctx)
+        if len(found):
+            parts.append(rule_findings(found, rule, ctx, language, specs))
+    findings = findings_frame(parts, pipeline)
+    return Result(pipeline, ruleset, language, stamp, findings, deals, ctx.extras)

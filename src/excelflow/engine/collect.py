@@ -1,0 +1,206 @@
+"""From a rule's hits to findings, and from every rule's findings to one frame in sheet order.
+
+``rule_findings`` gives each hit its row, cell, raw value, deal ID and messages (both languages);
+``findings_frame`` joins the rules' columns, drops what the deals' Ignore cells silence and sorts
+the rest the way a reader goes through the sheet. Work is per distinct value where it can be
+(cell values, messages), and the columns end up with the dtypes a DataFrame per rule gave them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from excelflow.pipeline.coerce import format_id, take
+from excelflow.pipeline.fields import FieldSpec
+from excelflow.pipeline.findings import FINDING_COLUMNS
+from excelflow.pipeline.normalize import Pipeline
+from excelflow.pipeline.ruleset import Lang
+from excelflow.rules import Context, Rule, render
+
+FRAME_COLUMNS = (*FINDING_COLUMNS, "message_zh", "message_en", "pos", "field")
+TEXT_COLUMNS = ("code", "rule", "severity", "message", "message_zh", "message_en")
+CELL_COLUMNS = ("deal_id", "sheet", "column", "cell", "value")  # blanks as None, never NaN
+
+
+def findings_frame(parts: list[dict[str, Any]], pipeline: Pipeline) -> pd.DataFrame:
+    """One findings frame from the rules' columns: ignored ones dropped, in sheet order.
+
+    Findings on the pipeline's own sheet come first, then by sheet, row, column and code; blanks
+    sort first (what ``sort_values(kind="stable", na_position="first")`` did on the frame).
+    """
+    if not parts:
+        return pd.DataFrame(columns=list(FRAME_COLUMNS))
+
+    def joined(name: str) -> Any:
+        items = [part[name] for part in parts]
+        if isinstance(items[0], pd.Series):
+            return pd.concat(items, ignore_index=True)
+        return np.concatenate(items)
+
+    cols = {name: joined(name) for name in parts[0]}
+    kept = np.flatnonzero(~_ignored(cols["pos"], cols["code"], pipeline))
+    sheet: np.ndarray = cols["sheet"][kept]
+    row: pd.Series = cols["row"].iloc[kept]
+    if pd.api.types.infer_dtype(row, skipna=False) == "integer":
+        row_key = row.to_numpy(dtype=np.int64)  # sorts as the Python ints do, without objects
+    else:
+        row_key = np.asarray(pd.Categorical(row, ordered=True).codes)
+    elsewhere = ~pd.isna(sheet) & (sheet != (pipeline.sheet or ""))
+    keys: list[np.ndarray] = [  # the last key sorts first; np.lexsort is stable
+        np.asarray(pd.Categorical(cols["code"][kept], ordered=True).codes),
+        cols["col_index"][kept],
+        row_key,
+        np.asarray(pd.Categorical(sheet, ordered=True).codes),
+        np.asarray(elsewhere, dtype=bool),
+    ]
+    order = kept[np.lexsort(keys)]
+    out: dict[str, pd.Series] = {}
+    for name in FRAME_COLUMNS:
+        col = cols[name]
+        if isinstance(col, pd.Series):
+            out[name] = col.iloc[order].reset_index(drop=True)
+        elif name in TEXT_COLUMNS:
+            out[name] = pd.Series(col[order], dtype="str")
+        elif name in CELL_COLUMNS:
+            out[name] = pd.Series(_none_for_blank(col[order]), dtype=object)
+        else:
+            out[name] = pd.Series(col[order])
+    return pd.DataFrame(out, copy=False)
+
+
+def _none_for_blank(values: np.ndarray) -> np.ndarray:
+    out = values.copy()
+    out[np.asarray(pd.isna(values), dtype=bool)] = None
+    return out
+
+
+def rule_findings(
+    hits: pd.DataFrame, rule: Rule, ctx: Context, lang: Lang, specs: dict[str, FieldSpec]
+) -> dict[str, Any]:
+    """One rule's hits as findings columns (arrays; ``row`` and ``field`` as pandas infers them).
+
+    ``value`` holds the values as a DataFrame column would (a rule's dates as Timestamps); the
+    other cell columns hold text only (or blanks), which a frame keeps as it is.
+    """
+    p = ctx.pipeline
+    pos = hits["pos"].to_numpy(dtype=int)
+    fields = hits["field"].to_numpy(dtype=object)
+    whole = pos < 0
+    take = np.where(whole, 0, pos)
+    n = len(hits)
+
+    field_codes, field_uniques = pd.factorize(pd.Series(fields, dtype=object), use_na_sentinel=True)
+    header, letter, col_index = [], [], []
+    for key in field_uniques:
+        col = p.columns.get(key)
+        spec = specs.get(key)
+        header.append(col.header if col else (spec.header(lang) if spec else None))
+        letter.append(col.letter if col else None)
+        col_index.append(col.index if col else -1)
+    header_arr = np.asarray([*header, None], dtype=object)[field_codes]
+    letter_arr = np.asarray([*letter, None], dtype=object)[field_codes]
+    col_idx = np.asarray([*col_index, -1])[field_codes]
+
+    rows = np.where(whole, p.header_row, p.rows[take] if len(p.rows) else p.header_row)
+    values = np.full(n, None, dtype=object)
+    for key in set(field_uniques) & set(p.raw):
+        sel = (fields == key) & ~whole
+        values[sel] = p.raw[key][pos[sel]]
+    values = _per_value(_json_value, values)
+    deal_ids = p.frame["deal_id"].to_numpy(dtype=object)[take] if len(p.frame) else values.copy()
+    deal_ids[whole] = None
+    no_cell = pd.isna(letter_arr) | whole
+    cells = np.full(n, None, dtype=object)
+    cells[~no_cell] = letter_arr[~no_cell] + rows[~no_cell].astype(str)
+
+    sheets = np.full(n, p.sheet, dtype=object)
+    rows = rows.astype(object)
+    for name, target in (
+        ("at_sheet", sheets),
+        ("at_row", rows),
+        ("at_cell", cells),
+        ("at_value", values),
+        ("at_deal", deal_ids),
+    ):  # a rule may point a finding elsewhere (another sheet, a whole-sheet problem)
+        if name in hits:
+            given = hits[name].to_numpy(dtype=object)
+            chosen = ~pd.isna(given)
+            target[chosen] = given[chosen]
+
+    params: dict[str, Any] = {k: hits[k] for k in hits.columns if k not in ("pos", "field")}
+    params["value"] = _per_value(_shown, values)
+    if "column" not in params:
+        params["column"] = header_arr
+    params["deal"] = deal_ids
+    severity = ctx.ruleset.severities.get(rule.code, rule.severity.value)
+    messages = render(rule.message, params, n)
+    columns = (
+        hits["column"].map(lambda t: t(lang) if hasattr(t, "zh") else t)
+        if "column" in hits
+        else header_arr
+    )
+    return {
+        "code": np.full(n, rule.code, dtype=object),
+        "rule": np.full(n, rule.name, dtype=object),
+        "severity": np.full(n, severity, dtype=object),
+        "deal_id": deal_ids,
+        "sheet": sheets,
+        "column": np.asarray(columns, dtype=object),
+        "cell": cells,
+        "row": pd.Series(rows),
+        "value": pd.Series(values).to_numpy(dtype=object),  # a rule's dates become Timestamps
+        "message": messages[lang],
+        "message_zh": messages["zh"],
+        "message_en": messages["en"],
+        "pos": pos,
+        "field": pd.Series(fields),
+        "col_index": col_idx,
+    }
+
+
+def _per_value(convert: Callable[[Any], Any], values: np.ndarray) -> np.ndarray:
+    """``convert`` over cell values; once per distinct value when they are all text (or blank)."""
+    if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
+        return np.array([convert(v) for v in values], dtype=object)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    out = take(np.array([convert(u) for u in uniques], dtype=object), codes, convert(None))
+    blank = np.flatnonzero(codes < 0)
+    for i, value in zip(blank, values[blank].tolist(), strict=True):
+        if value is not None:  # NaN, NaT…: each converted as itself
+            out[i] = convert(value)
+    return out
+
+
+def _shown(value: Any) -> str | None:
+    """A finding's value as its message shows it."""
+    return None if value is None else format_id(value)
+
+
+def _json_value(value: Any) -> Any:
+    """A raw cell value as JSON can carry it (dates as ISO text, NaN as None)."""
+    if isinstance(value, str):
+        return value if value.strip() else None
+    if value is None or isinstance(value, bool | int):
+        return value
+    if isinstance(value, float):
+        return None if np.isnan(value) else value
+    if isinstance(value, dt.date | pd.Timestamp):
+        return value.isoformat()
+    return str(value)
+
+
+def _ignored(pos: np.ndarray, codes: np.ndarray, pipeline: Pipeline) -> np.ndarray:
+    """Findings silenced by the row's ExcelFlow Ignore / 忽略规则 cell."""
+    ignore = pipeline.frame["ignore"]
+    if "ignore" not in pipeline.columns or ignore.isna().all():
+        return np.zeros(len(pos), dtype=bool)
+    sets = ignore.to_numpy(dtype=object)
+    return np.array(
+        [p >= 0 and sets[p] is not None and c in sets[p] for p, c in zip(pos, codes, strict=True)],
+        dtype=bool,
+    )

@@ -1,0 +1,1 @@
+"""What the EF_* worksheet functions compute, over plain arrays: no xlwings, no openpyxl."""

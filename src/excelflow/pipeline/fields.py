@@ -1,0 +1,309 @@
+"""The columns ExcelFlow knows: canonical keys, zh/en headers, aliases, value kinds and help text.
+
+The base fields are fixed by the engine; milestone and evaluation-factor columns come from the rule
+set (``m:<key>``, ``md:<key>`` for a milestone's date, ``f:<key>`` for a factor). Header matching
+is case-, space- and punctuation-insensitive and treats full-width characters like half-width ones.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import cache
+
+from excelflow.pipeline.ruleset import RuleSet, Text
+
+
+class Kind(StrEnum):
+    """How a column's values are coerced."""
+
+    TEXT = "text"
+    ID = "id"
+    STATUS = "status"
+    STAGE = "stage"
+    DATE = "date"
+    PROBABILITY = "probability"
+    MONEY = "money"
+    TICK = "tick"
+    SCORE = "score"
+    CODES = "codes"
+    RESULT = "result"
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """A column ExcelFlow reads or writes."""
+
+    key: str
+    header: Text
+    kind: Kind
+    aliases: tuple[str, ...] = ()
+    help: Text | None = None
+
+    def all_names(self) -> tuple[str, ...]:
+        """Every header text that names this field (both languages, key and aliases)."""
+        return (self.header.zh, self.header.en, self.key, *self.aliases)
+
+
+def _t(zh: str, en: str) -> Text:
+    return Text(zh=zh, en=en)
+
+
+BASE_FIELDS: tuple[FieldSpec, ...] = (
+    FieldSpec(
+        "deal_id",
+        _t("商机编号", "Deal ID"),
+        Kind.ID,
+        ("ID", "编号", "商机ID", "项目编号", "deal", "opportunity id", "opportunity_id", "deal no"),
+        _t("每个商机唯一的编号", "A unique ID for each deal"),
+    ),
+    FieldSpec(
+        "customer",
+        _t("客户", "Customer"),
+        Kind.TEXT,
+        ("客户名称", "account", "account name", "company", "client"),
+        _t("客户（采购方）名称", "The buying organisation"),
+    ),
+    FieldSpec(
+        "project",
+        _t("项目", "Project"),
+        Kind.TEXT,
+        ("项目名称", "商机名称", "opportunity", "opportunity name", "deal name"),
+        _t("项目或商机名称", "Project or opportunity name"),
+    ),
+    FieldSpec(
+        "owner",
+        _t("负责人", "Owner"),
+        Kind.TEXT,
+        (
+            "销售",
+            "销售负责人",
+            "销售人员",
+            "sales rep",
+            "salesperson",
+            "account manager",
+            "sales agent",
+        ),
+        _t("负责该商机的销售", "The salesperson who owns the deal"),
+    ),
+    FieldSpec(
+        "status",
+        _t("状态", "Status"),
+        Kind.STATUS,
+        ("商机状态", "deal status", "opportunity status"),
+        _t(
+            "进行中 / 赢单 / 丢单 / 放弃；空白视为进行中",
+            "open / won / lost / withdrawn; blank means open",
+        ),
+    ),
+    FieldSpec(
+        "stage",
+        _t("阶段", "Stage"),
+        Kind.STAGE,
+        ("销售阶段", "当前阶段", "sales stage", "deal stage", "current stage"),
+        _t("当前销售阶段（1–6 或阶段名称）", "Current sales stage (1-6 or the stage name)"),
+    ),
+    FieldSpec(
+        "first_stage",
+        _t("首次介入阶段", "First engaged stage"),
+        Kind.STAGE,
+        ("介入阶段", "首次介入", "entry stage", "engaged at stage", "first stage"),
+        _t("我方首次介入项目时所处的阶段", "The stage the deal was at when we first engaged"),
+    ),
+    FieldSpec(
+        "custom_solution",
+        _t("定制方案", "Custom solution"),
+        Kind.TICK,
+        ("需定制", "非标", "定制/非标", "custom", "non-standard", "custom / non-standard"),
+        _t(
+            "客户需要个性化方案或非标产品时打勾",
+            "Tick when the customer needs a custom solution or a non-standard product",
+        ),
+    ),
+    FieldSpec(
+        "expected_close",
+        _t("预计成交日期", "Expected close"),
+        Kind.DATE,
+        ("预计成交", "成交日期", "预计签约日期", "close date", "expected close date", "close_date"),
+        _t("预计签约/成交的日期", "When the deal is expected to close"),
+    ),
+    FieldSpec(
+        "probability",
+        _t("赢率", "Probability"),
+        Kind.PROBABILITY,
+        ("成交概率", "成功率", "可能性", "win %", "win probability", "win rate", "probability %"),
+        _t(
+            "销售判断的成交可能性（0–100%）；空白时用阶段默认值",
+            "Stated chance of winning (0-100%); blank uses the stage default",
+        ),
+    ),
+    FieldSpec(
+        "amount",
+        _t("金额", "Amount"),
+        Kind.MONEY,
+        (
+            "预计金额",
+            "合同金额",
+            "商机金额",
+            "deal value",
+            "value",
+            "expected revenue",
+            "close value",
+        ),
+        _t("预计合同金额", "Expected contract value"),
+    ),
+    FieldSpec(
+        "grade",
+        _t("客户级别", "Customer grade"),
+        Kind.TEXT,
+        ("级别", "客户等级", "grade", "rating", "customer rating"),
+        _t(
+            "销售自评的客户级别 A–D（与系统评级比对）",
+            "Your own A-D grading (compared with the computed grade)",
+        ),
+    ),
+    FieldSpec(
+        "ignore",
+        _t("忽略规则", "ExcelFlow Ignore"),
+        Kind.CODES,
+        ("ignore", "忽略", "excelflow ignore codes"),
+        _t(
+            "本行不检查的规则代码，如 SG01, DQ05",
+            "Rule codes to silence on this row, e.g. SG01, DQ05",
+        ),
+    ),
+)
+
+RESULT_FIELDS: tuple[FieldSpec, ...] = (
+    FieldSpec("ef_grade", _t("系统评级", "ExcelFlow grade"), Kind.RESULT, ("computed grade",)),
+    FieldSpec("ef_score", _t("评估得分", "Score"), Kind.RESULT, ("evaluation score",)),
+    FieldSpec(
+        "ef_adj_prob", _t("调整后赢率", "Adjusted probability"), Kind.RESULT, ("adj probability",)
+    ),
+    FieldSpec("ef_gate", _t("关口", "Gate"), Kind.RESULT, ("gate status",)),
+    FieldSpec("ef_warnings", _t("预警", "Warnings"), Kind.RESULT, ("findings",)),
+)
+
+
+SHEETS: dict[str, Text] = {
+    "deals": _t("商机", "Deals"),
+    "rules": _t("规则", "Rules"),
+    "bid": _t("投标分析", "Bid"),
+    "dashboard": _t("看板", "Dashboard"),
+    "findings": _t("问题清单", "Findings"),
+}
+"""Canonical sheet names of an ExcelFlow workbook, in both languages."""
+
+
+def milestone_key(key: str) -> str:
+    """Field key of a milestone part's tick column."""
+    return f"m:{key}"
+
+
+def milestone_date_key(key: str) -> str:
+    """Field key of a milestone part's date column."""
+    return f"md:{key}"
+
+
+def factor_key(key: str) -> str:
+    """Field key of an evaluation factor's score column."""
+    return f"f:{key}"
+
+
+def ruleset_fields(ruleset: RuleSet) -> tuple[FieldSpec, ...]:
+    """The milestone and factor columns a rule set adds to the base fields."""
+    out: list[FieldSpec] = []
+    for ms in ruleset.milestones:
+        stage = ruleset.stage(ms.stage)
+        help_text = _t(
+            f"{stage.name.zh}的关键节点：{ms.name.zh}。打勾（✓/是/Y）或填完成日期",
+            f"Stage {stage.number} milestone: {ms.name.en}. Tick (✓/Yes/Y) or enter the date done",
+        )
+        out.append(FieldSpec(milestone_key(ms.key), ms.column, Kind.TICK, ms.aliases, help_text))
+        if ms.date_column is not None:
+            out.append(
+                FieldSpec(
+                    milestone_date_key(ms.key),
+                    ms.date_column,
+                    Kind.DATE,
+                    (),
+                    _t(f"{ms.name.zh}的日期", f"Date of: {ms.name.en}"),
+                )
+            )
+    lo, hi = ruleset.scale_min, ruleset.scale_max
+    for fa in ruleset.factors:
+        ko = ""
+        if fa.knockout_reason is not None:
+            ko_zh = f"；≤{fa.knockout_at_or_below:g} 即否决（{fa.knockout_reason.zh}）"
+            ko_en = (
+                f"; <= {fa.knockout_at_or_below:g} knocks the deal out ({fa.knockout_reason.en})"
+            )
+        else:
+            ko_zh = ko_en = ko
+        out.append(
+            FieldSpec(
+                factor_key(fa.key),
+                fa.column,
+                Kind.SCORE,
+                fa.aliases,
+                _t(
+                    f"评估因素「{fa.name.zh}」打分 {lo:g}–{hi:g}，权重 {fa.weight:g}{ko_zh}",
+                    f"Evaluation factor '{fa.name.en}', score {lo:g}-{hi:g}, "
+                    f"weight {fa.weight:g}{ko_en}",
+                ),
+            )
+        )
+    return tuple(out)
+
+
+BASE_ORDER = (
+    "deal_id", "customer", "project", "owner", "status", "stage", "first_stage",
+    "custom_solution", "expected_close", "probability", "amount", "grade",
+)  # fmt: skip
+"""Template order of the base input columns (the rule set's columns follow, then Ignore)."""
+
+
+def input_fields(ruleset: RuleSet) -> tuple[FieldSpec, ...]:
+    """Every column a user fills in, in template order (no result columns)."""
+    base = {f.key: f for f in BASE_FIELDS}
+    return (*(base[k] for k in BASE_ORDER), *ruleset_fields(ruleset), base["ignore"])
+
+
+def all_fields(ruleset: RuleSet) -> tuple[FieldSpec, ...]:
+    """Input and result fields, in template column order."""
+    return (*input_fields(ruleset), *RESULT_FIELDS)
+
+
+_PUNCT_RE = re.compile(r"[\s_]+")
+
+
+@cache
+def fold(text: str) -> str:
+    """Fold a header or value for matching: NFKC, case-fold, drop spaces and punctuation."""
+    norm = unicodedata.normalize("NFKC", text).casefold()
+    norm = _PUNCT_RE.sub("", norm)
+    return "".join(ch for ch in norm if not unicodedata.category(ch).startswith(("P", "S", "Z")))
+
+
+def header_index(ruleset: RuleSet) -> dict[str, str]:
+    """Map folded header text to field key, for every known field of ``ruleset``.
+
+    Exact headers win over aliases: an alias never steals a name that is some field's header.
+    """
+    fields = all_fields(ruleset)
+    index: dict[str, str] = {}
+    for spec in fields:
+        for name in (spec.header.zh, spec.header.en, spec.key):
+            index.setdefault(fold(name), spec.key)
+    for spec in fields:
+        for name in spec.aliases:
+            index.setdefault(fold(name), spec.key)
+    index.pop("", None)
+    return index
+
+
+def has_cjk(text: str) -> bool:
+    """True when ``text`` contains a CJK ideograph."""
+    return any("\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf" for ch in text)

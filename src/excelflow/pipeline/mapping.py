@@ -1,0 +1,104 @@
+"""Column mappings for foreign exports (``schemas/mapping.schema.json``).
+
+A mapping renames a source's columns to ExcelFlow fields and translates its values, e.g. a CRM's
+``deal_stage`` column feeding both ``stage`` ("Prospecting" -> 1) and ``status`` ("Won" -> won).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from excelflow.pipeline.fields import all_fields, fold, header_index
+from excelflow.pipeline.ruleset import RuleSet, RuleSetError, schema_errors
+
+
+class MappingError(RuleSetError):
+    """A mapping file could not be loaded; ``errors`` lists every problem as ``path: problem``."""
+
+    def __init__(self, source: str, errors: list[str]) -> None:
+        super().__init__(source, errors)
+        self.args = (f"{source}: invalid mapping: {'; '.join(self.errors[:5])}",)
+
+
+@dataclass(frozen=True)
+class ColumnMapping:
+    """A parsed, validated mapping. Keys of ``columns``/``values`` are folded for matching."""
+
+    columns: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    values: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+    date_formats: tuple[str, ...] = ()
+    ignore_columns: frozenset[str] = frozenset()
+    sheet: str | None = None
+    header_row: int | None = None
+    source: str = "<none>"
+
+
+EMPTY_MAPPING = ColumnMapping()
+
+
+def load_mapping(source: str | Path | Mapping[str, Any], ruleset: RuleSet) -> ColumnMapping:
+    """Load and validate a mapping file (JSON or YAML) or an already parsed document.
+
+    Raises:
+        MappingError: unreadable, not JSON/YAML, not valid against the schema, or naming a field
+            ExcelFlow does not know.
+    """
+    if isinstance(source, Mapping):
+        doc: Any = source
+        name = "<mapping>"
+    else:
+        path = Path(source)
+        name = str(path)
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise MappingError(name, [f"cannot read file: {exc}"]) from None
+        try:
+            if path.suffix.lower() in (".yaml", ".yml"):
+                import yaml
+
+                doc = yaml.safe_load(text)
+            else:
+                doc = json.loads(text)
+        except Exception as exc:
+            raise MappingError(name, [str(exc).splitlines()[0]]) from None
+    errors = schema_errors(doc, "mapping.schema.json")
+    if errors:
+        raise MappingError(name, errors)
+    index = header_index(ruleset)
+    keys = {f.key for f in all_fields(ruleset)}
+
+    def resolve(target: str, where: str) -> str:
+        if target in keys:
+            return target
+        key = index.get(fold(target))
+        if key is None:
+            errors.append(f"{where}: {target!r} is not an ExcelFlow field or known header")
+            return target
+        return key
+
+    columns: dict[str, tuple[str, ...]] = {}
+    for src, target in doc.get("columns", {}).items():
+        targets = [target] if isinstance(target, str) else list(target)
+        columns[fold(src)] = tuple(resolve(t, f"columns.{src}") for t in targets)
+    values: dict[str, dict[str, Any]] = {}
+    for target, table in doc.get("values", {}).items():
+        values[resolve(target, f"values.{target}")] = {fold(str(k)): v for k, v in table.items()}
+    defaults = {resolve(k, f"defaults.{k}"): v for k, v in doc.get("defaults", {}).items()}
+    if errors:
+        raise MappingError(name, errors)
+    return ColumnMapping(
+        columns=columns,
+        values=values,
+        defaults=defaults,
+        date_formats=tuple(doc.get("date_formats", ())),
+        ignore_columns=frozenset(fold(c) for c in doc.get("ignore_columns", ())),
+        sheet=doc.get("sheet"),
+        header_row=doc.get("header_row"),
+        source=name,
+    )

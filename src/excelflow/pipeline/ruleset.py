@@ -1,0 +1,404 @@
+"""Rule sets: stages, milestones, grade bands, evaluation factors and penalties.
+
+A rule set is a JSON (or YAML) document validated against ``schemas/ruleset.schema.json`` and then
+checked for the things a schema cannot say (stage numbers 1..n in order, unique keys and columns, a
+catch-all grade band last). Every problem is reported with its JSON path, e.g.
+``stages[2].milestones[0].column: required`` — never as a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal, NamedTuple
+
+import jsonschema
+
+from excelflow.pipeline.resources import builtin_rulesets, load_schema, ruleset_path
+
+Lang = Literal["zh", "en"]
+LANGS: tuple[Lang, ...] = ("zh", "en")
+
+
+class RuleSetError(ValueError):
+    """A rule set could not be loaded; ``errors`` lists every problem as ``path: problem``."""
+
+    def __init__(self, source: str, errors: Sequence[str]) -> None:
+        self.source = source
+        self.errors = list(errors)
+        shown = "; ".join(self.errors[:5])
+        more = f" (+{len(self.errors) - 5} more)" if len(self.errors) > 5 else ""
+        super().__init__(f"{source}: invalid rule set: {shown}{more}")
+
+
+class Text(NamedTuple):
+    """A label in both report languages (a tuple, so hashing it in bulk stays in C)."""
+
+    zh: str
+    en: str
+
+    def __call__(self, lang: Lang) -> str:
+        """Return the label in ``lang``."""
+        return self.zh if lang == "zh" else self.en
+
+    @classmethod
+    def of(cls, data: Mapping[str, str]) -> Text:
+        """Build from a ``{"zh": ..., "en": ...}`` mapping."""
+        return cls(zh=data["zh"], en=data["en"])
+
+
+@dataclass(frozen=True)
+class Milestone:
+    """One part of a stage's key milestone; each part is its own column in the pipeline."""
+
+    key: str
+    stage: int
+    name: Text
+    column: Text
+    aliases: tuple[str, ...] = ()
+    date_column: Text | None = None
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A sales stage, the milestone parts that gate leaving it, and its default probability."""
+
+    number: int
+    key: str
+    name: Text
+    aliases: tuple[str, ...]
+    probability: float | None
+    milestones: tuple[Milestone, ...]
+
+
+@dataclass(frozen=True)
+class GradeBand:
+    """Grade ``grade`` when days to close <= ``max_days`` and probability >= ``min_probability``."""
+
+    grade: str
+    max_days: int | None
+    min_probability: float | None
+    action: Text
+
+
+@dataclass(frozen=True)
+class Factor:
+    """An opportunity-evaluation factor scored on the rule set's scale."""
+
+    key: str
+    group: str
+    name: Text
+    column: Text
+    aliases: tuple[str, ...]
+    weight: float
+    knockout_at_or_below: float | None = None
+    knockout_reason: Text | None = None
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """A validated rule set, ready for the engine."""
+
+    name: str
+    version: str
+    title: Text
+    stages: tuple[Stage, ...]
+    penalty_factor: float
+    penalty_per: str
+    late_entry_stage: int
+    grade_probability: str
+    grades: tuple[GradeBand, ...]
+    scale_min: float
+    scale_max: float
+    pass_mark: float
+    recommendation: Text
+    factors: tuple[Factor, ...]
+    required_always: tuple[str, ...] = ("deal_id", "customer")
+    required_open: tuple[str, ...] = ("stage", "expected_close", "amount")
+    severities: Mapping[str, str] = field(default_factory=dict)
+    disabled: frozenset[str] = frozenset()
+    source: str = "builtin:standard"
+    document: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def milestones(self) -> tuple[Milestone, ...]:
+        """Every milestone part, in stage order."""
+        return tuple(m for s in self.stages for m in s.milestones)
+
+    def stage(self, number: int) -> Stage:
+        """Return stage ``number`` (1-based)."""
+        return self.stages[number - 1]
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def load_ruleset(source: str | Path | Mapping[str, Any] | None = None) -> RuleSet:
+    """Load a rule set.
+
+    Args:
+        source: ``None`` or a built-in name (``"standard"``) for a built-in set, a path to a JSON or
+            YAML file, or an already parsed document.
+
+    Raises:
+        RuleSetError: the file cannot be read or parsed, or the document is invalid.
+    """
+    if source is None or (isinstance(source, str) and source in builtin_rulesets()):
+        return _builtin("standard" if source is None else str(source))
+    if isinstance(source, Mapping):
+        return ruleset_from_document(source, "<rule set>")
+    path = Path(source)
+    return ruleset_from_document(_read_document(path), str(path))
+
+
+@cache
+def _builtin(name: str) -> RuleSet:
+    """A built-in rule set, parsed and validated once per process (rule sets are immutable;
+    treat ``RuleSet.document`` as read-only, deep-copy it to derive a new set)."""
+    return ruleset_from_document(_read_document(ruleset_path(name)), f"builtin:{name}")
+
+
+def _read_document(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise RuleSetError(str(path), [f"cannot read file: {exc.strerror or exc}"]) from None
+    except UnicodeDecodeError:
+        raise RuleSetError(str(path), ["not a UTF-8 text file"]) from None
+    try:
+        if path.suffix.lower() in (".yaml", ".yml"):
+            import yaml
+
+            return yaml.safe_load(text)
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise RuleSetError(
+            str(path), [f"line {exc.lineno} column {exc.colno}: {exc.msg}"]
+        ) from None
+    except Exception as exc:  # yaml.YAMLError and friends
+        raise RuleSetError(str(path), [f"not valid YAML: {exc}".splitlines()[0]]) from None
+
+
+def format_path(path: Iterable[str | int]) -> str:
+    """Render a JSON path like ``stages[2].milestones[0].column``."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def schema_errors(document: Any, schema_name: str) -> list[str]:
+    """Validate ``document`` against a bundled schema; return ``path: problem`` lines."""
+    schema = load_schema(schema_name)
+    validator = jsonschema.Draft202012Validator(schema)
+    errors: list[str] = []
+    for err in sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.path))):
+        path = list(err.absolute_path)
+        if err.validator == "required":
+            missing = [p for p in err.validator_value if p not in (err.instance or {})]
+            errors.extend(f"{format_path([*path, m])}: required" for m in missing)
+        elif err.validator == "additionalProperties":
+            extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
+            errors.extend(f"{format_path([*path, e])}: unknown key" for e in extra)
+        else:
+            errors.append(f"{format_path(path)}: {err.message}")
+    return errors
+
+
+def _semantic_errors(doc: Mapping[str, Any]) -> list[str]:
+    errors: list[str] = []
+    stages = doc["stages"]
+    for i, st in enumerate(stages):
+        if st["number"] != i + 1:
+            errors.append(
+                f"stages[{i}].number: expected {i + 1} (stages are numbered 1..n in order)"
+            )
+    seen_keys: dict[str, str] = {}
+    seen_cols: dict[str, str] = {}
+
+    def claim(kind: str, value: str, where: str, table: dict[str, str]) -> None:
+        folded = value.casefold()
+        if folded in table:
+            errors.append(f"{where}: duplicate {kind} {value!r} (also at {table[folded]})")
+        else:
+            table[folded] = where
+
+    for i, st in enumerate(stages):
+        claim("stage key", st["key"], f"stages[{i}].key", seen_keys)
+        for j, ms in enumerate(st["milestones"]):
+            where = f"stages[{i}].milestones[{j}]"
+            claim("milestone key", ms["key"], f"{where}.key", seen_keys)
+            for lang in LANGS:
+                claim("column", ms["column"][lang], f"{where}.column.{lang}", seen_cols)
+                if "date_column" in ms:
+                    claim(
+                        "column", ms["date_column"][lang], f"{where}.date_column.{lang}", seen_cols
+                    )
+    ev = doc["evaluation"]
+    if ev["scale"]["max"] <= ev["scale"]["min"]:
+        errors.append("evaluation.scale.max: must be greater than evaluation.scale.min")
+    for k, fa in enumerate(ev["factors"]):
+        claim("factor key", fa["key"], f"evaluation.factors[{k}].key", seen_keys)
+        for lang in LANGS:
+            claim("column", fa["column"][lang], f"evaluation.factors[{k}].column.{lang}", seen_cols)
+    if sum(f["weight"] for f in ev["factors"]) <= 0:
+        errors.append("evaluation.factors: the weights must not all be zero")
+    grades = doc["grades"]
+    last = grades[-1]
+    if "max_days" in last or "min_probability" in last:
+        errors.append(
+            f"grades[{len(grades) - 1}]: the last band is the catch-all and takes no limits"
+        )
+    letters = [g["grade"] for g in grades]
+    if len(set(letters)) != len(letters):
+        errors.append("grades: grade letters must be unique")
+    late = doc.get("late_entry", {}).get("from_stage")
+    if late is not None and late > len(stages):
+        errors.append(f"late_entry.from_stage: {late} is beyond the last stage ({len(stages)})")
+    return errors
+
+
+def ruleset_from_document(doc: Any, source: str) -> RuleSet:
+    """Validate a parsed document and build a :class:`RuleSet` from it."""
+    errors = schema_errors(doc, "ruleset.schema.json")
+    if not errors:
+        errors = _semantic_errors(doc)
+    if errors:
+        raise RuleSetError(source, errors)
+    stages = tuple(
+        Stage(
+            number=st["number"],
+            key=st["key"],
+            name=Text.of(st["name"]),
+            aliases=tuple(st.get("aliases", ())),
+            probability=st.get("probability"),
+            milestones=tuple(
+                Milestone(
+                    key=ms["key"],
+                    stage=st["number"],
+                    name=Text.of(ms["name"]),
+                    column=Text.of(ms["column"]),
+                    aliases=tuple(ms.get("aliases", ())),
+                    date_column=Text.of(ms["date_column"]) if "date_column" in ms else None,
+                )
+                for ms in st["milestones"]
+            ),
+        )
+        for st in doc["stages"]
+    )
+    ev = doc["evaluation"]
+    factors = tuple(
+        Factor(
+            key=fa["key"],
+            group=fa.get("group", "project"),
+            name=Text.of(fa["name"]),
+            column=Text.of(fa["column"]),
+            aliases=tuple(fa.get("aliases", ())),
+            weight=float(fa["weight"]),
+            knockout_at_or_below=fa["knockout"]["at_or_below"] if "knockout" in fa else None,
+            knockout_reason=Text.of(fa["knockout"]["reason"]) if "knockout" in fa else None,
+        )
+        for fa in ev["factors"]
+    )
+    grades = tuple(
+        GradeBand(
+            grade=g["grade"],
+            max_days=g.get("max_days"),
+            min_probability=g.get("min_probability"),
+            action=Text.of(g["action"]),
+        )
+        for g in doc["grades"]
+    )
+    default_title = {"zh": doc["name"], "en": doc["name"]}
+    default_rec = {"zh": "放弃或降低接触级别", "en": "give up or lower the contact level"}
+    return RuleSet(
+        name=doc["name"],
+        version=str(doc.get("version", "")),
+        title=Text.of(doc.get("title", default_title)),
+        stages=stages,
+        penalty_factor=float(doc["forced_advance"]["penalty_factor"]),
+        penalty_per=doc["forced_advance"].get("penalty_per", "milestone"),
+        late_entry_stage=int(doc.get("late_entry", {}).get("from_stage", 3)),
+        grade_probability=doc.get("grading", {}).get("probability", "adjusted"),
+        grades=grades,
+        scale_min=float(ev["scale"]["min"]),
+        scale_max=float(ev["scale"]["max"]),
+        pass_mark=float(ev["pass_mark"]),
+        recommendation=Text.of(ev.get("recommendation", default_rec)),
+        factors=factors,
+        required_always=tuple(
+            doc.get("required_fields", {}).get("always", ("deal_id", "customer"))
+        ),
+        required_open=tuple(
+            doc.get("required_fields", {}).get("open", ("stage", "expected_close", "amount"))
+        ),
+        severities=dict(doc.get("severities", {})),
+        disabled=frozenset(doc.get("disabled", ())),
+        source=source,
+        document=doc,
+    )
+
+
+# --------------------------------------------------------------------------- describing
+
+
+def describe(ruleset: RuleSet, lang: Lang = "en") -> str:
+    """The rule set as readable text: stages and milestones, grades, evaluation, penalties."""
+    from excelflow.pipeline.textutil import pad
+
+    zh = lang == "zh"
+    rs = ruleset
+    out = [f"{rs.title(lang)}  ({rs.name} {rs.version}; {rs.source})", ""]
+    out.append("阶段与关键节点" if zh else "Stages and milestones (gate to leave the stage)")
+    for st in rs.stages:
+        prob = "" if st.probability is None else f"  {st.probability:.0%}"
+        out.append(f"  {st.number}. {st.name(lang)} [{st.key}]{prob}")
+        for ms in st.milestones:
+            date = f" + {ms.date_column(lang)}" if ms.date_column else ""
+            label = "列" if zh else "column"
+            out.append(f"       - {ms.name(lang)}  ({label}: {ms.column(lang)}{date})")
+    factor, late = f"{rs.penalty_factor:g}", rs.late_entry_stage
+    unit = ("关键节点" if rs.penalty_per == "milestone" else "节点部分") if zh else rs.penalty_per
+    lo, hi, mark = f"{rs.scale_min:g}", f"{rs.scale_max:g}", f"{rs.pass_mark:g}"
+    if zh:
+        out += [
+            "",
+            f"强行推进：每缺一个{unit}，赢率 ×{factor}",
+            f"介入过晚：需定制方案的商机在第 {late} 阶段或之后才介入",
+            "",
+            "客户分级",
+        ]
+    else:
+        out += [
+            "",
+            f"Forced advance: probability x{factor} per missing {unit}",
+            f"Late entry: custom-solution deals first engaged at stage {late} or later",
+            "",
+            f"Grades (by {rs.grade_probability} probability)",
+        ]
+    for band in rs.grades:
+        limits = []
+        if band.max_days is not None:
+            limits.append(f"≤ {band.max_days} {'天' if zh else 'days'}")
+        if band.min_probability is not None:
+            limits.append(f"≥ {band.min_probability:.0%}")
+        cond = ", ".join(limits) or ("其余" if zh else "anything else")
+        out.append(f"  {band.grade}: {cond} — {band.action(lang)}")
+    out += [
+        "",
+        f"商机评估：{lo}–{hi} 分制，及格线 {mark}/100"
+        if zh
+        else f"Evaluation: scores {lo}-{hi}, pass mark {mark}/100",
+    ]
+    total = sum(f.weight for f in rs.factors) or 1.0
+    for fa in rs.factors:
+        ko = ""
+        if fa.knockout_reason is not None:
+            word = "否决" if zh else "knock-out"
+            ko = f"  {word} ≤ {fa.knockout_at_or_below:g}: {fa.knockout_reason(lang)}"
+        out.append(f"  {pad(fa.name(lang), 24)} {fa.weight / total:>5.0%}{ko}")
+    out.append(f"  → {'未通过' if zh else 'fail'}: {rs.recommendation(lang)}")
+    return "\n".join(out)

@@ -1,0 +1,1 @@
+"""The pipeline workbook template: its example deals and the Deals sheet."""

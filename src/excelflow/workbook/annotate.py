@@ -1,0 +1,361 @@
+"""``excelflow annotate``: write the engine's verdict into a copy of the workbook (or in place).
+
+What is written (see :mod:`excelflow.annotate.plan` for the plan, :mod:`.annotate_deals` and
+:mod:`.dashboard` for the sheets): result columns on every deal row, conditional-format row
+colours by worst severity, a note on every offending cell, a Findings sheet and a Dashboard sheet
+with native charts. Re-running on an annotated workbook replaces all of it, never duplicates it.
+
+Safety:
+
+* The input is never modified unless ``in_place`` is asked for. Every write goes to a temporary
+  file next to the target and is renamed into place.
+* After writing, the copy is compared with the input part by part (:mod:`.losses`). What the copy
+  lacks (shapes, slicers, pictures without Pillow, …) is reported in ``AnnotateOutcome.lost``.
+  ``in_place`` is then refused: the annotated copy goes to ``NAME.checked.xlsx`` instead and the
+  original stays untouched. A successful in-place update keeps a timestamped backup, and nothing
+  is written while Excel holds the file (its ``~$NAME`` lock file exists).
+* CSV input gets an .xlsx copy (one Deals sheet with the CSV's values); .xls/.xlsb/.ods inputs,
+  which openpyxl cannot open, get an .xlsx copy holding every sheet's values, and ``lost`` says so.
+  Such files are never annotated in place.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import sys
+import tempfile
+import warnings as pywarnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook, load_workbook
+
+from excelflow.annotate.labels import LOST_INTRO
+from excelflow.annotate.plan import AnnotationPlan, build_plan
+from excelflow.api import validate_file
+from excelflow.engine import Result
+from excelflow.pipeline.fields import SHEETS
+from excelflow.pipeline.mapping import EMPTY_MAPPING, ColumnMapping
+from excelflow.pipeline.read import ReadError, Source, sniff
+from excelflow.pipeline.ruleset import Lang, RuleSet, Text
+from excelflow.workbook.annotate_deals import put, write_deals_sheet
+from excelflow.workbook.dashboard import (
+    claim_sheet,
+    write_dashboard_sheet,
+    write_findings_sheet,
+)
+from excelflow.workbook.formula_cache import restore_cached_values
+from excelflow.workbook.losses import losses
+from excelflow.workbook.safe_write import (
+    WriteRefused,
+    atomic_write,
+    backup,
+    check_not_open_in_excel,
+)
+
+OPENPYXL_SUFFIXES = {".xlsx", ".xlsm", ".xltx", ".xltm"}
+MACRO_SUFFIXES = {".xlsm", ".xltm"}
+OUTPUT_SUFFIXES = {".xlsx", ".xlsm"}
+_NUMBER_RE = re.compile(r"-?(0|[1-9]\d*)(\.\d+)?")
+CONVERTED = Text(
+    "公式、格式、图表等一切非单元格值的内容（由 {suffix} 转换，仅保留值）",
+    "formulas, formatting, charts and everything but cell values (converted from {suffix})",
+)
+
+
+@dataclass
+class AnnotateOutcome:
+    """What :func:`annotate` wrote.
+
+    Attributes:
+        out_path: the annotated workbook (the input itself after an in-place update).
+        backup_path: the timestamped backup of an in-place update, else None.
+        result: the engine result the annotations show.
+        lost: what the written workbook lacks compared with the input (empty: nothing).
+        warnings: things the user should know (openpyxl's load warnings, skipped cells, …).
+        sheets: the names of the Findings and Dashboard sheets written.
+    """
+
+    out_path: Path
+    backup_path: Path | None
+    result: Result = field(repr=False)
+    lost: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    sheets: dict[str, str] = field(default_factory=dict)
+
+
+class InPlaceRefused(WriteRefused):
+    """``in_place`` was refused because the rewrite would lose something; ``outcome`` describes
+    the annotated copy that was written instead (the input is unchanged)."""
+
+    def __init__(self, message: str, outcome: AnnotateOutcome) -> None:
+        super().__init__(message)
+        self.outcome = outcome
+
+
+def default_output(in_path: Path) -> Path:
+    """``NAME.checked.xlsx`` next to the input (``.xlsm`` for macro workbooks)."""
+    suffix = ".xlsm" if in_path.suffix.lower() in MACRO_SUFFIXES else ".xlsx"
+    return in_path.with_name(f"{in_path.stem}.checked{suffix}")
+
+
+def _read_error(path: Path, error: str | None) -> ReadError:
+    text = error or "cannot be read"
+    prefix = f"{path}: "
+    return ReadError(path, text[len(prefix) :] if text.startswith(prefix) else text)
+
+
+def _cell_value(value: Any, from_text: bool) -> Any:
+    if isinstance(value, str):
+        if value == "":
+            return None
+        if from_text and _NUMBER_RE.fullmatch(value.strip()):
+            return float(value) if "." in value else int(value)
+    if isinstance(value, dt.timedelta):
+        return str(value)
+    return value
+
+
+def book_from_values(src: Path, lang: Lang) -> Workbook:
+    """A new workbook holding every sheet's values (CSV, .xls, .xlsb, .ods inputs)."""
+    wb = Workbook()
+    default = wb.active
+    source = Source(src)
+    try:
+        for name in source.sheet_names:
+            sheet = source.sheet(name)
+            title = SHEETS["deals"](lang) if source.is_csv else name
+            ws = wb.create_sheet(title[:31])
+            r0, c0 = sheet.origin
+            for i, row in enumerate(sheet.grid):
+                for j, value in enumerate(row):
+                    value = _cell_value(value, source.is_csv)
+                    if value is not None:
+                        put(ws.cell(r0 + i + 1, c0 + j + 1), value)
+            if name not in source.visible:
+                ws.sheet_state = "hidden"
+    finally:
+        source.close()
+    if default is not None:
+        wb.remove(default)
+    return wb
+
+
+def load_for_update(src: Path, keep_vba: bool) -> tuple[Workbook, list[str]]:
+    """Open a workbook with openpyxl to write into it; returns it and openpyxl's load warnings."""
+    with pywarnings.catch_warnings(record=True) as caught:
+        pywarnings.simplefilter("always")
+        try:
+            wb = load_workbook(src, keep_vba=keep_vba, rich_text=True, keep_links=True)
+        except Exception as exc:
+            first = (str(exc).strip() or type(exc).__name__).splitlines()[0][:200]
+            raise ReadError(src, f"openpyxl cannot open the workbook ({first})") from None
+    wb.template = False  # a copy of a template is a workbook
+    notes = sorted({f"openpyxl: {w.message}" for w in caught})
+    return wb, notes
+
+
+def write_plan(wb: Workbook, plan: AnnotationPlan) -> tuple[dict[str, str], list[str], list[str]]:
+    """Write ``plan`` into ``wb``: returns (sheet names written, old sheets replaced, warnings)."""
+    warnings = write_deals_sheet(wb, plan)
+    names: dict[str, str] = {}
+    replaced: list[str] = []
+    for key in ("dashboard", "findings"):
+        ws, old = claim_sheet(wb, key, plan.lang)
+        names[key] = ws.title
+        if old is not None:
+            replaced.append(old)
+        if key == "dashboard":
+            write_dashboard_sheet(ws, plan)
+        else:
+            write_findings_sheet(wb, ws, plan)
+    return names, replaced, warnings
+
+
+def _lost_message(lost: list[str], lang: Lang) -> str:
+    sep = "、" if lang == "zh" else ", "
+    return f"{LOST_INTRO(lang)}: {sep.join(lost)}"
+
+
+def annotate(
+    in_path: Path,
+    out_path: Path | None = None,
+    *,
+    in_place: bool = False,
+    ruleset: RuleSet | None = None,
+    mapping: ColumnMapping = EMPTY_MAPPING,
+    lang: Lang | None = None,
+    as_of: dt.date | None = None,
+) -> AnnotateOutcome:
+    """Check a workbook and write the annotated result.
+
+    Args:
+        in_path: the workbook (.xlsx/.xlsm/.xltx/.xltm; .csv/.xls/.xlsb/.ods get a values copy).
+        out_path: where the copy goes (default ``NAME.checked.xlsx`` beside the input).
+        in_place: update the input itself (backup kept); refused when the rewrite would lose
+            anything, while Excel holds the file, and for non-openpyxl formats.
+        ruleset: the rule set (None: the workbook's Rules sheet, else the standard set).
+        mapping: column renames and value maps for foreign exports.
+        lang: language of the result headers, sheets and notes (default: from the headers).
+        as_of: "today" for the date checks (default: the real today).
+
+    Raises:
+        ReadError: the file cannot be read or holds no pipeline table (one line).
+        WriteRefused: the write was refused (lock file, bad output path); nothing was written.
+        InPlaceRefused: ``in_place`` would lose something; the copy was written (see
+            ``outcome``) and the input is unchanged.
+    """
+    src = Path(in_path)
+    if in_place and out_path is not None:
+        raise WriteRefused(f"{src}: refused: give an output path or in_place, not both")
+    if in_place:
+        check_not_open_in_excel(src)
+    report = validate_file(src, ruleset, mapping=mapping, lang=lang, as_of=as_of)
+    if report.result is None:
+        raise _read_error(src, report.error)
+    result = report.result
+    language: Lang = lang or result.lang
+    suffix = src.suffix.lower()
+    native = sniff(src) == "spreadsheet" and suffix in OPENPYXL_SUFFIXES
+    copy_path = default_output(src)
+    if in_place and not native:
+        raise WriteRefused(
+            f"{src}: refused: a {suffix or 'CSV'} file cannot hold ExcelFlow's annotations in "
+            f"place; run without --in-place to write {copy_path.name}"
+        )
+    target = src if in_place else Path(out_path) if out_path is not None else copy_path
+    if target.suffix.lower() not in OUTPUT_SUFFIXES:
+        raise WriteRefused(f"{target}: refused: the annotated workbook must be .xlsx or .xlsm")
+    if not in_place and target.exists() and os.path.samefile(target, src):
+        raise WriteRefused(f"{src}: refused: the output is the input; use --in-place to update it")
+    if not in_place:
+        check_not_open_in_excel(target)
+
+    warnings: list[str] = []
+    lost: list[str] = []
+    if native:
+        wb, load_notes = load_for_update(src, keep_vba=target.suffix.lower() == ".xlsm")
+        warnings.extend(load_notes)
+    else:
+        wb = book_from_values(src, language)
+        if suffix not in (".csv", ".tsv", ".txt"):
+            lost.append(CONVERTED(language).format(suffix=suffix))
+    deals_sheet = None if result.pipeline.sheet is not None else SHEETS["deals"](language)
+    plan = build_plan(result, language, deals_sheet=deals_sheet)
+    sheets, replaced, write_notes = write_plan(wb, plan)
+    warnings.extend(write_notes)
+
+    def check(tmp: Path) -> list[str]:
+        if not native:
+            return lost
+        restore_cached_values(src, tmp)
+        return losses(src, tmp, replaced=replaced, written=sheets.values(), lang=language)
+
+    outcome = AnnotateOutcome(target.resolve(), None, result, lost, warnings, sheets)
+    if not in_place:
+
+        def writer(tmp: Path) -> None:
+            wb.save(tmp)
+            lost[:] = check(tmp)
+
+        atomic_write(target, writer)
+        return outcome
+    return _replace_in_place(src, wb, check, outcome, language)
+
+
+def _replace_in_place(
+    src: Path,
+    wb: Workbook,
+    check: Callable[[Path], list[str]],
+    outcome: AnnotateOutcome,
+    lang: Lang,
+) -> AnnotateOutcome:
+    """Save next to ``src``; replace it (after a backup) only when ``check`` finds no loss,
+    else move the save to ``NAME.checked.xlsx`` and raise :class:`InPlaceRefused`."""
+    fd, name = tempfile.mkstemp(prefix=f".{src.stem}.", suffix=src.suffix, dir=src.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        wb.save(tmp)
+        lost = check(tmp)
+        if lost:
+            copy_path = default_output(src)
+            check_not_open_in_excel(copy_path)
+            os.replace(tmp, copy_path)
+            outcome.out_path, outcome.lost = copy_path.resolve(), lost
+            raise InPlaceRefused(
+                f"{src}: refused --in-place: the rewritten workbook would lose what openpyxl "
+                f"cannot keep ({_lost_message(lost, lang)}); the original is unchanged and "
+                f"the annotated copy was written to {copy_path}",
+                outcome,
+            )
+        check_not_open_in_excel(src)
+        outcome.backup_path = backup(src)
+        os.replace(tmp, src)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return outcome
+
+
+def annotate_command(
+    in_path: str | Path,
+    out_path: str | Path | None = None,
+    *,
+    in_place: bool = False,
+    ruleset_path: str | None = None,
+    mapping_path: str | None = None,
+    lang: Lang | None = None,
+    as_of: dt.date | None = None,
+) -> int:
+    """The ``excelflow annotate`` subcommand: 0 written, 2 unreadable, invalid or refused.
+
+    Prints where the annotated workbook went, what it lacks compared with the input, the backup
+    of an in-place update, and warnings; errors go to stderr as one line.
+    """
+    from excelflow.pipeline.mapping import load_mapping
+    from excelflow.pipeline.ruleset import RuleSetError, load_ruleset
+
+    try:
+        explicit = load_ruleset(ruleset_path) if ruleset_path else None
+        mapping = load_mapping(mapping_path, explicit or load_ruleset()) if mapping_path else None
+        outcome = annotate(
+            Path(in_path),
+            Path(out_path) if out_path is not None else None,
+            in_place=in_place,
+            ruleset=explicit,
+            mapping=mapping or EMPTY_MAPPING,
+            lang=lang,
+            as_of=as_of,
+        )
+    except RuleSetError as exc:
+        print(f"excelflow: error: {exc.source}: invalid", file=sys.stderr)
+        for line in exc.errors:
+            print(f"  {line}", file=sys.stderr)
+        return 2
+    except InPlaceRefused as exc:
+        print(f"excelflow: {exc}", file=sys.stderr)
+        return 2
+    except (ReadError, WriteRefused) as exc:
+        print(f"excelflow: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a folder we may not write to, a full disk, …
+        print(f"excelflow: {in_path}: cannot write ({exc.strerror or exc})", file=sys.stderr)
+        return 2
+    res = outcome.result
+    counts = res.counts()
+    print(
+        f"excelflow: wrote {outcome.out_path} ({len(res.deals)} deals: {counts['error']} errors, "
+        f"{counts['warning']} warnings, {counts['info']} info)"
+    )
+    if outcome.backup_path is not None:
+        print(f"excelflow: backup of the original: {outcome.backup_path}")
+    if outcome.lost:
+        print(f"excelflow: note: {_lost_message(outcome.lost, lang or res.lang)}")
+    for line in outcome.warnings:
+        print(f"excelflow: warning: {line}", file=sys.stderr)
+    return 0
