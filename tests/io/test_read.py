@@ -11,7 +11,8 @@ import pytest
 from openpyxl import Workbook
 
 from excelflow import api
-from excelflow.pipeline.read import ReadError, Source, read_pipeline
+from excelflow.pipeline.normalize import Pipeline
+from excelflow.pipeline.read import Source
 from excelflow.pipeline.ruleset import load_ruleset
 
 RS = load_ruleset()
@@ -29,11 +30,17 @@ def _workbook(path: Path, rows: list[list[object]], *, title: str = "Deals") -> 
 
 
 def _reason(path: Path) -> str:
-    with pytest.raises(ReadError) as err:
-        read_pipeline(path, RS)
-    text = str(err.value)
+    rep = api.validate_file(path, RS)
+    assert rep.result is None and rep.error is not None
+    text = rep.error
     assert "\n" not in text and text.startswith(str(path)), text
     return text
+
+
+def _pipeline(path: Path) -> Pipeline:
+    rep = api.validate_file(path, RS)
+    assert rep.result is not None, rep.error
+    return rep.result.pipeline
 
 
 def test_missing_empty_and_folder(tmp_path: Path) -> None:
@@ -127,7 +134,7 @@ def test_deals_sheet_is_preferred_and_hidden_sheets_come_last(tmp_path: Path) ->
     deals.append(["Deal ID", "Stage"])
     deals.append(["D-1", 2])
     wb.save(tmp_path / "two.xlsx")
-    assert read_pipeline(tmp_path / "two.xlsx", RS).sheet == "Deals"
+    assert _pipeline(tmp_path / "two.xlsx").sheet == "Deals"
     source = Source(tmp_path / "two.xlsx")
     assert source.find_sheet("deals") == "Deals" and source.find_sheet("nope") is None
     source.close()
@@ -146,7 +153,7 @@ def test_csv_encodings_and_delimiters(tmp_path: Path, encoding: str, delimiter: 
     text = "\n".join(delimiter.join(r) for r in rows) + "\n"
     path = tmp_path / "deals.csv"
     path.write_bytes(text.encode(encoding))
-    p = read_pipeline(path, RS)
+    p = _pipeline(path)
     assert p.sheet is None and len(p) == 2 and p.lang == "zh"
     assert list(p.frame["stage"]) == [3, 2]
     assert list(p.frame["expected_close"].dt.strftime("%Y-%m-%d")) == ["2027-03-01", "2027-04-01"]
@@ -155,7 +162,7 @@ def test_csv_encodings_and_delimiters(tmp_path: Path, encoding: str, delimiter: 
 def test_ragged_csv_rows_are_padded(tmp_path: Path) -> None:
     path = tmp_path / "ragged.csv"
     path.write_text("Deal ID,Stage,Customer\nD-1,2\nD-2,3,Acme,extra\n", encoding="utf-8")
-    p = read_pipeline(path, RS)
+    p = _pipeline(path)
     assert list(p.frame["deal_id"]) == ["D-1", "D-2"]
     assert list(p.frame["customer"]) == [None, "Acme"]
 
@@ -163,4 +170,4 @@ def test_ragged_csv_rows_are_padded(tmp_path: Path) -> None:
 def test_tab_separated_txt_export(tmp_path: Path) -> None:
     path = tmp_path / "export.txt"
     path.write_text("Stage\tDeal ID\n1\tD-9\n", encoding="utf-8")
-    assert list(read_pipeline(path, RS).frame["deal_id"]) == ["D-9"]
+    assert list(_pipeline(path).frame["deal_id"]) == ["D-9"]

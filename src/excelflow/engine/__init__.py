@@ -25,24 +25,6 @@ from excelflow.rules.evaluation import evaluate
 from excelflow.rules.gates import gate_summary, missing_parts
 from excelflow.rules.grading import grade_deals
 
-DEAL_COLUMNS = (
-    "deal_id",
-    "row",
-    "stage",
-    "status",
-    "score",
-    "evaluation",
-    "grade",
-    "action",
-    "probability",
-    "adjusted_probability",
-    "amount",
-    "weighted_amount",
-    "gate",
-    "missing",
-    "days_to_close",
-)
-
 
 @dataclass
 class Result:

@@ -42,10 +42,6 @@ class FieldSpec:
     aliases: tuple[str, ...] = ()
     help: Text | None = None
 
-    def all_names(self) -> tuple[str, ...]:
-        """Every header text that names this field (both languages, key and aliases)."""
-        return (self.header.zh, self.header.en, self.key, *self.aliases)
-
 
 def _t(zh: str, en: str) -> Text:
     return Text(zh=zh, en=en)

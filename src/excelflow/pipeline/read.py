@@ -234,25 +234,6 @@ def choose_sheet(source: Source, ruleset: RuleSet, mapping: ColumnMapping) -> Sh
     )
 
 
-def read_pipeline(
-    path: str | Path,
-    ruleset: RuleSet,
-    *,
-    mapping: ColumnMapping = EMPTY_MAPPING,
-    lang: Lang | None = None,
-) -> Pipeline:
-    """Read and normalize the pipeline in ``path``.
-
-    Raises:
-        ReadError: the file cannot be read or holds no pipeline table.
-    """
-    source = Source(Path(path))
-    try:
-        return pipeline_from_source(source, ruleset, mapping=mapping, lang=lang)
-    finally:
-        source.close()
-
-
 def pipeline_from_source(
     source: Source,
     ruleset: RuleSet,

@@ -97,9 +97,6 @@ class Context:
         return self.deals["is_open"]
 
 
-HIT_COLUMNS = ("pos", "field")
-
-
 def hits(mask: Any, field: Any, **params: Any) -> pd.DataFrame:
     """Build a hits frame for the rows where ``mask`` is true.
 

@@ -158,13 +158,6 @@ def error_mask(cells: np.ndarray) -> np.ndarray:
     return np.asarray(flat.isin(ERROR_TEXTS), dtype=bool).reshape(cells.shape)
 
 
-def blanks_as_empty_text(cells: np.ndarray) -> np.ndarray:
-    """The same cells with None/NaN as ``""`` (the engine's blank), vectorized."""
-    out = cells.copy()
-    out[np.asarray(pd.isna(out), dtype=bool)] = ""
-    return out
-
-
 def scalar(value: Any, name: str) -> Any:
     """A one-cell argument's value (``None`` when blank).
 
