@@ -61,3 +61,28 @@ def test_excel_lock_file_refuses(tmp_path: Path) -> None:
     (tmp_path / "~$pipeline.xlsx").write_bytes(b"owner")
     with pytest.raises(WriteRefused, match="open in Excel"):
         check_not_open_in_excel(book)
+
+
+def test_an_in_place_write_keeps_mode_and_a_whole_backup(tmp_path: Path) -> None:
+    book = tmp_path / "pipeline.xlsx"
+    book.write_bytes(b"v1")
+    book.chmod(0o644)
+    old = os.umask(0o077)  # what a file made anew would get: 0600
+    try:
+        saved = atomic_write(book, lambda tmp: tmp.write_bytes(b"v2"), keep_backup=True)
+    finally:
+        os.umask(old)
+    assert book.read_bytes() == b"v2" and book.stat().st_mode & 0o777 == 0o644
+    assert saved is not None and saved.read_bytes() == b"v1" and saved.parent == tmp_path
+    assert book.stat().st_uid == os.getuid() and book.stat().st_gid == os.getgid()
+    assert atomic_write(book, lambda tmp: tmp.write_bytes(b"v3")) is None  # no backup asked
+
+
+def test_an_in_place_write_is_refused_while_excel_holds_the_file(tmp_path: Path) -> None:
+    book = tmp_path / "pipeline.xlsx"
+    book.write_bytes(b"v1")
+    (tmp_path / "~$pipeline.xlsx").write_bytes(b"owner")
+    with pytest.raises(WriteRefused, match="open in Excel"):
+        atomic_write(book, lambda tmp: tmp.write_bytes(b"v2"), keep_backup=True)
+    assert book.read_bytes() == b"v1"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pipeline.xlsx", "~$pipeline.xlsx"]

@@ -1,8 +1,9 @@
 """Writes that never leave a half-written file behind, and never clobber a file Excel holds.
 
 Every output goes to a temporary file in the target's folder and is renamed into place
-(``os.replace`` is atomic on one file system). In-place updates keep a timestamped backup and
-refuse while Excel's lock file (``~$name.xlsx``) sits next to the workbook.
+(``os.replace`` is atomic on one file system) by :func:`atomic_write`, the one writer every door
+uses: the file keeps its mode and owner, and in-place updates keep a timestamped backup and refuse
+while Excel's lock file (``~$name.xlsx``) sits next to the workbook.
 """
 
 from __future__ import annotations
@@ -14,9 +15,27 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+MACRO_SUFFIXES = {".xlsm", ".xltm"}
+"""Workbooks that carry VBA: their copies stay macro workbooks (``.xlsm``)."""
+
 
 class WriteRefused(Exception):
     """A write was refused for a reason the user can act on (one line)."""
+
+
+def default_output(path: Path, tag: str, *, strip_tag: bool = False) -> Path:
+    """Where a door writes its copy of ``path`` by default: ``NAME.TAG.xlsx`` beside it
+    (``.xlsm`` for macro workbooks).
+
+    Args:
+        path: The input workbook or CSV.
+        tag: ``checked`` (annotate) or ``bid``.
+        strip_tag: An input already named ``NAME.TAG.*`` gives ``NAME.TAG.*`` again (not
+            ``NAME.TAG.TAG.*``).
+    """
+    suffix = ".xlsm" if path.suffix.lower() in MACRO_SUFFIXES else ".xlsx"
+    stem = path.stem.removesuffix(f".{tag}") if strip_tag else path.stem
+    return path.with_name(f"{stem}.{tag}{suffix}")
 
 
 def excel_lock_file(path: Path) -> Path | None:
@@ -28,30 +47,74 @@ def excel_lock_file(path: Path) -> Path | None:
     return None
 
 
-def atomic_write(path: Path, writer: Callable[[Path], None]) -> None:
-    """Call ``writer(tmp)`` to produce the file, then move it onto ``path`` atomically."""
-    path = path.resolve()
+def atomic_write(
+    path: Path, writer: Callable[[Path], None], *, keep_backup: bool = False
+) -> Path | None:
+    """Call ``writer(tmp)`` to produce the file, then move it onto ``path`` atomically.
+
+    The temporary file sits in the target's folder (so the rename stays on one file system) and
+    is flushed to disk before the rename. An existing file's mode is kept, and its owner and
+    group where we may set them; a new file gets what the umask gives. A writer that raises
+    leaves ``path`` untouched and no temporary file behind.
+
+    Args:
+        path: The file to write.
+        writer: Writes the complete new file to the path it is given.
+        keep_backup: An in-place update of an existing file: refused while Excel holds it, and
+            a whole timestamped copy of the old file is kept beside it (see :func:`backup`).
+
+    Returns:
+        The backup's path (beside ``path`` as given) with ``keep_backup``, else None.
+
+    Raises:
+        WriteRefused: ``keep_backup`` and Excel has the file open; nothing was written.
+    """
+    given, path = path, path.resolve()
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
     os.close(fd)
     tmp = Path(tmp_name)
+    saved = None
     try:
         writer(tmp)
-        os.chmod(tmp, _mode_for(path))
+        _flush(tmp)
+        _take_over(tmp, path)
+        if keep_backup:
+            check_not_open_in_excel(given)
+            saved = backup(given)
         os.replace(tmp, path)
     finally:
         if tmp.exists():
             tmp.unlink()
+    return saved
 
 
-def _mode_for(path: Path) -> int:
-    """The permissions the new file should have: the old file's, else what the umask gives."""
+def _flush(path: Path) -> None:
+    """Force the file's bytes to disk, so a crash after the rename cannot leave it empty."""
+    with path.open("rb+") as handle:
+        os.fsync(handle.fileno())
+
+
+def _take_over(tmp: Path, path: Path) -> None:
+    """Give ``tmp`` the mode of the file it replaces (else the umask's), and its owner and group
+    where permitted (a shared workbook stays readable by those who could read it)."""
     try:
-        return path.stat().st_mode & 0o7777
+        old = path.stat()
     except FileNotFoundError:
         umask = os.umask(0)
         os.umask(umask)
-        return 0o666 & ~umask
+        os.chmod(tmp, 0o666 & ~umask)
+        return
+    os.chmod(tmp, old.st_mode & 0o7777)
+    chown = getattr(os, "chown", None)
+    if chown is None:  # Windows
+        return
+    for uid, gid in ((old.st_uid, old.st_gid), (-1, old.st_gid)):
+        try:
+            chown(tmp, uid, gid)
+            return
+        except PermissionError:
+            continue
 
 
 def atomic_write_text(path: Path, text: str) -> None:
