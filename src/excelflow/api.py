@@ -19,6 +19,7 @@ from excelflow.pipeline.read import (
     pipeline_from_source,
 )
 from excelflow.pipeline.ruleset import Lang, RuleSet, load_ruleset
+from excelflow.rules import WorkbookInputs
 from excelflow.rulesheet.read import workbook_ruleset
 
 
@@ -92,13 +93,13 @@ def check_source(
     Raises:
         ReadError: the workbook holds no pipeline table.
     """
-    extras: dict[str, Any] = {}
+    problems: list[dict[str, Any]] = []
     if ruleset is None:
         ruleset, problems = workbook_ruleset(source, load_ruleset())
-        extras["rules_sheet_problems"] = problems
     pipeline = pipeline_from_source(source, ruleset, mapping=mapping, lang=lang)
-    extras.update(workbook_bids(source, pipeline, ruleset))
-    return engine.run(pipeline, ruleset, as_of=as_of, lang=lang, extras=extras)
+    bids, sheets = workbook_bids(source, pipeline, ruleset)
+    inputs = WorkbookInputs(problems, bids, sheets)
+    return engine.run(pipeline, ruleset, as_of=as_of, lang=lang, inputs=inputs)
 
 
 def validate_paths(

@@ -130,7 +130,7 @@ def test_workbook_without_bid_sheets_has_no_bid_extras(tmp_path: Path) -> None:
     pipeline_book(path)
     rep = api.validate_file(path, as_of=AS_OF)
     assert rep.result is not None
-    assert "bids" not in rep.result.extras
+    assert not rep.result.inputs.bids and not rep.result.inputs.bid_sheets
     assert not rep.result.findings["code"].str.startswith("BD").any()
 
 

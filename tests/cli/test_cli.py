@@ -11,18 +11,10 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from cli.cli_helpers import AS_OF, run
 from excelflow.cli import main
 from excelflow.pipeline.resources import load_schema
 from excelflow.rules import load_all
-
-AS_OF = ["--as-of", "2026-11-28"]
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    assert "Traceback" not in out + err
-    return code, out, err
 
 
 def test_exit_codes_follow_fail_on(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -20,7 +20,7 @@ from excelflow.pipeline.fields import all_fields
 from excelflow.pipeline.findings import Finding, Severity, findings_from_frame
 from excelflow.pipeline.normalize import Pipeline
 from excelflow.pipeline.ruleset import Lang, RuleSet
-from excelflow.rules import Context, label_column, load_all
+from excelflow.rules import Context, WorkbookInputs, label_column, load_all
 from excelflow.rules.evaluation import evaluate
 from excelflow.rules.gates import gate_summary, missing_parts
 from excelflow.rules.grading import grade_deals
@@ -41,7 +41,7 @@ class Result:
     as_of: pd.Timestamp
     findings: pd.DataFrame
     deals: pd.DataFrame
-    extras: dict[str, Any] = field(default_factory=dict)
+    inputs: WorkbookInputs = field(default_factory=WorkbookInputs)
 
     def counts(self) -> dict[str, int]:
         """Findings per severity: ``{"error": n, "warning": n, "info": n}``."""
@@ -63,10 +63,17 @@ def _as_timestamp(as_of: dt.date | str | pd.Timestamp | None) -> pd.Timestamp:
     return pd.Timestamp(as_of).normalize()
 
 
-def compute_deals(
-    pipeline: Pipeline, ruleset: RuleSet, as_of: pd.Timestamp
-) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Per-deal metrics, plus the intermediate frames the rules reuse (``extras``)."""
+class Metrics(NamedTuple):
+    """What :func:`compute_deals` computes: the per-deal metrics, and the intermediate frames
+    the rules reuse (the evaluation, the missing milestone parts)."""
+
+    deals: pd.DataFrame
+    evaluation: pd.DataFrame
+    missing: pd.DataFrame
+
+
+def compute_deals(pipeline: Pipeline, ruleset: RuleSet, as_of: pd.Timestamp) -> Metrics:
+    """Per-deal metrics, plus the intermediate frames the rules reuse."""
     f = pipeline.frame
     status = f["status"]
     open_ = status.to_numpy() == "open"
@@ -124,8 +131,7 @@ def compute_deals(
         index=f.index,
         copy=False,  # the columns are ours: no consolidating copy
     )
-    extras: dict[str, Any] = {"missing": missing, "evaluation": evaluation}
-    return deals, extras
+    return Metrics(deals, evaluation, missing)
 
 
 def run(
@@ -134,7 +140,7 @@ def run(
     *,
     as_of: dt.date | str | pd.Timestamp | None = None,
     lang: Lang | None = None,
-    extras: dict[str, Any] | None = None,
+    inputs: WorkbookInputs | None = None,
 ) -> Result:
     """Check a normalized pipeline against a rule set.
 
@@ -143,12 +149,14 @@ def run(
         ruleset: from :func:`excelflow.pipeline.ruleset.load_ruleset`.
         as_of: "today" for date checks and grading (default: the real today).
         lang: message language (default: the pipeline's guessed language).
-        extras: extra inputs some rule families read (e.g. bid models keyed by deal ID).
+        inputs: what the workbook holds besides the deals (its Rules-sheet problems and Bid
+            sheets) for the DQ08 and BD rules; None for a bare table.
     """
     stamp = _as_timestamp(as_of)
     language: Lang = lang or pipeline.lang
-    deals, computed = compute_deals(pipeline, ruleset, stamp)
-    ctx = Context(pipeline, ruleset, stamp, deals, {**(extras or {}), **computed})
+    deals, evaluation, missing = compute_deals(pipeline, ruleset, stamp)
+    given = inputs or WorkbookInputs()
+    ctx = Context(pipeline, ruleset, stamp, deals, evaluation, missing, given)
     specs = {s.key: s for s in all_fields(ruleset)}
     parts = []
     for code, rule in sorted(load_all().items()):
@@ -158,4 +166,4 @@ def run(
         if len(found):
             parts.append(rule_findings(found, rule, ctx, language, specs))
     findings = findings_frame(parts, pipeline)
-    return Result(pipeline, ruleset, language, stamp, findings, deals, ctx.extras)
+    return Result(pipeline, ruleset, language, stamp, findings, deals, given)

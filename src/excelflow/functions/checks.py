@@ -281,7 +281,7 @@ def _gate_deals(
     body[:, 3:] = ticks
     body[np.asarray(pd.isna(body), dtype=bool)] = ""
     pipeline = build_pipeline([header, *body], ruleset, source="calc", lang="en")
-    deals, _ = engine.compute_deals(pipeline, ruleset, pd.Timestamp(dt.date.today()))
+    deals = engine.compute_deals(pipeline, ruleset, pd.Timestamp(dt.date.today())).deals
     return pipeline, deals
 
 

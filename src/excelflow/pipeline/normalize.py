@@ -50,8 +50,9 @@ class Pipeline:
     """A normalized deal table.
 
     ``frame`` has one typed column per known field (absent fields are all blank), one row per deal;
-    ``raw`` keeps the original cell values of the fields present (object arrays); ``rows`` holds
-    the Excel row number of each deal.
+    ``raw`` keeps the original cell values of the fields with a column (object arrays); ``rows``
+    holds the Excel row number of each deal; ``defaults`` the fields without a column that a
+    mapping's ``defaults`` filled, with their value.
     """
 
     source: str
@@ -66,11 +67,12 @@ class Pipeline:
     lang: Lang
     unknown_headers: list[str] = field(default_factory=list)
     duplicate_headers: list[tuple[str, str]] = field(default_factory=list)
+    defaults: dict[str, Any] = field(default_factory=dict)
 
     @property
     def present(self) -> set[str]:
-        """Field keys that have a column in the source."""
-        return set(self.columns)
+        """Field keys the source gives values for: a column, or a mapping's default."""
+        return set(self.columns) | set(self.defaults)
 
     def __len__(self) -> int:
         return len(self.frame)
@@ -188,6 +190,7 @@ def build_pipeline(
     raw: dict[str, np.ndarray] = {}
     bad: dict[str, np.ndarray] = {}
     kinds: dict[str, Kind] = {}
+    defaults: dict[str, Any] = {}
     n = len(cells)
     for key, spec in specs.items():
         kinds[key] = spec.kind
@@ -197,7 +200,8 @@ def build_pipeline(
             if key in mapping.values:
                 values = _apply_value_map(values, mapping.values[key])
         elif key in mapping.defaults:
-            values = np.full(n, mapping.defaults[key], dtype=object)
+            defaults[key] = mapping.defaults[key]
+            values = np.full(n, defaults[key], dtype=object)
         else:
             frame[key] = empty_column(spec.kind, n)
             continue
@@ -227,6 +231,7 @@ def build_pipeline(
         lang=lang,
         unknown_headers=unknown,
         duplicate_headers=duplicates,
+        defaults=defaults,
     )
 
 

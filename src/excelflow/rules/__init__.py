@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import string
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -29,6 +29,9 @@ import pandas as pd
 from excelflow.pipeline.findings import Severity
 from excelflow.pipeline.normalize import Pipeline
 from excelflow.pipeline.ruleset import Lang, RuleSet, Text
+
+if TYPE_CHECKING:
+    from excelflow.bid.sheet.read import BidEntry
 
 Check = Callable[["Context"], pd.DataFrame]
 
@@ -76,15 +79,43 @@ def rule(code: str, name: str, severity: Severity, message: Text) -> Callable[[C
     return register
 
 
-@dataclass
+@dataclass(frozen=True)
+class WorkbookInputs:
+    """What a check reads from the workbook besides its deals (nothing, for a bare table).
+
+    Attributes:
+        rules_sheet_problems: The workbook's Rules sheet problems (DQ08), each a dict with
+            ``sheet``, ``row``, ``cell``, ``value``, ``column``, ``message_zh``, ``message_en``.
+        bids: Deal ID -> the first Bid sheet naming the deal, read and analysed (BD01-BD04).
+        bid_sheets: Every Bid sheet, a duplicate or unknown deal carrying a problem (BD05).
+    """
+
+    rules_sheet_problems: Sequence[Mapping[str, Any]] = ()
+    bids: Mapping[str, BidEntry] = field(default_factory=dict)
+    bid_sheets: Sequence[BidEntry] = ()
+
+
+@dataclass(frozen=True)
 class Context:
-    """What a check sees: the normalized deals, computed per-deal metrics, rule set and date."""
+    """What a check sees: the normalized deals, computed per-deal metrics, rule set and date.
+
+    Attributes:
+        pipeline: The normalized deal table.
+        ruleset: The rule set in force.
+        as_of: "Today" for the date checks.
+        deals: The engine's per-deal metrics (one row per deal).
+        evaluation: Per-deal evaluation score, result and factors answered (EV rules).
+        missing: Per-deal missing milestone parts (SG01).
+        inputs: The workbook's Rules-sheet problems and Bid sheets.
+    """
 
     pipeline: Pipeline
     ruleset: RuleSet
     as_of: pd.Timestamp
     deals: pd.DataFrame
-    extras: dict[str, Any]
+    evaluation: pd.DataFrame
+    missing: pd.DataFrame
+    inputs: WorkbookInputs = WorkbookInputs()
 
     @property
     def frame(self) -> pd.DataFrame:

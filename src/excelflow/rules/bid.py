@@ -1,9 +1,9 @@
 """Bid (BD): the stage-4 bid of a deal, from its Bid sheet (投标分析), priced and sanity-checked.
 
 The Bid sheets are read before the engine runs (``excelflow.bid.sheet.book.workbook_bids``) and
-arrive as ``ctx.extras["bids"]`` (deal ID -> entry with the model, its analysis, the BD01–BD04
+arrive as ``ctx.inputs.bids`` (deal ID -> entry with the model, its analysis, the BD01–BD04
 conditions from :func:`excelflow.bid.analysis.bid_issues`, reading problems and cell addresses) and
-``ctx.extras["bid_sheets"]`` (every sheet). A finding sits on the Bid sheet's cell and belongs to
+``ctx.inputs.bid_sheets`` (every sheet). A finding sits on the Bid sheet's cell and belongs to
 the deal's row, so the deal's ``ExcelFlow Ignore`` cell silences it.
 
 Scope: BD01–BD04 check open deals at the bidding stage or later (stage >= 4 in the standard
@@ -46,7 +46,7 @@ def _bidding_stage(ctx: Context) -> int:
 def _entries(ctx: Context, *, last_stage: int | None = None) -> Iterator[tuple[int, BidEntry]]:
     """(deal position, entry) for each deal with a Bid sheet that is open at the bidding stage
     or later (and at most ``last_stage``)."""
-    bids: Mapping[str, BidEntry] = ctx.extras.get("bids") or {}
+    bids = ctx.inputs.bids
     if not bids:
         return
     where = _first_positions(ctx, bids)
@@ -282,7 +282,7 @@ def sheet_problem(ctx: Context) -> pd.DataFrame:
     "about 20" (or whose Deal ID is not in the pipeline). Fix: enter a number (20 % or 0.2), or
     correct the Deal ID.
     """
-    sheets: list[BidEntry] = ctx.extras.get("bid_sheets") or []
+    sheets = ctx.inputs.bid_sheets
     if not sheets:
         return no_hits()
     first = _first_positions(ctx, {e.deal_id for e in sheets if e.deal_id is not None})

@@ -64,7 +64,7 @@ def below_pass_mark(ctx: Context) -> pd.DataFrame:
     2, 2, 3, 2 (score 25 of 100, pass mark 60). Fix: give up or lower the contact level
     (放弃或降低接触级别), or re-score the factors if they are out of date.
     """
-    ev = ctx.extras["evaluation"]
+    ev = ctx.evaluation
     failed = ev["evaluation"].to_numpy(dtype=object) == "fail"
     mask = ctx.is_open.to_numpy(dtype=bool) & failed
     if not mask.any():

@@ -81,7 +81,7 @@ def forced_advance(ctx: Context) -> pd.DataFrame:
     Coach column blank. Fix: record the milestone (tick it or enter the date) or move the deal
     back to the stage it has really reached.
     """
-    missing = ctx.extras["missing"]
+    missing = ctx.missing
     stage = ctx.frame["stage"]
     stage_name = stage_names(ctx.ruleset, stage)
     frames = [

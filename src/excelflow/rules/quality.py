@@ -32,7 +32,7 @@ def required_missing(ctx: Context) -> pd.DataFrame:
         if field not in present:
             continue  # a whole missing column is one DQ07 finding, not one per deal
         masks.append((field, _blank(ctx, field) & is_open if open_only else _blank(ctx, field)))
-    answered = ctx.extras["evaluation"]["answered"].to_numpy()
+    answered = ctx.evaluation["answered"].to_numpy()
     partial = is_open & (answered > 0) & (answered < len(rs.factors))
     if partial.any():
         for fa in rs.factors:
@@ -211,7 +211,7 @@ def column_missing(ctx: Context) -> pd.DataFrame:
 
     headers = {f.key: f.header for f in BASE_FIELDS}
     for field in required:
-        if field not in present and field not in ctx.extras.get("defaults", ()):
+        if field not in present:
             rows.append((field, headers[field], CONSEQUENCE["required"]))
     for ms in rs.milestones:
         if f"m:{ms.key}" not in present:

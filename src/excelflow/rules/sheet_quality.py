@@ -26,7 +26,7 @@ def rules_sheet_invalid(ctx: Context) -> pd.DataFrame:
     checked with the built-in standard rules. Bad cell: Default probability of stage 2 typed as
     150 %. Fix: enter 0 %-100 % (the finding names the cell).
     """
-    problems = ctx.extras.get("rules_sheet_problems") or []
+    problems = ctx.inputs.rules_sheet_problems
     if not problems:
         return no_hits()
     n = len(problems)

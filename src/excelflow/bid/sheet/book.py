@@ -5,9 +5,9 @@
   subtotals, competitors, the P(win) / expected-profit table, its chart and notes. What is live
   and what is a snapshot is described in :mod:`excelflow.bid.sheet.write`.
 * :func:`bid_entries` reads every Bid sheet of an opened file (python-calamine) back into bid
-  models (:mod:`excelflow.bid.sheet.read`), and :func:`workbook_bids` hands them to the engine as
-  ``extras["bids"]`` (deal ID -> :class:`BidEntry`) and ``extras["bid_sheets"]`` (every entry,
-  with duplicates and sheets for unknown deals flagged) for the BD rules.
+  models (:mod:`excelflow.bid.sheet.read`), and :func:`workbook_bids` gives them to the engine's
+  BD rules: deal ID -> :class:`BidEntry`, and every entry (duplicates and sheets for unknown deals
+  flagged).
 """
 
 from __future__ import annotations
@@ -158,13 +158,14 @@ def bid_entries(source: Source) -> list[BidEntry]:
     return out
 
 
-def workbook_bids(source: Source, pipeline: Pipeline, ruleset: RuleSet) -> dict[str, Any]:
-    """Engine extras for the BD rules: the workbook's Bid sheets, read and analysed.
+def workbook_bids(
+    source: Source, pipeline: Pipeline, ruleset: RuleSet
+) -> tuple[dict[str, BidEntry], list[BidEntry]]:
+    """The workbook's Bid sheets, read and analysed, for the BD rules.
 
-    Returns ``{}`` without Bid sheets, else ``{"bids": {deal_id: BidEntry}, "bid_sheets":
-    [BidEntry, …]}``: ``bids`` holds the first sheet of each deal; ``bid_sheets`` every sheet,
-    a later sheet for the same deal and a sheet whose deal is not in the pipeline carrying a
-    problem that says so (BD05).
+    Returns ``(bids, bid_sheets)``, both empty without Bid sheets: ``bids`` holds the first
+    sheet of each deal (by deal ID); ``bid_sheets`` every sheet, a later sheet for the same deal
+    and a sheet whose deal is not in the pipeline carrying a problem that says so (BD05).
 
     Args:
         source: The opened workbook.
@@ -174,7 +175,7 @@ def workbook_bids(source: Source, pipeline: Pipeline, ruleset: RuleSet) -> dict[
     del ruleset
     entries = bid_entries(source)
     if not entries:
-        return {}
+        return {}, []
     known = set(pipeline.frame["deal_id"].dropna())
     bids: dict[str, BidEntry] = {}
     sheets: list[BidEntry] = []
@@ -206,4 +207,4 @@ def workbook_bids(source: Source, pipeline: Pipeline, ruleset: RuleSet) -> dict[
                 )
             bids[deal] = entry
         sheets.append(entry)
-    return {"bids": bids, "bid_sheets": sheets}
+    return bids, sheets
