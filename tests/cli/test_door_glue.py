@@ -1,13 +1,17 @@
-"""What every door shares, once: a mapping's defaults."""
+"""What every door shares, once: a mapping's defaults, and the ``lang`` / ``as_of`` parsers."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from cli.cli_helpers import AS_OF, run
+from excelflow.cli import main
+from excelflow.pipeline.arguments import parse_as_of, parse_lang
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATE_EN = REPO / "templates" / "pipeline_en.xlsx"
@@ -62,3 +66,65 @@ def test_mapping_defaults_fill_a_missing_column_and_silence_its_dq07(
     assert isinstance(detail, list)
     # the defaults fill their columns: every deal is stated at 25 %
     assert [d["probability"] for d in detail] == [0.25, 0.25]
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("zh", "zh"),
+        ("EN", "en"),
+        ("中文", "zh"),
+        ("英文", "en"),
+        ("Chinese", "zh"),
+        ("english", "en"),
+        ("zh-CN", "zh"),
+        ("en-US", "en"),
+        (" ", None),
+        (None, None),
+    ],
+)
+def test_one_lang_parser_for_every_door(text: str | None, lang: str | None) -> None:
+    from excelflow.functions import checks
+    from excelflow.xl import macros_annotate
+
+    assert parse_lang(text) == lang
+    assert checks.parse_lang(text) == lang  # the worksheet functions
+    assert macros_annotate.parse_lang(text) == lang  # the ribbon scripts
+
+
+def test_lang_parser_refusals_keep_each_doors_wording(capsys: pytest.CaptureFixture[str]) -> None:
+    from excelflow.functions import checks
+    from excelflow.xl import macros_annotate
+
+    with pytest.raises(ValueError, match="unknown language"):
+        parse_lang("fr")
+    with pytest.raises(checks.CalcError, match="language 'fr': use zh or en"):
+        checks.parse_lang("fr")
+    with pytest.raises(macros_annotate.MacroError, match="Unknown language 'fr'"):
+        macros_annotate.parse_lang("fr")
+    with pytest.raises(SystemExit):
+        main(["validate", "x.xlsx", "--lang", "fr"])
+    assert "invalid choice: 'fr'" in capsys.readouterr().err
+
+
+def test_one_as_of_parser_for_every_door(capsys: pytest.CaptureFixture[str]) -> None:
+    from excelflow.functions import checks
+    from excelflow.pipeline.arguments import as_of_timestamp
+    from excelflow.xl import macros_annotate
+
+    day = pd.Timestamp("2027-03-01")
+    for value in ("2027-03-01", "2027/3/1", "2027年3月1日", dt.date(2027, 3, 1), 46447):
+        assert parse_as_of(value) == day
+        assert checks.parse_as_of(value) == day
+        assert macros_annotate.parse_date(value) == day.date()
+    assert parse_as_of("2027-03-01T10:00:00Z") == day
+    assert parse_as_of("") is None and as_of_timestamp(None) == pd.Timestamp.today().normalize()
+    with pytest.raises(ValueError, match="not a date"):
+        parse_as_of("tomorrow")
+    with pytest.raises(checks.CalcError):
+        checks.parse_as_of("tomorrow")
+    with pytest.raises(macros_annotate.MacroError, match="is not a date"):
+        macros_annotate.parse_date("tomorrow")
+    with pytest.raises(SystemExit):
+        main(["validate", "x.xlsx", "--as-of", "tomorrow"])
+    assert "not a date (use YYYY-MM-DD): 'tomorrow'" in capsys.readouterr().err

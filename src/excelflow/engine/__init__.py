@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from excelflow.engine.collect import findings_frame, rule_findings
+from excelflow.pipeline.arguments import as_of_timestamp
 from excelflow.pipeline.fields import all_fields
 from excelflow.pipeline.findings import Finding, Severity, findings_from_frame
 from excelflow.pipeline.normalize import Pipeline
@@ -55,12 +56,6 @@ class Result:
     def flat(self) -> list[tuple[int | None, str | None, str]]:
         """``[(row, column, code), …]`` — handy for tests and diffs."""
         return [(f.row, f.column, f.code) for f in self.finding_list()]
-
-
-def _as_timestamp(as_of: dt.date | str | pd.Timestamp | None) -> pd.Timestamp:
-    if as_of is None:
-        return pd.Timestamp(dt.date.today())
-    return pd.Timestamp(as_of).normalize()
 
 
 class Metrics(NamedTuple):
@@ -152,7 +147,7 @@ def run(
         inputs: what the workbook holds besides the deals (its Rules-sheet problems and Bid
             sheets) for the DQ08 and BD rules; None for a bare table.
     """
-    stamp = _as_timestamp(as_of)
+    stamp = as_of_timestamp(as_of)
     language: Lang = lang or pipeline.lang
     deals, evaluation, missing = compute_deals(pipeline, ruleset, stamp)
     given = inputs or WorkbookInputs()

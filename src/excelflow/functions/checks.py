@@ -28,7 +28,8 @@ import pandas as pd
 
 from excelflow import engine
 from excelflow.engine.report import LABELS
-from excelflow.pipeline.coerce import Coerced, coerce_column, format_id, parse_date
+from excelflow.pipeline import arguments
+from excelflow.pipeline.coerce import Coerced, coerce_column, format_id
 from excelflow.pipeline.fields import BASE_FIELDS, Kind, factor_key
 from excelflow.pipeline.normalize import Pipeline, TableNotFound, build_pipeline
 from excelflow.pipeline.ruleset import Factor, Lang, RuleSet, Text, load_ruleset
@@ -38,11 +39,6 @@ from excelflow.rules.quality import EXPECTED
 
 CHECK_COLUMNS = ("deal", "cell", "code", "severity", "message")
 """Columns of :func:`check_table`'s rows (their headers come from ``report.LABELS``)."""
-
-_LANG_WORDS: dict[str, Lang] = {
-    **dict.fromkeys(("zh", "cn", "zh-cn", "zh-hans", "chinese", "中文"), "zh"),
-    **dict.fromkeys(("en", "en-us", "en-gb", "english", "英文"), "en"),
-}
 
 
 class CalcError(ValueError):
@@ -69,33 +65,30 @@ def default_ruleset() -> RuleSet:
 
 
 def parse_lang(value: Any) -> Lang | None:
-    """``"zh"``/``"en"`` (also ``中文``, ``English``, ``zh-CN`` …); None for a blank cell.
+    """A ``lang`` cell (:func:`excelflow.pipeline.arguments.parse_lang`); None for a blank.
 
     Raises:
-        CalcError: anything else.
+        CalcError: not a language.
     """
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    lang = _LANG_WORDS.get(str(value).strip().casefold())
-    if lang is not None:
-        return lang
-    raise CalcError(
-        Text(zh=f"语言「{value}」无效：请填 zh 或 en", en=f"language '{value}': use zh or en")
-    )
+    try:
+        return arguments.parse_lang(value)
+    except ValueError:
+        raise CalcError(
+            Text(zh=f"语言「{value}」无效：请填 zh 或 en", en=f"language '{value}': use zh or en")
+        ) from None
 
 
 def parse_as_of(value: Any) -> pd.Timestamp:
-    """The "today" of date checks: a date, serial or date text; blank means the real today.
+    """An ``as_of`` cell (:func:`excelflow.pipeline.arguments.parse_as_of`); a blank means the
+    real today.
 
     Raises:
         CalcError: not a date.
     """
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return pd.Timestamp(dt.date.today())
-    date = parse_date(value)
-    if date is None:
-        raise CalcError(not_understood(value, EXPECTED["date"]))
-    return date
+    try:
+        return arguments.as_of_timestamp(value)
+    except ValueError:
+        raise CalcError(not_understood(value, EXPECTED["date"])) from None
 
 
 def not_understood(value: Any, expected: Text) -> Text:

@@ -49,6 +49,7 @@ from excelflow.annotate.sheets import (
     unique_table_name,
 )
 from excelflow.engine import Result
+from excelflow.pipeline import arguments
 from excelflow.pipeline.fields import has_cjk
 from excelflow.pipeline.read import ReadError
 from excelflow.pipeline.ruleset import Lang, Text
@@ -75,37 +76,28 @@ class MacroError(Exception):
 
 
 def parse_lang(value: Any) -> Lang | None:
-    """``"zh"``/``"en"`` (any case, also ``zh-CN``, ``en-US``), None for blank.
+    """A script's ``lang`` (:func:`excelflow.pipeline.arguments.parse_lang`), None for blank.
 
     Raises:
-        MacroError: anything else.
+        MacroError: not a language.
     """
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    text = str(value).strip().lower()
-    if text.startswith("zh") or text in ("中文", "cn"):
-        return "zh"
-    if text.startswith("en"):
-        return "en"
-    raise MacroError(say.BAD_LANG, value=value)
+    try:
+        return arguments.parse_lang(value)
+    except ValueError:
+        raise MacroError(say.BAD_LANG, value=value) from None
 
 
 def parse_date(value: Any) -> dt.date | None:
-    """A date argument: a date, a datetime, ISO text, or blank (None).
+    """A script's ``as_of`` (:func:`excelflow.pipeline.arguments.parse_as_of`), None for blank.
 
     Raises:
-        MacroError: anything else.
+        MacroError: not a date.
     """
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
     try:
-        return dt.date.fromisoformat(str(value).strip()[:10])
+        day = arguments.parse_as_of(value)
     except ValueError:
         raise MacroError(say.BAD_DATE, value=value) from None
+    return None if day is None else day.date()
 
 
 def guess_lang(book: xw.Book) -> Lang:
