@@ -1,16 +1,26 @@
-"""The functions every door calls: expand inputs, read, check, and collect per-file reports."""
+"""The functions every door calls: check files and live books, annotate a copy, write a bid.
+
+The CLI (:mod:`excelflow.cli`), the ribbon scripts (:mod:`excelflow.xl`) and the demo call these;
+each door only parses its arguments and shows the outcome. The rule set a check uses is resolved
+once, by :func:`excelflow.rulesheet.read.resolve_ruleset`.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from excelflow import engine
-from excelflow.bid.sheet.book import workbook_bids
+from excelflow.bid.checks import BidError
+from excelflow.bid.doc import load_bid
+from excelflow.bid.model import BidModel
+from excelflow.bid.seed import UnknownDeal, UnusableBidSheet, choose_bid
+from excelflow.bid.sheet.book import BidEntry, bid_entries, workbook_bids
 from excelflow.engine.report import FileReport
 from excelflow.pipeline.mapping import EMPTY_MAPPING, ColumnMapping
+from excelflow.pipeline.normalize import Pipeline
 from excelflow.pipeline.read import (
     SPREADSHEET_SUFFIXES,
     TEXT_SUFFIXES,
@@ -18,9 +28,11 @@ from excelflow.pipeline.read import (
     Source,
     pipeline_from_source,
 )
-from excelflow.pipeline.ruleset import Lang, RuleSet, load_ruleset
+from excelflow.pipeline.ruleset import Lang, RuleSet
 from excelflow.rules import WorkbookInputs
-from excelflow.rulesheet.read import workbook_ruleset
+from excelflow.rulesheet.read import resolve_ruleset
+from excelflow.workbook.annotate import AnnotateOutcome, refuse_early, write_annotations
+from excelflow.workbook.bid import save_bid
 
 
 def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
@@ -93,13 +105,28 @@ def check_source(
     Raises:
         ReadError: the workbook holds no pipeline table.
     """
-    problems: list[dict[str, Any]] = []
-    if ruleset is None:
-        ruleset, problems = workbook_ruleset(source, load_ruleset())
-    pipeline = pipeline_from_source(source, ruleset, mapping=mapping, lang=lang)
-    bids, sheets = workbook_bids(source, pipeline, ruleset)
+    return _check(
+        source,
+        ruleset,
+        lambda rs: pipeline_from_source(source, rs, mapping=mapping, lang=lang),
+        lang=lang,
+        as_of=as_of,
+    )
+
+
+def _check(
+    source: Source,
+    ruleset: RuleSet | None,
+    read: Callable[[RuleSet], Pipeline],
+    *,
+    lang: Lang | None,
+    as_of: dt.date | None,
+) -> engine.Result:
+    rs, problems = resolve_ruleset(source, ruleset)
+    pipeline = read(rs)
+    bids, sheets = workbook_bids(source, pipeline, rs)
     inputs = WorkbookInputs(problems, bids, sheets)
-    return engine.run(pipeline, ruleset, as_of=as_of, lang=lang, inputs=inputs)
+    return engine.run(pipeline, rs, as_of=as_of, lang=lang, inputs=inputs)
 
 
 def validate_paths(
@@ -115,3 +142,175 @@ def validate_paths(
         validate_file(p, ruleset, mapping=mapping, lang=lang, as_of=as_of)
         for p in expand_paths(paths)
     ]
+
+
+# --------------------------------------------------------------------------- annotate
+
+
+def annotate(
+    in_path: Path,
+    out_path: Path | None = None,
+    *,
+    in_place: bool = False,
+    ruleset: RuleSet | None = None,
+    mapping: ColumnMapping = EMPTY_MAPPING,
+    lang: Lang | None = None,
+    as_of: dt.date | None = None,
+) -> AnnotateOutcome:
+    """Check a workbook and write the annotated result (see :mod:`excelflow.workbook.annotate`).
+
+    Args:
+        in_path: the workbook (.xlsx/.xlsm/.xltx/.xltm; .csv/.xls/.xlsb/.ods get a values copy).
+        out_path: where the copy goes (default ``NAME.checked.xlsx`` beside the input).
+        in_place: update the input itself (backup kept); refused when the rewrite would lose
+            anything, while Excel holds the file, and for non-openpyxl formats.
+        ruleset: the rule set (None: the workbook's Rules sheet, else the standard set).
+        mapping: column renames and value maps for foreign exports.
+        lang: language of the result headers, sheets and notes (default: from the headers).
+        as_of: "today" for the date checks (default: the real today).
+
+    Raises:
+        ReadError: the file cannot be read or holds no pipeline table (one line).
+        WriteRefused: the write was refused (lock file, bad output path); nothing was written.
+        InPlaceRefused: ``in_place`` would lose something; the copy was written (see
+            ``outcome``) and the input is unchanged.
+    """
+    src = Path(in_path)
+    target = Path(out_path) if out_path is not None else None
+    refuse_early(src, target, in_place)
+    report = validate_file(src, ruleset, mapping=mapping, lang=lang, as_of=as_of)
+    if report.result is None:
+        text = report.error or "cannot be read"
+        prefix = f"{src}: "
+        raise ReadError(src, text[len(prefix) :] if text.startswith(prefix) else text)
+    return write_annotations(src, report.result, target, in_place=in_place, lang=lang)
+
+
+# --------------------------------------------------------------------------- bid
+
+
+class BidInputError(Exception):
+    """A bid request the user can fix; ``str()`` is the message (one or more lines)."""
+
+
+@dataclass(frozen=True)
+class BidOutcome:
+    """What :func:`write_bid` did.
+
+    Attributes:
+        path: The workbook written.
+        sheet: The Bid sheet's name.
+        action: ``"seeded"``, ``"refreshed"`` or ``"imported"`` (from --json).
+        model: The bid written.
+        backup: The backup of an in-place update, else None.
+        lost: What the rewritten workbook lacks compared with the input (a copy only).
+        lang: The language the sheet was written in.
+    """
+
+    path: Path
+    sheet: str
+    action: str
+    model: BidModel
+    backup: Path | None = None
+    lost: tuple[str, ...] = ()
+    lang: Lang = "en"
+
+
+def write_bid(
+    workbook: Path | None,
+    deal: str | None,
+    json_path: Path | None = None,
+    output: Path | None = None,
+    *,
+    lang: Lang | None = None,
+    as_of: dt.date | None = None,
+    in_place: bool = False,
+    ruleset: RuleSet | None = None,
+    model: BidModel | None = None,
+) -> BidOutcome:
+    """Seed, refresh or import a deal's Bid sheet and save the workbook.
+
+    With ``json_path`` (or ``model``, a bid built in Python, e.g. by the demo) the bid is written
+    into the workbook, replacing the deal's Bid sheet if it has one; without a workbook it goes
+    into a new one. Otherwise an existing Bid sheet for the deal is refreshed from its own
+    (possibly edited) inputs, else a new one is seeded from the deal's row
+    (:mod:`excelflow.bid.seed`); where it is saved is :func:`excelflow.workbook.bid.save_bid`.
+
+    Raises:
+        BidInputError: bad arguments, an unknown deal, an invalid --json file, or a Bid
+            sheet with unreadable inputs.
+        ReadError: the workbook cannot be read.
+        WriteRefused: the write was refused (Excel holds the file, in-place would lose
+            something, the output is the input); nothing was written over the input.
+    """
+    if workbook is None and json_path is None:
+        raise BidInputError("give a WORKBOOK, a --json bid file, or both")
+    if json_path is not None and model is not None:
+        raise BidInputError("give a --json bid file or a model, not both")
+    if in_place and (output is not None or workbook is None):
+        raise BidInputError("--in-place updates WORKBOOK itself: give a WORKBOOK and no -o")
+    imported = model
+    if json_path is not None:
+        try:
+            imported = load_bid(json_path)
+        except BidError as exc:
+            raise BidInputError("\n".join([f"{json_path}: invalid bid", *exc.errors])) from None
+    if imported is not None and deal is not None and deal != imported.deal_id:
+        raise BidInputError(
+            f"--deal {deal} does not match the deal_id {imported.deal_id!r} of "
+            f"{json_path or 'the bid'}"
+        )
+    deal_id = deal if deal is not None else imported.deal_id if imported is not None else None
+    if deal_id is None:
+        raise BidInputError("--deal ID is required")
+    pipeline, entries = (
+        (None, []) if workbook is None else _bid_workbook(workbook, ruleset, imported is None)
+    )
+    language: Lang = lang or (pipeline.lang if pipeline is not None else "en")
+    try:
+        choice = choose_bid(deal_id, entries, pipeline, imported=imported)
+    except UnusableBidSheet as exc:
+        raise BidInputError(
+            f"{workbook}: the sheet {exc.entry.sheet!r} has inputs that cannot be used; fix "
+            f"them (or pass --json) and run again:\n{exc.problem_lines(language)}"
+        ) from None
+    except UnknownDeal as exc:
+        found = f"no deal {deal_id!r} among its {exc.deals} deals"
+        raise BidInputError(f"{workbook}: {found}") from None
+    saved = save_bid(
+        workbook,
+        choice.model,
+        language,
+        json_path=json_path,
+        output=output,
+        in_place=in_place,
+        replace=choice.replace,
+        as_of=as_of,
+    )
+    return BidOutcome(
+        saved.path,
+        saved.sheet,
+        choice.action,
+        choice.model,
+        saved.backup,
+        saved.lost,
+        language,
+    )
+
+
+def _bid_workbook(
+    workbook: Path, ruleset: RuleSet | None, need_pipeline: bool
+) -> tuple[Pipeline | None, list[BidEntry]]:
+    """The workbook's deals (None when it has none and they are not needed) and Bid sheets."""
+    source = Source(workbook)
+    try:
+        rs = resolve_ruleset(source, ruleset)[0]
+        try:
+            pipeline: Pipeline | None = pipeline_from_source(source, rs)
+        except ReadError:
+            if need_pipeline:
+                raise
+            pipeline = None
+        return pipeline, bid_entries(source)
+    finally:
+        source.close()

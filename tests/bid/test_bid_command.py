@@ -10,7 +10,8 @@ from openpyxl import load_workbook
 from bid.bid_helpers import AS_OF, EXAMPLE, example, pipeline_book, read_entries
 from excelflow import api
 from excelflow.bid.model import CostCategory, CostLine
-from excelflow.cli.bid import bid_command, default_output
+from excelflow.cli.bid import bid_command
+from excelflow.workbook.safe_write import default_output
 from excelflow.workbook.sample import sample_deals, write_sample
 
 
@@ -141,10 +142,10 @@ def test_refusals_and_bad_arguments(tmp_path: Path) -> None:
 
 
 def test_default_output_names(tmp_path: Path) -> None:
-    assert default_output(Path("a/pipe.xlsx")) == Path("a/pipe.bid.xlsx")
-    assert default_output(Path("a/pipe.xlsm")) == Path("a/pipe.bid.xlsm")
-    assert default_output(Path("a/pipe.bid.xlsx")) == Path("a/pipe.bid.xlsx")
-    assert default_output(Path("deals.csv")) == Path("deals.bid.xlsx")
+    assert default_output(Path("a/pipe.xlsx"), "bid", strip_tag=True) == Path("a/pipe.bid.xlsx")
+    assert default_output(Path("a/pipe.xlsm"), "bid", strip_tag=True) == Path("a/pipe.bid.xlsm")
+    assert default_output(Path("a/pipe.bid.xlsx"), "bid", strip_tag=True) == Path("a/pipe.bid.xlsx")
+    assert default_output(Path("deals.csv"), "bid", strip_tag=True) == Path("deals.bid.xlsx")
     path = tmp_path / "p.xlsx"
     pipeline_book(path)
     assert run(path, "D-00001", None, None)[0] == 0

@@ -1,9 +1,12 @@
-"""What every door shares, once: a mapping's defaults, and the ``lang`` / ``as_of`` parsers."""
+"""What every door shares, once: the in-place writer, a mapping's defaults, and the ``lang`` /
+``as_of`` parsers."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -15,6 +18,40 @@ from excelflow.pipeline.arguments import parse_as_of, parse_lang
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATE_EN = REPO / "templates" / "pipeline_en.xlsx"
+
+
+@pytest.fixture
+def strict_umask() -> object:
+    """A umask under which a file created anew would be 0600: only a writer that keeps the old
+    file's mode leaves a shared workbook readable."""
+    old = os.umask(0o077)
+    yield
+    os.umask(old)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["annotate", "{book}", "--in-place", *AS_OF],
+        ["bid", "{book}", "--deal", "D-1011", "--in-place", *AS_OF],
+    ],
+    ids=["annotate", "bid"],
+)
+@pytest.mark.usefixtures("strict_umask")
+def test_in_place_keeps_a_shared_workbooks_mode_and_a_whole_backup(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, argv: list[str]
+) -> None:
+    book = tmp_path / "pipeline.xlsx"
+    shutil.copyfile(TEMPLATE_EN, book)
+    book.chmod(0o644)
+    original = book.read_bytes()
+    code, out, err = run(capsys, *(a.format(book=book) for a in argv))
+    assert code == 0, err
+    assert book.stat().st_mode & 0o777 == 0o644
+    assert book.read_bytes() != original
+    [saved] = tmp_path.glob("pipeline.*.bak.xlsx")
+    assert saved.read_bytes() == original and str(saved) in out
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["pipeline.xlsx", saved.name])
 
 
 def _crm_export(tmp_path: Path) -> Path:

@@ -31,20 +31,15 @@ from annotate_support import (
     snapshot,
 )
 from excelflow.annotate.labels import GATE_LABEL, MARK, NOTE_MARKER
-from excelflow.api import validate_file
+from excelflow.api import annotate, validate_file
+from excelflow.cli.annotate import annotate_command
 from excelflow.engine import report
 from excelflow.pipeline.fields import RESULT_FIELDS
 from excelflow.pipeline.read import ReadError
 from excelflow.pipeline.ruleset import Lang
-from excelflow.workbook.annotate import (
-    AnnotateOutcome,
-    InPlaceRefused,
-    annotate,
-    annotate_command,
-    default_output,
-)
+from excelflow.workbook.annotate import AnnotateOutcome, InPlaceRefused
 from excelflow.workbook.losses import losses
-from excelflow.workbook.safe_write import WriteRefused
+from excelflow.workbook.safe_write import WriteRefused, default_output
 from excelflow.workbook.sample import sample_deals, write_sample
 
 
@@ -65,7 +60,7 @@ def test_copy_agrees_with_the_engine(tmp_path: Path, lang: Lang) -> None:
     before = digest(src)
     out = _run(src)
     assert digest(src) == before  # the input is never touched
-    assert out.out_path == default_output(src).resolve() and out.out_path.exists()
+    assert out.out_path == default_output(src, "checked").resolve() and out.out_path.exists()
     assert out.lost == [] and out.backup_path is None
     res = out.result
     sheet = res.pipeline.sheet
@@ -317,9 +312,9 @@ def test_copy_reports_what_it_lacks_and_in_place_is_refused(tmp_path: Path) -> N
         _run(src, in_place=True)
     msg = str(err.value)
     assert "refused --in-place" in msg and "shapes / text boxes (1)" in msg
-    assert str(default_output(src)) in msg and "\n" not in msg
+    assert str(default_output(src, "checked")) in msg and "\n" not in msg
     copy = err.value.outcome.out_path
-    assert copy == default_output(src).resolve() and copy.exists()
+    assert copy == default_output(src, "checked").resolve() and copy.exists()
     assert err.value.outcome.lost == out.lost
     assert digest(src) == before
     assert not list(tmp_path.glob("*.bak.*")) and not list(tmp_path.glob(".drawn.*"))
@@ -386,8 +381,8 @@ def test_refused_outputs(tmp_path: Path) -> None:
         _run(src, tmp_path / "x.xlsx", in_place=True)
     with pytest.raises(ReadError, match="file not found"):
         _run(tmp_path / "missing.xlsx")
-    assert default_output(Path("a/b.xlsm")) == Path("a/b.checked.xlsm")
-    assert default_output(Path("a/b.csv")) == Path("a/b.checked.xlsx")
+    assert default_output(Path("a/b.xlsm"), "checked") == Path("a/b.checked.xlsm")
+    assert default_output(Path("a/b.csv"), "checked") == Path("a/b.checked.xlsx")
 
 
 def test_csv_gets_an_xlsx_copy(tmp_path: Path) -> None:

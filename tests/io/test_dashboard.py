@@ -17,10 +17,10 @@ from openpyxl.chart import BarChart, PieChart
 
 from annotate_support import AS_OF, calamine_rows, sample_book, table_after
 from excelflow.annotate.labels import CHART_TITLE, NO_OWNER, TABLE_TITLE
-from excelflow.api import validate_file
+from excelflow.api import annotate, validate_file
 from excelflow.pipeline.normalize import find_header
 from excelflow.pipeline.ruleset import Lang, load_ruleset
-from excelflow.workbook.annotate import AnnotateOutcome, annotate
+from excelflow.workbook.annotate import AnnotateOutcome
 from excelflow.workbook.sample import sample_deals, write_sample
 
 RENDER_DIR = Path("/tmp/annotate_render")

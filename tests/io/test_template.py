@@ -15,14 +15,10 @@ import pytest
 import python_calamine as pc
 
 from excelflow.api import validate_file
+from excelflow.cli.template import template_command
 from excelflow.pipeline.fields import RESULT_FIELDS, SHEETS, all_fields
 from excelflow.pipeline.ruleset import Lang, load_ruleset
-from excelflow.workbook.template import (
-    DEFAULT_OUTPUT,
-    build_template,
-    template_command,
-    template_workbook,
-)
+from excelflow.workbook.template import DEFAULT_OUTPUT, build_template, template_workbook
 
 ROOT = Path(__file__).resolve().parents[2]
 AS_OF = dt.date(2026, 11, 28)

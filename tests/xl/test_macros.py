@@ -27,10 +27,9 @@ from xlwings import server
 from annotate_support import AS_OF, sample_book
 from excelflow.annotate.labels import NOTE_MARKER, SEVERITY_FILL
 from excelflow.annotate.sheets import KEPT_TITLE
-from excelflow.api import validate_file
+from excelflow.api import annotate, validate_file
 from excelflow.pipeline.fields import RESULT_FIELDS, SHEETS
 from excelflow.pipeline.ruleset import Lang
-from excelflow.workbook.annotate import annotate
 from excelflow.xl import macros
 from xl.book_payload import book_payload, payload_after, run_script
 from xl.macro_support import differences, only_alert, payload_of, run, same

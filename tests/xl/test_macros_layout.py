@@ -16,8 +16,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from annotate_support import AS_OF, sample_book
 from excelflow.annotate.sheets import SheetInfo, claim, noted_cells
+from excelflow.api import annotate
 from excelflow.sheets.plan import Formula, rectangles, runs
-from excelflow.workbook.annotate import annotate
 from excelflow.workbook.sample import sample_deals
 from excelflow.xl.book_source import cell_value, used_area
 from excelflow.xl.render import excel_value, frozen

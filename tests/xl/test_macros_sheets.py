@@ -14,7 +14,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
 from annotate_support import AS_OF, sample_book
-from excelflow.cli.bid import write_bid
+from excelflow.api import write_bid
 from excelflow.pipeline.fields import SHEETS, all_fields
 from excelflow.pipeline.ruleset import Lang, load_ruleset
 from excelflow.workbook.template import template_workbook

@@ -26,7 +26,7 @@ from typing import Any
 from excelflow.pipeline.fields import SHEETS, fold
 from excelflow.pipeline.normalize import column_letter
 from excelflow.pipeline.read import ReadError, Source
-from excelflow.pipeline.ruleset import RuleSet, RuleSetError, ruleset_from_document
+from excelflow.pipeline.ruleset import RuleSet, RuleSetError, load_ruleset, ruleset_from_document
 from excelflow.rulesheet.check import (
     Cell,
     Problem,
@@ -38,6 +38,21 @@ from excelflow.rulesheet.doc import DocumentBuilder, RulesTable
 from excelflow.rulesheet.layout import BLOCKS, OPTIONAL_BLOCKS, Block
 
 _TITLES = tuple(fold(title) for block in BLOCKS for title in block.title)
+
+
+def resolve_ruleset(
+    source: Source, given: RuleSet | None = None
+) -> tuple[RuleSet, list[dict[str, Any]]]:
+    """The rule set every door checks ``source`` with: ``given`` (``--ruleset``) when there is
+    one, else the workbook's own Rules sheet, else the built-in standard set.
+
+    Returns:
+        The rule set and the Rules sheet's problems (DQ08; none when ``given``), as
+        :func:`workbook_ruleset`.
+    """
+    if given is not None:
+        return given, []
+    return workbook_ruleset(source, load_ruleset())
 
 
 def workbook_ruleset(source: Source, default: RuleSet) -> tuple[RuleSet, list[dict[str, Any]]]:

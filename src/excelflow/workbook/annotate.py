@@ -1,4 +1,6 @@
-"""``excelflow annotate``: write the engine's verdict into a copy of the workbook (or in place).
+"""Write the engine's verdict into a copy of the workbook (or in place): ``excelflow annotate``.
+
+:func:`excelflow.api.annotate` checks the file and calls :func:`write_annotations` here.
 
 What is written (see :mod:`excelflow.annotate.plan` for the plan, :mod:`.annotate_deals` and
 :mod:`.dashboard` for the sheets): result columns on every deal row, conditional-format row
@@ -7,8 +9,9 @@ with native charts. Re-running on an annotated workbook replaces all of it, neve
 
 Safety:
 
-* The input is never modified unless ``in_place`` is asked for. Every write goes to a temporary
-  file next to the target and is renamed into place.
+* The input is never modified unless ``in_place`` is asked for. Every write goes through
+  :func:`excelflow.workbook.safe_write.atomic_write` (a temporary file next to the target,
+  renamed into place; the file keeps its mode and owner).
 * After writing, the copy is compared with the input part by part (:mod:`.losses`). What the copy
   lacks (shapes, slicers, pictures without Pillow, …) is reported in ``AnnotateOutcome.lost``.
   ``in_place`` is then refused: the annotated copy goes to ``NAME.checked.xlsx`` instead and the
@@ -24,10 +27,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import sys
-import tempfile
+import shutil
 import warnings as pywarnings
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,12 +37,10 @@ from openpyxl import Workbook, load_workbook
 
 from excelflow.annotate.labels import LOST_INTRO
 from excelflow.annotate.plan import AnnotationPlan, build_plan
-from excelflow.api import validate_file
 from excelflow.engine import Result
 from excelflow.pipeline.fields import SHEETS
-from excelflow.pipeline.mapping import EMPTY_MAPPING, ColumnMapping
 from excelflow.pipeline.read import ReadError, Source, sniff
-from excelflow.pipeline.ruleset import Lang, RuleSet, Text
+from excelflow.pipeline.ruleset import Lang, Text
 from excelflow.workbook.annotate_deals import put, write_deals_sheet
 from excelflow.workbook.dashboard import (
     claim_sheet,
@@ -53,12 +52,11 @@ from excelflow.workbook.losses import losses
 from excelflow.workbook.safe_write import (
     WriteRefused,
     atomic_write,
-    backup,
     check_not_open_in_excel,
+    default_output,
 )
 
 OPENPYXL_SUFFIXES = {".xlsx", ".xlsm", ".xltx", ".xltm"}
-MACRO_SUFFIXES = {".xlsm", ".xltm"}
 OUTPUT_SUFFIXES = {".xlsx", ".xlsm"}
 _NUMBER_RE = re.compile(r"-?(0|[1-9]\d*)(\.\d+)?")
 CONVERTED = Text(
@@ -95,18 +93,6 @@ class InPlaceRefused(WriteRefused):
     def __init__(self, message: str, outcome: AnnotateOutcome) -> None:
         super().__init__(message)
         self.outcome = outcome
-
-
-def default_output(in_path: Path) -> Path:
-    """``NAME.checked.xlsx`` next to the input (``.xlsm`` for macro workbooks)."""
-    suffix = ".xlsm" if in_path.suffix.lower() in MACRO_SUFFIXES else ".xlsx"
-    return in_path.with_name(f"{in_path.stem}.checked{suffix}")
-
-
-def _read_error(path: Path, error: str | None) -> ReadError:
-    text = error or "cannot be read"
-    prefix = f"{path}: "
-    return ReadError(path, text[len(prefix) :] if text.startswith(prefix) else text)
 
 
 def _cell_value(value: Any, from_text: bool) -> Any:
@@ -176,52 +162,54 @@ def write_plan(wb: Workbook, plan: AnnotationPlan) -> tuple[dict[str, str], list
     return names, replaced, warnings
 
 
-def _lost_message(lost: list[str], lang: Lang) -> str:
+def lost_message(lost: list[str], lang: Lang) -> str:
+    """What a copy lacks compared with its input, as one line."""
     sep = "、" if lang == "zh" else ", "
     return f"{LOST_INTRO(lang)}: {sep.join(lost)}"
 
 
-def annotate(
-    in_path: Path,
-    out_path: Path | None = None,
-    *,
-    in_place: bool = False,
-    ruleset: RuleSet | None = None,
-    mapping: ColumnMapping = EMPTY_MAPPING,
-    lang: Lang | None = None,
-    as_of: dt.date | None = None,
-) -> AnnotateOutcome:
-    """Check a workbook and write the annotated result.
-
-    Args:
-        in_path: the workbook (.xlsx/.xlsm/.xltx/.xltm; .csv/.xls/.xlsb/.ods get a values copy).
-        out_path: where the copy goes (default ``NAME.checked.xlsx`` beside the input).
-        in_place: update the input itself (backup kept); refused when the rewrite would lose
-            anything, while Excel holds the file, and for non-openpyxl formats.
-        ruleset: the rule set (None: the workbook's Rules sheet, else the standard set).
-        mapping: column renames and value maps for foreign exports.
-        lang: language of the result headers, sheets and notes (default: from the headers).
-        as_of: "today" for the date checks (default: the real today).
+def refuse_early(src: Path, out_path: Path | None, in_place: bool) -> None:
+    """The refusals that need no check of the workbook: both an output and ``in_place``, or an
+    in-place update of a file Excel holds.
 
     Raises:
-        ReadError: the file cannot be read or holds no pipeline table (one line).
-        WriteRefused: the write was refused (lock file, bad output path); nothing was written.
-        InPlaceRefused: ``in_place`` would lose something; the copy was written (see
-            ``outcome``) and the input is unchanged.
+        WriteRefused: see above.
     """
-    src = Path(in_path)
     if in_place and out_path is not None:
         raise WriteRefused(f"{src}: refused: give an output path or in_place, not both")
     if in_place:
         check_not_open_in_excel(src)
-    report = validate_file(src, ruleset, mapping=mapping, lang=lang, as_of=as_of)
-    if report.result is None:
-        raise _read_error(src, report.error)
-    result = report.result
+
+
+def write_annotations(
+    src: Path,
+    result: Result,
+    out_path: Path | None = None,
+    *,
+    in_place: bool = False,
+    lang: Lang | None = None,
+) -> AnnotateOutcome:
+    """Write the annotations of ``result`` (the engine's check of ``src``) into a copy of
+    ``src``, or into ``src`` itself.
+
+    Args:
+        src: The checked workbook (.xlsx/.xlsm/.xltx/.xltm; .csv/.xls/.xlsb/.ods get a values
+            copy).
+        result: What the engine found in it.
+        out_path: Where the copy goes (default ``NAME.checked.xlsx`` beside the input).
+        in_place: Update the input itself (backup kept); refused when the rewrite would lose
+            anything, while Excel holds the file, and for non-openpyxl formats.
+        lang: Language of the result headers, sheets and notes (default: the result's).
+
+    Raises:
+        WriteRefused: the write was refused (lock file, bad output path); nothing was written.
+        InPlaceRefused: ``in_place`` would lose something; the copy was written (see
+            ``outcome``) and the input is unchanged.
+    """
     language: Lang = lang or result.lang
     suffix = src.suffix.lower()
     native = sniff(src) == "spreadsheet" and suffix in OPENPYXL_SUFFIXES
-    copy_path = default_output(src)
+    copy_path = default_output(src, "checked")
     if in_place and not native:
         raise WriteRefused(
             f"{src}: refused: a {suffix or 'CSV'} file cannot hold ExcelFlow's annotations in "
@@ -248,114 +236,34 @@ def annotate(
     plan = build_plan(result, language, deals_sheet=deals_sheet)
     sheets, replaced, write_notes = write_plan(wb, plan)
     warnings.extend(write_notes)
-
-    def check(tmp: Path) -> list[str]:
-        if not native:
-            return lost
-        restore_cached_values(src, tmp)
-        return losses(src, tmp, replaced=replaced, written=sheets.values(), lang=language)
-
     outcome = AnnotateOutcome(target.resolve(), None, result, lost, warnings, sheets)
-    if not in_place:
 
-        def writer(tmp: Path) -> None:
-            wb.save(tmp)
-            lost[:] = check(tmp)
-
-        atomic_write(target, writer)
-        return outcome
-    return _replace_in_place(src, wb, check, outcome, language)
-
-
-def _replace_in_place(
-    src: Path,
-    wb: Workbook,
-    check: Callable[[Path], list[str]],
-    outcome: AnnotateOutcome,
-    lang: Lang,
-) -> AnnotateOutcome:
-    """Save next to ``src``; replace it (after a backup) only when ``check`` finds no loss,
-    else move the save to ``NAME.checked.xlsx`` and raise :class:`InPlaceRefused`."""
-    fd, name = tempfile.mkstemp(prefix=f".{src.stem}.", suffix=src.suffix, dir=src.parent)
-    os.close(fd)
-    tmp = Path(name)
-    try:
+    def writer(tmp: Path) -> None:
         wb.save(tmp)
-        lost = check(tmp)
-        if lost:
-            copy_path = default_output(src)
-            check_not_open_in_excel(copy_path)
-            os.replace(tmp, copy_path)
-            outcome.out_path, outcome.lost = copy_path.resolve(), lost
-            raise InPlaceRefused(
-                f"{src}: refused --in-place: the rewritten workbook would lose what openpyxl "
-                f"cannot keep ({_lost_message(lost, lang)}); the original is unchanged and "
-                f"the annotated copy was written to {copy_path}",
-                outcome,
-            )
-        check_not_open_in_excel(src)
-        outcome.backup_path = backup(src)
-        os.replace(tmp, src)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+        if native:
+            restore_cached_values(src, tmp)
+            lost[:] = losses(src, tmp, replaced=replaced, written=sheets.values(), lang=language)
+        if in_place and lost:
+            _refuse_in_place(src, tmp, outcome, language)
+
+    outcome.backup_path = atomic_write(target, writer, keep_backup=in_place)
     return outcome
 
 
-def annotate_command(
-    in_path: str | Path,
-    out_path: str | Path | None = None,
-    *,
-    in_place: bool = False,
-    ruleset_path: str | None = None,
-    mapping_path: str | None = None,
-    lang: Lang | None = None,
-    as_of: dt.date | None = None,
-) -> int:
-    """The ``excelflow annotate`` subcommand: 0 written, 2 unreadable, invalid or refused.
+def _refuse_in_place(src: Path, saved: Path, outcome: AnnotateOutcome, lang: Lang) -> None:
+    """The in-place rewrite would lose something: keep the original, write the annotated copy
+    to ``NAME.checked.xlsx`` instead and raise :class:`InPlaceRefused`."""
+    copy_path = default_output(src, "checked")
+    check_not_open_in_excel(copy_path)
 
-    Prints where the annotated workbook went, what it lacks compared with the input, the backup
-    of an in-place update, and warnings; errors go to stderr as one line.
-    """
-    from excelflow.pipeline.mapping import load_mapping
-    from excelflow.pipeline.ruleset import RuleSetError, load_ruleset
+    def copy(tmp: Path) -> None:
+        shutil.copyfile(saved, tmp)
 
-    try:
-        explicit = load_ruleset(ruleset_path) if ruleset_path else None
-        mapping = load_mapping(mapping_path, explicit or load_ruleset()) if mapping_path else None
-        outcome = annotate(
-            Path(in_path),
-            Path(out_path) if out_path is not None else None,
-            in_place=in_place,
-            ruleset=explicit,
-            mapping=mapping or EMPTY_MAPPING,
-            lang=lang,
-            as_of=as_of,
-        )
-    except RuleSetError as exc:
-        print(f"excelflow: error: {exc.source}: invalid", file=sys.stderr)
-        for line in exc.errors:
-            print(f"  {line}", file=sys.stderr)
-        return 2
-    except InPlaceRefused as exc:
-        print(f"excelflow: {exc}", file=sys.stderr)
-        return 2
-    except (ReadError, WriteRefused) as exc:
-        print(f"excelflow: {exc}", file=sys.stderr)
-        return 2
-    except OSError as exc:  # a folder we may not write to, a full disk, …
-        print(f"excelflow: {in_path}: cannot write ({exc.strerror or exc})", file=sys.stderr)
-        return 2
-    res = outcome.result
-    counts = res.counts()
-    print(
-        f"excelflow: wrote {outcome.out_path} ({len(res.deals)} deals: {counts['error']} errors, "
-        f"{counts['warning']} warnings, {counts['info']} info)"
+    atomic_write(copy_path, copy)
+    outcome.out_path = copy_path.resolve()
+    raise InPlaceRefused(
+        f"{src}: refused --in-place: the rewritten workbook would lose what openpyxl "
+        f"cannot keep ({lost_message(outcome.lost, lang)}); the original is unchanged and "
+        f"the annotated copy was written to {copy_path}",
+        outcome,
     )
-    if outcome.backup_path is not None:
-        print(f"excelflow: backup of the original: {outcome.backup_path}")
-    if outcome.lost:
-        print(f"excelflow: note: {_lost_message(outcome.lost, lang or res.lang)}")
-    for line in outcome.warnings:
-        print(f"excelflow: warning: {line}", file=sys.stderr)
-    return 0

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import sys
 import zipfile
 from pathlib import Path
 
@@ -25,9 +24,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
 from excelflow.pipeline.fields import SHEETS
-from excelflow.pipeline.ruleset import Lang, RuleSet, RuleSetError, load_ruleset
+from excelflow.pipeline.ruleset import Lang, RuleSet, load_ruleset
 from excelflow.workbook.rules_writer import write_rules_sheet
-from excelflow.workbook.safe_write import WriteRefused, atomic_write, check_not_open_in_excel
+from excelflow.workbook.safe_write import atomic_write
 from excelflow.workbook.styles import NOTE_FONT, TITLE_FONT, WRAP_TOP, theme_xml, wrapped_lines
 from excelflow.workbook.template_deals import write_deals_sheet
 
@@ -146,53 +145,13 @@ def build_template(path: Path, *, lang: Lang = "zh", ruleset: RuleSet | None = N
 
     Args:
         path: the .xlsx file to write (overwritten if it exists; callers decide whether that is
-            allowed, see :func:`template_command`).
+            allowed).
         lang: ``"zh"`` (default) or ``"en"``.
         ruleset: rule set to build the columns and the Rules sheet from (default: standard).
     """
     wb = template_workbook(lang, ruleset)
     atomic_write(Path(path), lambda tmp: save_workbook(wb, tmp))
     return Path(path)
-
-
-def template_command(
-    lang: Lang, output: Path | None, ruleset_path: str | None, *, force: bool = False
-) -> int:
-    """``excelflow template [--lang zh|en] [-o FILE] [--ruleset F] [--force]``.
-
-    Writes the template to ``output`` (default: ``pipeline.xlsx`` for zh, ``pipeline_en.xlsx``
-    for en, in the current folder). An existing file is never overwritten unless ``force`` is
-    set: it may be a pipeline someone has filled in. Messages go to stderr, the written path to
-    stdout.
-
-    Returns:
-        0 on success; 2 when the file exists (without ``force``) or is open in Excel, the rule
-        set is invalid, or the file cannot be written.
-    """
-    target = Path(output) if output is not None else Path(DEFAULT_OUTPUT[lang])
-    if target.suffix.lower() != ".xlsx":
-        print(f"{target}: the template is an .xlsx workbook; use a .xlsx name", file=sys.stderr)
-        return 2
-    if target.exists() and not force:
-        print(f"{target}: refused: the file exists (use --force to overwrite it)", file=sys.stderr)
-        return 2
-    try:
-        check_not_open_in_excel(target)
-    except WriteRefused as exc:
-        print(str(exc), file=sys.stderr)
-        return 2
-    try:
-        ruleset = load_ruleset(ruleset_path) if ruleset_path else None
-    except RuleSetError as exc:
-        print(str(exc), file=sys.stderr)
-        return 2
-    try:
-        build_template(target, lang=lang, ruleset=ruleset)
-    except OSError as exc:
-        print(f"{target}: cannot write the template ({exc.strerror or exc})", file=sys.stderr)
-        return 2
-    print(target)
-    return 0
 
 
 def build_committed_templates(folder: Path) -> list[Path]:

@@ -17,13 +17,13 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.table import Table
 from openpyxl.worksheet.worksheet import Worksheet
 
+from excelflow.bid.seed import UnusableBidSheet, choose_bid
 from excelflow.bid.sheet.book import bid_entries, write_bid_sheet
-from excelflow.cli.bid import seed_model
 from excelflow.pipeline.fields import SHEETS, fold, has_cjk
 from excelflow.pipeline.normalize import Pipeline
 from excelflow.pipeline.read import ReadError, pipeline_from_source
-from excelflow.pipeline.ruleset import Lang, load_ruleset
-from excelflow.rulesheet.read import workbook_ruleset
+from excelflow.pipeline.ruleset import Lang
+from excelflow.rulesheet.read import resolve_ruleset
 from excelflow.workbook.template import template_workbook
 from excelflow.xl import macro_labels as say
 from excelflow.xl.book_source import BookSource
@@ -53,7 +53,7 @@ def _add_sheet(book: xw.Book, name: str, index: int) -> xw.Sheet:
 
 
 def _pipeline(source: BookSource, lang: Lang | None) -> Pipeline:
-    ruleset, _ = workbook_ruleset(source, load_ruleset())
+    ruleset, _ = resolve_ruleset(source)
     try:
         return pipeline_from_source(source, ruleset, lang=lang)
     except ReadError:
@@ -102,18 +102,14 @@ def bid_for_selection(book: xw.Book, lang: Lang | None, as_of: dt.date | None) -
     deal = pipeline.frame["deal_id"].iloc[pos]
     if deal is None or deal != deal or not str(deal).strip():
         raise MacroError(say.NO_DEAL_ID, row=selection.row)
-    existing = next((e for e in bid_entries(source) if e.deal_id == str(deal)), None)
-    if existing is not None and (existing.model is None or existing.problems):
-        problems = "\n".join(
-            f"  {p.cell or existing.sheet}: {p.message(language)}" for p in existing.problems
-        )
-        raise MacroError(say.BID_BROKEN, sheet=existing.sheet, problems=problems)
-    model = existing.model if existing is not None and existing.model is not None else None
-    if model is None:
-        model = seed_model(pipeline, pos)
+    try:
+        choice = choose_bid(str(deal), bid_entries(source), pipeline, pos=pos)
+    except UnusableBidSheet as exc:
+        problems = exc.problem_lines(language)
+        raise MacroError(say.BID_BROKEN, sheet=exc.entry.sheet, problems=problems) from None
     wb = _shadow(book)
-    replace = existing.sheet if existing is not None else None
-    layout = write_bid_sheet(wb, model, language, replace=replace, when=as_of)
+    replace = choice.replace
+    layout = write_bid_sheet(wb, choice.model, language, replace=replace, when=as_of)
     index = wb.sheetnames.index(layout.sheet)
     if replace is not None:
         book.sheets[replace].delete()
@@ -122,7 +118,7 @@ def bid_for_selection(book: xw.Book, lang: Lang | None, as_of: dt.date | None) -
     refused = write_grid(sheet, grid)
     sheet.activate()
     zh = language == "zh"
-    verb = ("刷新" if zh else "Refreshed") if existing is not None else ("新建" if zh else "Built")
+    verb = ("刷新" if zh else "Refreshed") if replace is not None else ("新建" if zh else "Built")
     text = say.BID_DONE(language).format(verb=verb, sheet=layout.sheet, deal=deal)
     return "\n".join([text, *_skipped(language, missed, refused)])
 

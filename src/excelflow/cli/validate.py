@@ -1,0 +1,98 @@
+"""``excelflow validate FILE...``: check pipelines and report the findings (text or JSON).
+
+Exit codes: 0 nothing at or above ``--fail-on``; 1 findings at or above it; 2 a file could not be
+read, or a usage / configuration error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import Any
+
+from excelflow.cli.common import (
+    EXIT_ERROR,
+    EXIT_FINDINGS,
+    EXIT_OK,
+    add_lang,
+    as_of_arg,
+    load_mapping_option,
+    load_ruleset_option,
+)
+
+
+def add_parser(sub: Any) -> None:
+    """Register ``validate`` with the subcommands ``sub``."""
+    val = sub.add_parser(
+        "validate",
+        help="check pipeline workbooks or CSV files",
+        description="Check every deal row of each FILE (a folder means every "
+        "spreadsheet and CSV in it) and report findings.",
+    )
+    val.add_argument("files", nargs="+", metavar="FILE")
+    val.add_argument("--ruleset", metavar="F", help="rule set JSON/YAML file (default: standard)")
+    val.add_argument("--mapping", metavar="F", help="column/value mapping for foreign exports")
+    add_lang(val, "report language (default: from headers)")
+    val.add_argument("--format", choices=("text", "json"), default="text")
+    val.add_argument("--output", "-o", metavar="F", help="write the report here (default: stdout)")
+    val.add_argument(
+        "--fail-on",
+        choices=("error", "warning", "never"),
+        default="error",
+        help="lowest severity that makes the exit code 1 (default: error)",
+    )
+    val.add_argument(
+        "--as-of",
+        type=as_of_arg,
+        metavar="DATE",
+        help="treat DATE (YYYY-MM-DD) as today, for reproducible results",
+    )
+    val.add_argument(
+        "--limit",
+        type=int,
+        default=200,
+        metavar="N",
+        help="text format: show at most N findings per file (0 = all; default 200)",
+    )
+
+
+def _write(text: str, output: str | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        return
+    from excelflow.workbook.safe_write import atomic_write_text
+
+    atomic_write_text(Path(output), text)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``validate``.
+
+    Raises:
+        RuleSetError: the --ruleset or --mapping file is invalid.
+    """
+    from excelflow import api
+    from excelflow.engine import report
+    from excelflow.pipeline.ruleset import load_ruleset
+
+    explicit = load_ruleset_option(args.ruleset)
+    ruleset = explicit or load_ruleset()
+    mapping = load_mapping_option(args.mapping, ruleset)
+    as_of = args.as_of or dt.date.today()
+    reports = api.validate_paths(args.files, explicit, mapping=mapping, lang=args.lang, as_of=as_of)
+    if not reports:
+        print("excelflow: error: no spreadsheet or CSV files found", file=sys.stderr)
+        return EXIT_ERROR
+    if args.format == "json":
+        _write(report.to_json(reports, ruleset, as_of=as_of, lang=args.lang), args.output)
+    else:
+        _write(report.to_text(reports, lang=args.lang, limit=args.limit), args.output)
+    for rep in reports:
+        if rep.error is not None and (args.output or args.format == "json"):
+            print(f"excelflow: {rep.error}", file=sys.stderr)
+    if any(not rep.ok for rep in reports):
+        return EXIT_ERROR
+    threshold = {"error": 2, "warning": 1, "never": 99}[args.fail_on]
+    return EXIT_FINDINGS if report.max_severity(reports) >= threshold else EXIT_OK
