@@ -20,7 +20,7 @@ from excelflow.bid.seed import UnknownDeal, UnusableBidSheet, choose_bid
 from excelflow.bid.sheet.book import BidEntry, bid_entries, workbook_bids
 from excelflow.engine.report import FileReport
 from excelflow.pipeline.mapping import EMPTY_MAPPING, ColumnMapping
-from excelflow.pipeline.normalize import Pipeline
+from excelflow.pipeline.normalize import Pipeline, build_pipeline
 from excelflow.pipeline.read import (
     SPREADSHEET_SUFFIXES,
     TEXT_SUFFIXES,
@@ -205,6 +205,8 @@ class BidOutcome:
         backup: The backup of an in-place update, else None.
         lost: What the rewritten workbook lacks compared with the input (a copy only).
         lang: The language the sheet was written in.
+        codes: The BD codes the engine raises on the written sheet (the rule set's disabled
+            codes and stage scope applied), as ``excelflow validate`` reports them.
     """
 
     path: Path
@@ -214,6 +216,7 @@ class BidOutcome:
     backup: Path | None = None
     lost: tuple[str, ...] = ()
     lang: Lang = "en"
+    codes: tuple[str, ...] = ()
 
 
 def write_bid(
@@ -287,6 +290,7 @@ def write_bid(
         replace=choice.replace,
         as_of=as_of,
     )
+    codes = _bid_codes(saved.path, saved.sheet, deal_id, ruleset, language, as_of)
     return BidOutcome(
         saved.path,
         saved.sheet,
@@ -295,6 +299,7 @@ def write_bid(
         saved.backup,
         saved.lost,
         language,
+        codes,
     )
 
 
@@ -314,3 +319,33 @@ def _bid_workbook(
         return pipeline, bid_entries(source)
     finally:
         source.close()
+
+
+def _bid_codes(
+    path: Path,
+    sheet: str,
+    deal: str,
+    ruleset: RuleSet | None,
+    lang: Lang,
+    as_of: dt.date | None,
+) -> tuple[str, ...]:
+    """The codes the engine raises on the written Bid sheet, as ``excelflow validate`` would.
+
+    A workbook without deals (a bid written from --json alone) is checked as if the deal were
+    an open deal at the bidding stage: the only row the bid can belong to.
+    """
+
+    def read(rs: RuleSet) -> Pipeline:
+        try:
+            return pipeline_from_source(source, rs, lang=lang)
+        except ReadError:
+            grid = [["deal_id", "stage", "status"], [deal, "bidding", "open"]]
+            return build_pipeline(grid, rs, source=str(path), lang=lang)
+
+    source = Source(path)
+    try:
+        result = _check(source, ruleset, read, lang=lang, as_of=as_of)
+    finally:
+        source.close()
+    findings = result.findings
+    return tuple(sorted(set(findings.loc[findings["sheet"] == sheet, "code"])))

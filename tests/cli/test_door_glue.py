@@ -1,5 +1,5 @@
-"""What every door shares, once: the in-place writer, a mapping's defaults, and the ``lang`` /
-``as_of`` parsers."""
+"""What every door shares, once: the in-place writer, a mapping's defaults, the BD findings of
+``excelflow bid`` through the engine, and the ``lang`` / ``as_of`` parsers."""
 
 from __future__ import annotations
 
@@ -103,6 +103,35 @@ def test_mapping_defaults_fill_a_missing_column_and_silence_its_dq07(
     assert isinstance(detail, list)
     # the defaults fill their columns: every deal is stated at 25 %
     assert [d["probability"] for d in detail] == [0.25, 0.25]
+
+
+def test_a_rule_sets_disabled_code_is_silent_in_excelflow_bid(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, out, err = run(
+        capsys, "bid", str(TEMPLATE_EN), "--deal", "D-1011", "-o", str(tmp_path / "a.xlsx"), *AS_OF
+    )
+    assert code == 0, err
+    assert "to look at: BD04" in out  # the seeded cost lines have no unit costs yet
+    doc = json.loads(run(capsys, "rules", "show", "--format", "json")[1])
+    doc["disabled"] = ["BD04"]
+    ruleset = tmp_path / "no-bd04.json"
+    ruleset.write_text(json.dumps(doc), encoding="utf-8")
+    argv = ["bid", str(TEMPLATE_EN), "--deal", "D-1011", "-o", str(tmp_path / "b.xlsx")]
+    code, out, err = run(capsys, *argv, "--ruleset", str(ruleset), *AS_OF)
+    assert code == 0, err
+    assert "BD04" not in out and "to look at" not in out
+
+
+def test_bid_codes_follow_the_stage_scope(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """BD01-BD04 wait for the bidding stage: a stage-2 deal's new sheet lists nothing to fix."""
+    book = tmp_path / "early.csv"
+    book.write_text("Deal ID,Stage,Status\nD-1,2,open\nD-2,4,open\n", encoding="utf-8")
+    _, early, _ = run(capsys, "bid", str(book), "--deal", "D-1", "-o", str(tmp_path / "1.xlsx"))
+    _, late, _ = run(capsys, "bid", str(book), "--deal", "D-2", "-o", str(tmp_path / "2.xlsx"))
+    assert "to look at" not in early and "to look at: BD04" in late
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@
 
 The work is :func:`excelflow.api.write_bid` (which bid: :mod:`excelflow.bid.seed`; the file:
 :mod:`excelflow.workbook.bid`); this module parses the arguments and prints what was written, the
-bid's key figures and its BD codes.
+bid's key figures and the BD codes the engine raises on the sheet.
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _summary(outcome: BidOutcome, lang: Lang) -> list[str]:
-    from excelflow.bid.analysis import analyze_bid, bid_issues
+    from excelflow.bid.analysis import analyze_bid
     from excelflow.bid.checks import BidError
 
     m = outcome.model
@@ -113,9 +113,8 @@ def _summary(outcome: BidOutcome, lang: Lang) -> list[str]:
             + "; ".join(f"{z if zh else e} {v:,.0f} {c}" for z, e, v in fig)
             + (f"; {'建议放弃' if zh else 'withdraw advised'}" if r.withdraw.recommended else "")
         )
-    codes = sorted({i.code for i in bid_issues(m, r)})
-    if codes:
-        lines.append(f"excelflow: {'待处理' if zh else 'to look at'}: {', '.join(codes)}")
+    if outcome.codes:
+        lines.append(f"excelflow: {'待处理' if zh else 'to look at'}: {', '.join(outcome.codes)}")
     if outcome.backup is not None:
         lines.append(
             f"excelflow: {'原文件备份' if zh else 'backup of the original'}: {outcome.backup}"
@@ -141,7 +140,8 @@ def bid_command(
     """The ``excelflow bid`` subcommand: 0 written; 2 bad arguments, unreadable or refused.
 
     Prints what was written and the bid's key figures (total cost, target, floor and
-    recommended price, withdraw advice, BD codes to look at); errors go to stderr.
+    recommended price, withdraw advice, the BD codes the engine raises on the sheet); errors go
+    to stderr.
     """
     from excelflow import api
     from excelflow.pipeline.read import ReadError
