@@ -141,6 +141,19 @@ def test_rules_list_names_every_code(capsys: pytest.CaptureFixture[str]) -> None
     assert {r["code"] for r in json.loads(out)} == set(load_all())
 
 
+def test_readme_table_of_checks_is_the_registrys(capsys: pytest.CaptureFixture[str]) -> None:
+    code, table, _ = run(capsys, "rules", "list", "--format", "markdown")
+    assert code == 0 and table.count("\n") == len(load_all()) + 2
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### The checks") :]
+    start = section.index("| code | severity |")
+    shown = section[start : section.index("\n\n", start) + 1]
+    assert shown == table, (
+        "README.md's table of checks differs: paste the output of "
+        "`excelflow rules list --format markdown` under '### The checks'"
+    )
+
+
 def test_rules_show_in_both_languages(capsys: pytest.CaptureFixture[str]) -> None:
     _, zh, _ = run(capsys, "rules", "show", "--lang", "zh")
     _, en, _ = run(capsys, "rules", "show")

@@ -1,4 +1,5 @@
-"""``excelflow rules list|show``: the rule codes (text or JSON), or a rule set."""
+"""``excelflow rules list|show``: the rule codes (text, JSON or the README's Markdown table), or a
+rule set."""
 
 from __future__ import annotations
 
@@ -14,12 +15,32 @@ def add_parser(sub: Any) -> None:
     rules = sub.add_parser("rules", help="list rule codes, or show a rule set")
     rsub = rules.add_subparsers(dest="rules_command", required=True, metavar="ACTION")
     rlist = rsub.add_parser("list", help="every rule code with its severity and description")
-    rlist.add_argument("--format", choices=("text", "json"), default="text")
+    rlist.add_argument("--format", choices=("text", "json", "markdown"), default="text")
     rlist.add_argument("--verbose", "-v", action="store_true", help="print each rule's full doc")
     show = rsub.add_parser("show", help="print (and validate) a rule set")
     show.add_argument("--ruleset", metavar="F", help="rule set file (default: standard)")
     add_lang(show, default="en")
     show.add_argument("--format", choices=("text", "json"), default="text")
+
+
+def markdown_table() -> str:
+    """The README's table of checks: one row per rule code, in code order (family order as the
+    README lists them: SG, EV, GR, DQ, BD, then any other family)."""
+    from excelflow.rules import load_all
+
+    families = ["SG", "EV", "GR", "DQ", "BD", "CL", "HX"]
+    registry = load_all()
+
+    def order(code: str) -> tuple[int, str]:
+        family = code[:2]
+        return (families.index(family) if family in families else len(families), code)
+
+    lines = ["| code | severity | what it finds |", "|---|---|---|"]
+    for code in sorted(registry, key=order):
+        rule = registry[code]
+        what = rule.description.replace("|", "\\|")
+        lines.append(f"| {code} | {rule.severity.value} | {what} |")
+    return "\n".join(lines) + "\n"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -33,6 +54,9 @@ def run(args: argparse.Namespace) -> int:
 
     if args.rules_command == "list":
         registry = load_all()
+        if args.format == "markdown":
+            print(markdown_table(), end="")
+            return EXIT_OK
         if args.format == "json":
             doc = [
                 {
