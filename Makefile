@@ -32,6 +32,7 @@ demo: $(VENV)/.installed
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests benchmarks addin
 	$(BIN)/ruff format --check src tests benchmarks addin
+	$(BIN)/lint-imports --no-logo
 
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
@@ -57,4 +58,4 @@ bench: $(VENV)/.installed-dev
 	$(PY) benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) $(OUT) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(OUT) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache
