@@ -9,7 +9,7 @@ OUT    := out
 
 help:
 	@echo "make demo   - install into .venv and run ExcelFlow on the template and a generated sample (outputs in out/)"
-	@echo "make test   - install with dev extras, then ruff, mypy --strict and the whole pytest suite"
+	@echo "make test   - install with dev extras, then ruff, lint-imports, mypy --strict and the whole pytest suite"
 	@echo "make bench  - run the benchmarks in benchmarks/ and print their ratios"
 	@echo "make clean  - remove .venv, out/ and caches"
 
@@ -32,6 +32,7 @@ demo: $(VENV)/.installed
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests benchmarks addin
 	$(BIN)/ruff format --check src tests benchmarks addin
+	$(BIN)/lint-imports --no-logo
 
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
@@ -57,4 +58,4 @@ bench: $(VENV)/.installed-dev
 	$(PY) benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) $(OUT) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(OUT) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +24,20 @@ CRM_DASHBOARD = SHARED / "real-workbooks" / "crm-analysis-dashboard.xlsx"
 
 def sample_book(folder: Path, lang: Lang = "en", n: int = 40, name: str | None = None) -> Path:
     """A generated pipeline with every rule broken on purpose (sheet Deals / 商机)."""
+    path = folder / (name or f"sample_{lang}.xlsx")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(_sample_bytes(lang, n, path.suffix.lower()))
+    return path
+
+
+@functools.cache
+def _sample_bytes(lang: Lang, n: int, suffix: str) -> bytes:
+    """The sample's file, generated once per test session (the generator is seeded, so every
+    call would write the same deals; 5,000 of them take seconds)."""
     headers, rows = sample_deals(n, lang=lang, as_of=AS_OF)
     sheet = "商机" if lang == "zh" else "Deals"
-    return write_sample(folder / (name or f"sample_{lang}.xlsx"), headers, rows, sheet=sheet)
+    with tempfile.TemporaryDirectory() as tmp:
+        return write_sample(Path(tmp) / f"sample{suffix}", headers, rows, sheet=sheet).read_bytes()
 
 
 def digest(path: Path) -> str:

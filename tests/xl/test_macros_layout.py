@@ -4,8 +4,6 @@ sheet, a client without notes or alignment), and the pure layout helpers the mac
 from __future__ import annotations
 
 import datetime as dt
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -99,15 +97,6 @@ def test_a_hidden_dashboard_stays_hidden(tmp_path: Path) -> None:
 
 
 # --------------------------------------------------------------------------- pure helpers
-
-
-def test_layout_modules_import_neither_openpyxl_nor_xlwings() -> None:
-    code = (
-        "import sys, excelflow.sheets.plan, excelflow.annotate.sheets; "
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('openpyxl', 'xlwings')))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
 
 
 def test_rectangles_cover_every_cell_once_with_few_rectangles() -> None:

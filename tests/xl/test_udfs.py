@@ -95,15 +95,6 @@ def test_module_imports_and_works_without_the_server_settings() -> None:
     assert out.stdout.split() == ["False", "4", "0.25", "[[3],", "[1]]"]
 
 
-def test_calc_modules_import_neither_openpyxl_nor_xlwings() -> None:
-    code = (
-        "import sys, excelflow.functions.checks, excelflow.functions.bid; "
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('openpyxl', 'xlwings')))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
-
-
 # --------------------------------------------------------------------------- EF_STAGE
 
 
