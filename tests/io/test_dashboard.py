@@ -161,6 +161,23 @@ def _soffice(args: list[str], profile: Path) -> subprocess.CompletedProcess[str]
     )
 
 
+def _first_page(out: AnnotateOutcome, key: str, tmp_path: Path, profile: Path) -> Path:
+    """A PDF of a copy whose first (and active) sheet is our ``key`` sheet, so its page 1 is
+    that sheet's page 1."""
+    wb = load_workbook(out.out_path)
+    ws = wb[out.sheets[key]]
+    wb.move_sheet(ws, offset=-wb.index(ws))
+    for sheet in wb.worksheets:
+        sheet.sheet_view.tabSelected = False
+    wb.active = 0
+    ws.sheet_view.tabSelected = True
+    first = tmp_path / f"{key}_{out.result.lang}.xlsx"
+    wb.save(first)
+    proc = _soffice(["--convert-to", "pdf", "--outdir", str(tmp_path), str(first)], profile)
+    assert proc.returncode == 0, proc.stderr
+    return first.with_suffix(".pdf")
+
+
 @pytest.mark.libreoffice
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_libreoffice_converts_and_renders_the_dashboard(tmp_path: Path, lang: Lang) -> None:
@@ -172,21 +189,10 @@ def test_libreoffice_converts_and_renders_the_dashboard(tmp_path: Path, lang: La
     pdf = out.out_path.with_suffix(".pdf")
     assert proc.returncode == 0 and pdf.exists() and pdf.stat().st_size > 10_000, proc.stderr
 
-    # a copy whose first (and active) sheet is the Dashboard, so page 1 of the PDF is its page 1
-    wb = load_workbook(out.out_path)
-    dash = wb[out.sheets["dashboard"]]
-    wb.move_sheet(dash, offset=-wb.index(dash))
-    for ws in wb.worksheets:
-        ws.sheet_view.tabSelected = False
-    wb.active = 0
-    dash.sheet_view.tabSelected = True
-    first = tmp_path / f"dashboard_{lang}.xlsx"
-    wb.save(first)
-    proc = _soffice(["--convert-to", "pdf", "--outdir", str(tmp_path), str(first)], profile)
-    assert proc.returncode == 0, proc.stderr
+    pages = {key: _first_page(out, key, tmp_path, profile) for key in ("dashboard", "findings")}
     if shutil.which("pdftotext") is not None:
         text = subprocess.run(
-            ["pdftotext", "-f", "1", "-l", "1", str(first.with_suffix(".pdf")), "-"],
+            ["pdftotext", "-f", "1", "-l", "1", str(pages["dashboard"]), "-"],
             capture_output=True,
             text=True,
             check=True,
@@ -196,13 +202,11 @@ def test_libreoffice_converts_and_renders_the_dashboard(tmp_path: Path, lang: La
     if shutil.which("pdftoppm") is None:
         return
     RENDER_DIR.mkdir(parents=True, exist_ok=True)
-    stem = RENDER_DIR / ("dashboard" if lang == "en" else f"dashboard_{lang}")
-    subprocess.run(
-        [*PDFTOPPM, str(first.with_suffix(".pdf")), str(stem)],
-        check=True,
-    )
-    png = stem.with_suffix(".png")
-    assert png.exists() and png.stat().st_size > 20_000
-    assert np.frombuffer(png.read_bytes()[:8], dtype=np.uint8).tolist() == [
-        137, 80, 78, 71, 13, 10, 26, 10,
-    ]  # fmt: skip
+    for key, page in pages.items():
+        stem = RENDER_DIR / (key if lang == "en" else f"{key}_{lang}")
+        subprocess.run([*PDFTOPPM, str(page), str(stem)], check=True)
+        png = stem.with_suffix(".png")
+        assert png.exists() and png.stat().st_size > 20_000
+        assert np.frombuffer(png.read_bytes()[:8], dtype=np.uint8).tolist() == [
+            137, 80, 78, 71, 13, 10, 26, 10,
+        ]  # fmt: skip

@@ -103,7 +103,8 @@ def test_a_hidden_dashboard_stays_hidden(tmp_path: Path) -> None:
 
 def test_layout_modules_import_neither_openpyxl_nor_xlwings() -> None:
     code = (
-        "import sys, excelflow.sheets.plan, excelflow.annotate.sheets; "
+        "import sys, excelflow.sheets.plan, excelflow.sheets.book, excelflow.sheets.validation, "
+        "excelflow.annotate.sheets, excelflow.annotate.layout; "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('openpyxl', 'xlwings')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
