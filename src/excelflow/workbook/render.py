@@ -265,18 +265,11 @@ def _series(ws: Worksheet, s: Series, scatter: bool) -> Any:
 def _axis(axis: Any, spec: Axis | None) -> None:
     if spec is None:
         return
-    if spec.title is not None:
-        axis.title = spec.title
-    if spec.number_format is not None:
-        axis.number_format = spec.number_format
-    if spec.visible is not None:
-        axis.delete = not spec.visible
+    _assign(axis, title=spec.title, number_format=spec.number_format,
+            delete=None if spec.visible is None else not spec.visible)  # fmt: skip
     if spec.reverse is not None:
         axis.scaling.orientation = "maxMin" if spec.reverse else "minMax"
-    if spec.minimum is not None:
-        axis.scaling.min = spec.minimum
-    if spec.maximum is not None:
-        axis.scaling.max = spec.maximum
+    _assign(axis.scaling, min=spec.minimum, max=spec.maximum)
 
 
 def _crosses(chart: Any, spec: Chart) -> None:
@@ -332,42 +325,31 @@ def xl_chart(ws: Worksheet, spec: Chart) -> ChartBase:
 # --------------------------------------------------------------------------- sheet settings
 
 
+def _assign(target: Any, **attrs: Any) -> None:
+    """Set ``target``'s attributes that are given (not None)."""
+    for name, value in attrs.items():
+        if value is not None:
+            setattr(target, name, value)
+
+
 def _props(ws: Worksheet, props: SheetProps) -> None:
-    if props.tab_color is not None:
-        ws.sheet_properties.tabColor = props.tab_color
-    if props.gridlines is not None:
-        ws.sheet_view.showGridLines = props.gridlines
-    if props.selected is not None:
-        ws.sheet_view.tabSelected = props.selected
-    if props.state is not None:
-        state: Any = props.state
-        ws.sheet_state = state
+    _assign(ws.sheet_properties, tabColor=props.tab_color)
+    _assign(ws.sheet_view, showGridLines=props.gridlines, tabSelected=props.selected)
+    _assign(ws, sheet_state=props.state)
 
 
 def _page(ws: Worksheet, page: PageSetup) -> None:
-    setup = ws.page_setup
-    if page.orientation is not None:
-        orientation: Any = page.orientation
-        setup.orientation = orientation
-    if page.paper_size is not None:
-        setup.paperSize = page.paper_size
-    if page.fit_width is not None:
-        setup.fitToWidth = page.fit_width
-    if page.fit_height is not None:
-        setup.fitToHeight = page.fit_height
+    _assign(ws.page_setup, orientation=page.orientation, paperSize=page.paper_size,
+            fitToWidth=page.fit_width, fitToHeight=page.fit_height)  # fmt: skip
     if page.fit_to_page is not None:
         props = ws.sheet_properties
         if props.pageSetUpPr is None:
             props.pageSetUpPr = PageSetupProperties()
         props.pageSetUpPr.fitToPage = page.fit_to_page
-    if page.center_horizontally is not None:
-        ws.print_options.horizontalCentered = page.center_horizontally
-    if page.center_vertically is not None:
-        ws.print_options.verticalCentered = page.center_vertically
+    _assign(ws.print_options, horizontalCentered=page.center_horizontally,
+            verticalCentered=page.center_vertically)  # fmt: skip
     if page.margins is not None:
-        for side, inches in vars(page.margins).items():
-            if inches is not None:
-                setattr(ws.page_margins, side, inches)
+        _assign(ws.page_margins, **vars(page.margins))
     if page.title_rows is not None:
         ws.print_title_rows = "{}:{}".format(*page.title_rows)
     if page.title_cols is not None:
@@ -438,12 +420,8 @@ def render_book(book: BookPlan) -> Workbook:
     wb.active = book.active
     if book.theme_hans_font is not None:
         wb.loaded_theme = theme_xml(book.theme_hans_font).encode("utf-8")
-    props, p = wb.properties, book.properties
-    for key, attr in (("creator", "creator"), ("last_modified_by", "lastModifiedBy"),
-                      ("title", "title"), ("subject", "subject"), ("keywords", "keywords"),
-                      ("language", "language"), ("created", "created"),
-                      ("modified", "modified")):  # fmt: skip
-        value = getattr(p, key)
-        if value is not None:
-            setattr(props, attr, value)
+    p = book.properties
+    _assign(wb.properties, creator=p.creator, lastModifiedBy=p.last_modified_by, title=p.title,
+            subject=p.subject, keywords=p.keywords, language=p.language, created=p.created,
+            modified=p.modified)  # fmt: skip
     return wb

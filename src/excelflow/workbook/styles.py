@@ -30,7 +30,7 @@ from excelflow.sheets.text import (
     text_width,
     wrapped_lines,
 )
-from excelflow.sheets.validation import DvOperator, DvStyle, DvType, checked, prompt_only
+from excelflow.sheets.validation import DvType, checked, prompt_only
 from excelflow.workbook.render import add_validation, theme_xml
 
 __all__ = [
@@ -89,22 +89,7 @@ def input_message(ws: Worksheet, cell: str, title: str, prompt: str) -> None:
     add_validation(ws, prompt_only(_area(cell), title, prompt))
 
 
-def validation(
-    ws: Worksheet,
-    ref: str,
-    kind: DvType,
-    *,
-    formula1: str | None = None,
-    formula2: str | None = None,
-    operator: DvOperator | None = None,
-    style: DvStyle = "stop",
-    title: str,
-    error: str,
-    ime_off: bool = False,
-) -> DataValidation:
-    """Add a data validation (drop-down when ``kind`` is ``"list"``) with an error alert."""
-    rule = checked(
-        _area(ref), kind, formula1=formula1, formula2=formula2, operator=operator,
-        style=style, title=title, error=error, ime_off=ime_off,
-    )  # fmt: skip
-    return add_validation(ws, rule)
+def validation(ws: Worksheet, ref: str, kind: DvType, **alert: Any) -> DataValidation:
+    """Add a data validation (drop-down when ``kind`` is ``"list"``) with an error alert; the
+    keywords are :func:`~excelflow.sheets.validation.checked`'s."""
+    return add_validation(ws, checked(_area(ref), kind, **alert))
