@@ -210,3 +210,17 @@ def test_libreoffice_converts_and_renders_the_dashboard(tmp_path: Path, lang: La
         assert np.frombuffer(png.read_bytes()[:8], dtype=np.uint8).tolist() == [
             137, 80, 78, 71, 13, 10, 26, 10,
         ]  # fmt: skip
+
+
+def test_a_users_sheet_named_like_ours_in_another_case_is_never_taken(tmp_path: Path) -> None:
+    """Claiming compares names as Excel does (ignoring case), for annotate as for the ribbon:
+    a user's "dashboard" keeps its name and ours goes to "ExcelFlow Dashboard"."""
+    src = sample_book(tmp_path, "en", n=20)
+    wb = load_workbook(src)
+    wb.create_sheet("dashboard")["A1"] = "my own numbers"
+    wb.save(src)
+    out = annotate(src, as_of=AS_OF)
+    assert out.sheets["dashboard"] == "ExcelFlow Dashboard"
+    assert load_workbook(out.out_path).sheetnames == [
+        "Deals", "dashboard", "ExcelFlow Dashboard", "Findings",
+    ]  # fmt: skip
