@@ -162,34 +162,46 @@ def _soffice(args: list[str], profile: Path) -> subprocess.CompletedProcess[str]
     )
 
 
-Rendered = tuple[AnnotateOutcome, Path, subprocess.CompletedProcess[str]]
+Rendered = tuple[AnnotateOutcome, dict[str, Path], subprocess.CompletedProcess[str]]
+
+
+def _first_page_copy(out: AnnotateOutcome, key: str, folder: Path) -> Path:
+    """A copy whose first (and active) sheet is our ``key`` sheet, so page 1 of its PDF is that
+    sheet's page 1."""
+    wb = load_workbook(out.out_path)
+    ws = wb[out.sheets[key]]
+    wb.move_sheet(ws, offset=-wb.index(ws))
+    for sheet in wb.worksheets:
+        sheet.sheet_view.tabSelected = False
+    wb.active = 0
+    ws.sheet_view.tabSelected = True
+    first = folder / f"{key}_{out.result.lang}.xlsx"
+    wb.save(first)
+    return first
 
 
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[Lang, Rendered]:
-    """Per language, the annotated copy and a copy whose first (and active) sheet is the
-    Dashboard, so page 1 of the PDF is its page 1; all four converted to PDF in one LibreOffice
-    run (starting it is most of the time)."""
+    """Per language, the annotated copy and copies whose first sheet is the Dashboard and the
+    Findings sheet; all converted to PDF in one LibreOffice run (starting it is most of the
+    time)."""
     if shutil.which("soffice") is None:
         pytest.skip("soffice not on PATH")
     tmp_path = tmp_path_factory.mktemp("render")
     profile = tmp_path / f"lo-annotate-{os.getpid()}"
-    books: dict[Lang, tuple[AnnotateOutcome, Path]] = {}
+    books: dict[Lang, tuple[AnnotateOutcome, dict[str, Path]]] = {}
     for lang in LANGS:
         out = annotate(sample_book(tmp_path, lang, n=60), as_of=AS_OF)
-        wb = load_workbook(out.out_path)
-        dash = wb[out.sheets["dashboard"]]
-        wb.move_sheet(dash, offset=-wb.index(dash))
-        for ws in wb.worksheets:
-            ws.sheet_view.tabSelected = False
-        wb.active = 0
-        dash.sheet_view.tabSelected = True
-        first = tmp_path / f"dashboard_{lang}.xlsx"
-        wb.save(first)
-        books[lang] = (out, first)
-    files = [str(path) for out, first in books.values() for path in (out.out_path, first)]
+        books[lang] = (
+            out,
+            {k: _first_page_copy(out, k, tmp_path) for k in ("dashboard", "findings")},
+        )
+    files = [str(p) for out, firsts in books.values() for p in (out.out_path, *firsts.values())]
     proc = _soffice(["--convert-to", "pdf", "--outdir", str(tmp_path), *files], profile)
-    return {lang: (out, first, proc) for lang, (out, first) in books.items()}
+    return {
+        lang: (out, {k: f.with_suffix(".pdf") for k, f in firsts.items()}, proc)
+        for lang, (out, firsts) in books.items()
+    }
 
 
 @pytest.mark.libreoffice
@@ -197,13 +209,13 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[Lang, Rendered]:
 def test_libreoffice_converts_and_renders_the_dashboard(
     rendered: dict[Lang, Rendered], lang: Lang
 ) -> None:
-    out, first, proc = rendered[lang]
+    out, pages, proc = rendered[lang]
     pdf = out.out_path.with_suffix(".pdf")
     assert proc.returncode == 0 and pdf.exists() and pdf.stat().st_size > 10_000, proc.stderr
-    assert proc.returncode == 0, proc.stderr
+    assert all(page.exists() for page in pages.values()), proc.stderr
     if shutil.which("pdftotext") is not None:
         text = subprocess.run(
-            ["pdftotext", "-f", "1", "-l", "1", str(first.with_suffix(".pdf")), "-"],
+            ["pdftotext", "-f", "1", "-l", "1", str(pages["dashboard"]), "-"],
             capture_output=True,
             text=True,
             check=True,
@@ -213,13 +225,25 @@ def test_libreoffice_converts_and_renders_the_dashboard(
     if shutil.which("pdftoppm") is None:
         return
     RENDER_DIR.mkdir(parents=True, exist_ok=True)
-    stem = RENDER_DIR / ("dashboard" if lang == "en" else f"dashboard_{lang}")
-    subprocess.run(
-        [*PDFTOPPM, str(first.with_suffix(".pdf")), str(stem)],
-        check=True,
-    )
-    png = stem.with_suffix(".png")
-    assert png.exists() and png.stat().st_size > 20_000
-    assert np.frombuffer(png.read_bytes()[:8], dtype=np.uint8).tolist() == [
-        137, 80, 78, 71, 13, 10, 26, 10,
+    for key, page in pages.items():
+        stem = RENDER_DIR / (key if lang == "en" else f"{key}_{lang}")
+        subprocess.run([*PDFTOPPM, str(page), str(stem)], check=True)
+        png = stem.with_suffix(".png")
+        assert png.exists() and png.stat().st_size > 20_000
+        assert np.frombuffer(png.read_bytes()[:8], dtype=np.uint8).tolist() == [
+            137, 80, 78, 71, 13, 10, 26, 10,
+        ]  # fmt: skip
+
+
+def test_a_users_sheet_named_like_ours_in_another_case_is_never_taken(tmp_path: Path) -> None:
+    """Claiming compares names as Excel does (ignoring case), for annotate as for the ribbon:
+    a user's "dashboard" keeps its name and ours goes to "ExcelFlow Dashboard"."""
+    src = sample_book(tmp_path, "en", n=20)
+    wb = load_workbook(src)
+    wb.create_sheet("dashboard")["A1"] = "my own numbers"
+    wb.save(src)
+    out = annotate(src, as_of=AS_OF)
+    assert out.sheets["dashboard"] == "ExcelFlow Dashboard"
+    assert load_workbook(out.out_path).sheetnames == [
+        "Deals", "dashboard", "ExcelFlow Dashboard", "Findings",
     ]  # fmt: skip

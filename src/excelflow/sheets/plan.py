@@ -1,13 +1,16 @@
-"""A worksheet as plain data: values from A1, formulas, styles, tables and charts, cell by cell.
+"""A worksheet as plain data: values from A1, formulas, styles by name, tables, charts and notes.
 
-:class:`SheetGrid` is what a writer needs to draw one sheet, with no openpyxl or xlwings in it:
-the Findings and Dashboard sheets of an annotated workbook (:mod:`excelflow.annotate.sheets`)
-and, converted from openpyxl, the Bid and template sheets (:mod:`excelflow.xl.from_openpyxl`) are
-written through xlwings from it by :mod:`excelflow.xl.render`.
+:class:`SheetPlan` is everything a writer needs to draw one sheet, with no openpyxl or xlwings in
+it. A layout builds it once; :func:`excelflow.workbook.render.render_sheet` draws it with
+openpyxl (``excelflow annotate``, ``bid``, ``template``) and :func:`excelflow.xl.render.render`
+through xlwings (the ribbon). The parts are in :mod:`excelflow.sheets.parts`, the styles in
+:mod:`excelflow.sheets.style`, the workbook around the sheets in :mod:`excelflow.sheets.book`.
 
-Rows and columns are 1-based like Excel's. Styles are kept per cell; :func:`rectangles` groups
-equal neighbours into as few rectangles as possible, so a writer issues one call per rectangle,
-never one per cell.
+Styles are by name: :attr:`SheetPlan.styles` defines each once (``"header"`` ->
+``Style(font=…, fill=…)``) and a cell lists the names it wears (layered, see
+:func:`~excelflow.sheets.style.layered`). Rows and columns are 1-based like Excel's;
+:func:`rectangles` groups equal neighbours into as few rectangles as possible, so a writer can
+issue one call per rectangle, never one per cell.
 """
 
 from __future__ import annotations
@@ -17,114 +20,76 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from excelflow.pipeline.normalize import column_letter
+from excelflow.sheets.parts import (
+    Area,
+    Cell,
+    Chart,
+    CondFormat,
+    Formula,
+    Link,
+    Note,
+    PageSetup,
+    RichText,
+    SheetProps,
+    Table,
+    Validation,
+)
+from excelflow.sheets.style import Style, layered
 
-Cell = tuple[int, int]
-"""(row, column), 1-based."""
-Area = tuple[int, int, int, int]
-"""(first row, first column, last row, last column), 1-based and inclusive."""
+__all__ = [
+    "Area",
+    "Cell",
+    "Formula",
+    "RichText",
+    "SheetPlan",
+    "address",
+    "rectangles",
+    "runs",
+]
 
 V = TypeVar("V")
 
 
-@dataclass(frozen=True)
-class Formula:
-    """A formula cell (``text`` starts with ``=``), as opposed to text that happens to."""
+@dataclass
+class SheetPlan:
+    """One sheet's content; see the module docstring.
 
-    text: str
-
-
-@dataclass(frozen=True)
-class Font:
-    """The font attributes ExcelFlow sets; None leaves an attribute as it is."""
-
-    bold: bool | None = None
-    italic: bool | None = None
-    size: float | None = None
-    color: str | None = None
-
-
-@dataclass(frozen=True)
-class TableSpec:
-    """An Excel Table over ``area`` (header row first)."""
-
-    area: Area
-    name: str
-    style: str = "TableStyleLight9"
-
-
-@dataclass(frozen=True)
-class ChartSpec:
-    """A native chart: series from ``data`` (by column, header row = series names), category
-    labels from ``categories``, top-left corner at the ``anchor`` cell; size in points."""
-
-    name: str
-    kind: str
-    title: str
-    data: Area
-    categories: Area | None
-    anchor: Cell
-    width: float
-    height: float
-
-
-@dataclass(frozen=True)
-class Validation:
-    """A data-validation rule on ``area`` that rejects other input (Excel's "stop" alert).
-
-    ``kind`` is ``list``, ``whole_number``, ``decimal``, ``date``, ``time``, ``text_length`` or
-    ``custom``. A list takes its ``choices`` literally or from ``source`` (a defined name such
-    as ``lstStages``, or a reference such as ``Rules!$B$5:$B$10``); the others compare with
-    ``operator`` (xlwings' names: ``between``, ``greater_than_or_equal``, …) against
-    ``formula1``/``formula2``; ``custom`` tests ``formula1``.
+    Attributes:
+        values: rows of cell values from A1: None (blank), text, numbers, booleans, dates,
+            :class:`~excelflow.sheets.parts.Formula`, :class:`~excelflow.sheets.parts.RichText`.
+            Text is always text, even when it starts with ``=``.
+        styles: style name -> definition (cells and conditional formats refer to these).
+        cell_styles: cell -> the names of its styles, first to last.
+        links, notes: per cell.
+        merges, widths (column -> width in characters), heights (row -> points), freeze (the
+            first cell below and right of the frozen panes), tables, validations, conditional
+            formats, charts: as named.
+        page: print settings; props: tab colour, gridlines, selection, visibility.
     """
 
-    area: Area
-    kind: str
-    choices: tuple[str, ...] = ()
-    source: str | None = None
-    operator: str | None = None
-    formula1: str | None = None
-    formula2: str | None = None
-
-
-@dataclass(frozen=True)
-class CondFormat:
-    """A formula-based conditional format on ``area`` (formula relative to its top-left)."""
-
-    area: Area
-    formula: str
-    fill: str | None = None
-    font_color: str | None = None
-    bold: bool | None = None
-    italic: bool | None = None
-
-
-@dataclass
-class SheetGrid:
-    """One sheet's content; see the module docstring."""
-
     values: list[list[Any]] = field(default_factory=list)
-    fills: dict[Cell, str] = field(default_factory=dict)
-    fonts: dict[Cell, Font] = field(default_factory=dict)
-    formats: dict[Cell, str] = field(default_factory=dict)
-    align: dict[Cell, str] = field(default_factory=dict)
-    wrap: dict[Cell, bool] = field(default_factory=dict)
+    styles: dict[str, Style] = field(default_factory=dict)
+    cell_styles: dict[Cell, tuple[str, ...]] = field(default_factory=dict)
+    links: dict[Cell, Link] = field(default_factory=dict)
+    notes: dict[Cell, Note] = field(default_factory=dict)
     merges: list[Area] = field(default_factory=list)
     widths: dict[int, float] = field(default_factory=dict)
     heights: dict[int, float] = field(default_factory=dict)
     freeze: Cell | None = None
-    tables: list[TableSpec] = field(default_factory=list)
-    charts: list[ChartSpec] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
     validations: list[Validation] = field(default_factory=list)
     conditional: list[CondFormat] = field(default_factory=list)
-    notes: dict[Cell, str] = field(default_factory=dict)
-    tab_color: str | None = None
-    gridlines: bool | None = None
+    charts: list[Chart] = field(default_factory=list)
+    page: PageSetup = field(default_factory=PageSetup)
+    props: SheetProps = field(default_factory=SheetProps)
 
-    def put(self, row: int, col: int, value: Any) -> None:
-        """Set one cell's value (the grid grows as needed; new cells are None)."""
+    def put(self, row: int, col: int, value: Any, *styles: str) -> None:
+        """Set one cell's value (the grid grows as needed; new cells are None) and, when
+        ``styles`` are given, its styles."""
         self._grow(row, col)
         self.values[row - 1][col - 1] = value
+        if styles:
+            self.style((row, col), *styles)
 
     def put_rows(self, row: int, col: int, rows: Iterable[Iterable[Any]]) -> int:
         """Write a block of rows with its top-left at (row, col); returns the rows written."""
@@ -135,20 +100,41 @@ class SheetGrid:
             n += 1
         return n
 
-    def style(self, area: Area, *, fill: str | None = None, font: Font | None = None,
-              number_format: str | None = None, align: str | None = None) -> None:  # fmt: skip
-        """Give every cell of ``area`` the given fill, font, number format and alignment."""
-        r1, c1, r2, c2 = area
+    def value(self, row: int, col: int) -> Any:
+        """The value at (row, col); None outside the grid."""
+        if 0 < row <= len(self.values) and 0 < col <= len(self.values[row - 1]):
+            return self.values[row - 1][col - 1]
+        return None
+
+    def define(self, name: str, style: Style) -> str:
+        """Define (or redefine) the style ``name``; returns the name."""
+        self.styles[name] = style
+        return name
+
+    def style(self, where: Area | Cell, *names: str, add: bool = False) -> None:
+        """Give every cell of ``where`` (an area or one cell) the styles ``names`` (after its
+        current ones when ``add``).
+
+        Raises:
+            KeyError: a name the plan does not define.
+        """
+        for name in names:
+            if name not in self.styles:
+                raise KeyError(f"undefined style {name!r}")
+        r1, c1, r2, c2 = where if len(where) == 4 else (*where, *where)
         for r in range(r1, r2 + 1):
             for c in range(c1, c2 + 1):
-                if fill is not None:
-                    self.fills[(r, c)] = fill
-                if font is not None:
-                    self.fonts[(r, c)] = font
-                if number_format is not None:
-                    self.formats[(r, c)] = number_format
-                if align is not None:
-                    self.align[(r, c)] = align
+                old = self.cell_styles.get((r, c), ()) if add else ()
+                self.cell_styles[(r, c)] = (*old, *names)
+
+    def resolved(self, cell: Cell) -> Style | None:
+        """The cell's styles layered into one (None for an unstyled cell)."""
+        names = self.cell_styles.get(cell)
+        return None if not names else self.layer(names)
+
+    def layer(self, names: tuple[str, ...]) -> Style:
+        """The named styles layered into one."""
+        return layered(self.styles[n] for n in names)
 
     @property
     def shape(self) -> tuple[int, int]:

@@ -42,11 +42,7 @@ from excelflow.pipeline.fields import SHEETS
 from excelflow.pipeline.read import ReadError, Source, sniff
 from excelflow.pipeline.ruleset import Lang, Text
 from excelflow.workbook.annotate_deals import put, write_deals_sheet
-from excelflow.workbook.dashboard import (
-    claim_sheet,
-    write_dashboard_sheet,
-    write_findings_sheet,
-)
+from excelflow.workbook.dashboard import write_sheet
 from excelflow.workbook.formula_cache import restore_cached_values
 from excelflow.workbook.losses import losses
 from excelflow.workbook.safe_write import (
@@ -151,14 +147,10 @@ def write_plan(wb: Workbook, plan: AnnotationPlan) -> tuple[dict[str, str], list
     names: dict[str, str] = {}
     replaced: list[str] = []
     for key in ("dashboard", "findings"):
-        ws, old = claim_sheet(wb, key, plan.lang)
+        ws, old = write_sheet(wb, key, plan)
         names[key] = ws.title
         if old is not None:
             replaced.append(old)
-        if key == "dashboard":
-            write_dashboard_sheet(ws, plan)
-        else:
-            write_findings_sheet(wb, ws, plan)
     return names, replaced, warnings
 
 

@@ -1,4 +1,4 @@
-"""An openpyxl worksheet built in memory, as a :class:`~excelflow.sheets.plan.SheetGrid`.
+"""An openpyxl worksheet built in memory, as a :class:`~excelflow.sheets.plan.SheetPlan`.
 
 The Bid sheet (:func:`excelflow.bid.sheet.book.write_bid_sheet`) and the template's Deals and Rules
 sheets (:func:`excelflow.workbook.template.template_workbook`) are laid out once, with openpyxl. The
@@ -8,10 +8,10 @@ widths and row heights, frozen panes, tables, data validations with a "stop" ale
 conditional formats, cell comments as notes, and each chart with its first series (or several
 adjacent series sharing one category range).
 
-What cannot be carried over is listed by :func:`worksheet_grid` instead of silently dropped:
-borders, theme colours, validations whose alert only warns or informs (xlwings cannot set the
-alert style, and a strict copy would reject input the template accepts), the input messages of
-validations (they become notes on their cell), and chart series beyond the first block.
+What cannot be carried over is listed by :func:`worksheet_plan` (borders, theme colours) and by
+the renderer (validations whose alert only warns or informs, the input messages of validations,
+which become notes on their cell, and chart series beyond the first block) instead of silently
+dropped. This converter goes once the Bid and template sheets are laid out as plans themselves.
 """
 
 from __future__ import annotations
@@ -24,38 +24,12 @@ from openpyxl.utils import column_index_from_string, range_boundaries
 from openpyxl.worksheet.formula import ArrayFormula
 from openpyxl.worksheet.worksheet import Worksheet
 
-from excelflow.sheets.plan import (
-    Area,
-    ChartSpec,
-    CondFormat,
-    Font,
-    Formula,
-    SheetGrid,
-    TableSpec,
-    Validation,
-)
+from excelflow.sheets.parts import Area, Chart, CondFormat, Formula, Note, Series, Table, Validation
+from excelflow.sheets.plan import SheetPlan
+from excelflow.sheets.style import Align, Fill, Font, Style
 
-OPERATORS = {
-    "between": "between",
-    "notBetween": "not_between",
-    "equal": "equal_to",
-    "notEqual": "not_equal_to",
-    "greaterThan": "greater_than",
-    "lessThan": "less_than",
-    "greaterThanOrEqual": "greater_than_or_equal",
-    "lessThanOrEqual": "less_than_or_equal",
-}
-KINDS = {"whole": "whole_number", "decimal": "decimal", "date": "date", "time": "time",
-         "textLength": "text_length", "custom": "custom", "list": "list"}  # fmt: skip
-CHART_KINDS = {
-    "BarChart": ("column_clustered", "bar_clustered"),
-    "LineChart": ("line", "line"),
-    "PieChart": ("pie", "pie"),
-    "ScatterChart": ("xy_scatter_lines_no_markers", "xy_scatter_lines_no_markers"),
-    "AreaChart": ("area", "area"),
-}
-EMU_PER_PT = 12700
-CM_PER_PT = 2.54 / 72
+CHART_KINDS = {"BarChart": "column", "LineChart": "line", "PieChart": "pie",
+               "ScatterChart": "scatter", "AreaChart": "area"}  # fmt: skip
 DEFAULT_FONT_SIZE = 11.0
 
 
@@ -88,76 +62,61 @@ def cell_value(cell: XlCell) -> Any:
     return value
 
 
-def _styles(grid: SheetGrid, cell: XlCell, skipped: set[str]) -> None:
-    key = (cell.row, cell.column)
-    fill = cell.fill
-    if fill is not None and fill.fill_type == "solid":
-        colour = rgb(fill.fgColor)
+def _look(cell: XlCell, skipped: set[str]) -> Style | None:
+    fill = None
+    if cell.fill is not None and cell.fill.fill_type == "solid":
+        colour = rgb(cell.fill.fgColor)
         if colour is not None:
-            grid.fills[key] = colour
+            fill = Fill(colour)
         else:
             skipped.add("theme colours")
+    font = None
     f = cell.font
     if f is not None:
         size = float(f.sz) if f.sz is not None and float(f.sz) != DEFAULT_FONT_SIZE else None
         font = Font(bold=True if f.b else None, italic=True if f.i else None, size=size,
                     color=rgb(f.color))  # fmt: skip
-        if font != Font():
-            grid.fonts[key] = font
-    if cell.number_format and cell.number_format != "General":
-        grid.formats[key] = cell.number_format
-    al = cell.alignment
+        font = None if font == Font() else font
+    fmt = cell.number_format if cell.number_format and cell.number_format != "General" else None
+    al, align = cell.alignment, None
     if al is not None:
-        if al.horizontal in ("left", "center", "right", "justify", "distributed"):
-            grid.align[key] = al.horizontal
-        if al.wrap_text:
-            grid.wrap[key] = True
+        h = al.horizontal if al.horizontal in ("left", "center", "right", "justify",
+                                               "distributed") else None  # fmt: skip
+        align = Align(horizontal=h, wrap=True if al.wrap_text else None)
+        align = None if align == Align() else align
     border = cell.border
     if border is not None and any(
         getattr(getattr(border, side), "style", None) for side in ("left", "right", "top", "bottom")
     ):
         skipped.add("borders")
+    look = Style(font=font, fill=fill, align=align, number_format=fmt)
+    return None if look == Style() else look
 
 
-def _validations(ws: Worksheet, grid: SheetGrid, skipped: set[str]) -> None:
+def _style(plan: SheetPlan, key: tuple[int, int], look: Style, names: dict[Style, str]) -> None:
+    """Give the cell ``look``, named after its first use (``s1``, ``s2``…)."""
+    if look not in names:
+        names[look] = plan.define(f"s{len(names) + 1}", look)
+    plan.cell_styles[key] = (names[look],)
+
+
+def _validations(ws: Worksheet, plan: SheetPlan) -> None:
+    """Rules and input messages as they were (error texts and input-method modes are not
+    carried, as before: the renderer reports what it cannot write of the rest)."""
     for dv in ws.data_validations.dataValidation:
-        areas = [area_of(str(r)) for r in dv.sqref.ranges]
-        if dv.type is None:  # a prompt only: the help text becomes a note on the cell
-            if dv.prompt:
-                for r1, c1, _r2, _c2 in areas:
-                    title = f"{dv.promptTitle}\n" if dv.promptTitle else ""
-                    grid.notes.setdefault((r1, c1), title + dv.prompt)
-            continue
-        if dv.prompt:
-            skipped.add("input messages")
-        if (dv.errorStyle or "stop") != "stop":
-            skipped.add("validations that only warn")
-            continue
-        kind = KINDS.get(dv.type)
-        if kind is None:
-            skipped.add(f"{dv.type} validations")
-            continue
-        f1 = dv.formula1
-        for area in areas:
-            if kind == "list" and f1 and f1.startswith('"'):
-                choices = tuple(c.strip() for c in f1.strip('"').split(","))
-                grid.validations.append(Validation(area, "list", choices=choices))
-            elif kind == "list":
-                grid.validations.append(Validation(area, "list", source=f1))
-            else:
-                op = OPERATORS.get(dv.operator or "between", "between")
-                grid.validations.append(
-                    Validation(
-                        area,
-                        kind,
-                        operator=None if kind == "custom" else op,
-                        formula1=f1,
-                        formula2=dv.formula2,
-                    )
-                )
+        for area in (area_of(str(r)) for r in dv.sqref.ranges):
+            if dv.type is None:
+                if dv.prompt:
+                    plan.validations.append(Validation(area, None, prompt_title=dv.promptTitle,
+                                                       prompt=dv.prompt))  # fmt: skip
+                continue
+            plan.validations.append(
+                Validation(area, dv.type, formula1=dv.formula1, formula2=dv.formula2,
+                           operator=dv.operator, error_style=dv.errorStyle, prompt=dv.prompt)
+            )  # fmt: skip
 
 
-def _conditional(ws: Worksheet, grid: SheetGrid, skipped: set[str]) -> None:
+def _conditional(ws: Worksheet, plan: SheetPlan, skipped: set[str]) -> None:
     for cf in ws.conditional_formatting:
         areas = [area_of(str(r)) for r in cf.sqref.ranges]
         for rule in cf.rules:
@@ -166,18 +125,14 @@ def _conditional(ws: Worksheet, grid: SheetGrid, skipped: set[str]) -> None:
                 continue
             dxf = rule.dxf
             fill = rgb(dxf.fill.bgColor) or rgb(dxf.fill.fgColor) if dxf and dxf.fill else None
-            font = dxf.font if dxf else None
-            for area in areas:
-                grid.conditional.append(
-                    CondFormat(
-                        area,
-                        str(rule.formula[0]),
-                        fill=fill,
-                        font_color=rgb(font.color) if font is not None else None,
-                        bold=bool(font.b) if font is not None and font.b is not None else None,
-                        italic=bool(font.i) if font is not None and font.i is not None else None,
-                    )
-                )
+            f = dxf.font if dxf else None
+            font = None if f is None else Font(
+                color=rgb(f.color), bold=None if f.b is None else bool(f.b),
+                italic=None if f.i is None else bool(f.i),
+            )  # fmt: skip
+            look = Style(font=font, fill=None if fill is None else Fill(fill))
+            name = plan.define(f"cf{len(plan.conditional) + 1}", look)
+            plan.conditional.append(CondFormat(tuple(areas), str(rule.formula[0]), name))
 
 
 def _ref_area(ref: Any) -> Area | None:
@@ -185,38 +140,35 @@ def _ref_area(ref: Any) -> Area | None:
     return None if not text else area_of(str(text))
 
 
-def _charts(ws: Worksheet, grid: SheetGrid, skipped: set[str]) -> None:
+def _charts(ws: Worksheet, plan: SheetPlan, skipped: set[str]) -> None:
     for i, chart in enumerate(getattr(ws, "_charts", [])):
-        kinds = CHART_KINDS.get(type(chart).__name__)
+        kind = CHART_KINDS.get(type(chart).__name__)
         series = list(chart.series)
-        if kinds is None or not series:
+        if kind is None or not series:
             skipped.add(f"{type(chart).__name__} charts")
             continue
-        kind = kinds[1] if getattr(chart, "type", "col") == "bar" else kinds[0]
+        if kind == "column" and getattr(chart, "type", "col") == "bar":
+            kind = "bar"
         ys = [_ref_area(s.val if s.val is not None else s.yVal) for s in series]
         xs = [_ref_area(s.cat if s.cat is not None else s.xVal) for s in series]
-        first = ys[0]
-        if first is None:
+        if ys[0] is None:
             continue
-        r1, c1, r2, _ = first
-        n = 1
-        while n < len(ys) and ys[n] == (r1, c1 + n, r2, c1 + n) and xs[n] == xs[0]:
-            n += 1
-        if n < len(series):
-            skipped.add("extra chart series")
+        r1, c1, _, _ = ys[0]
         above = ws.cell(r1 - 1, c1).value if r1 > 1 else None
-        top = r1 - 1 if isinstance(above, str) else r1
-        title = _title(chart)
-        grid.charts.append(
-            ChartSpec(
+        titled = isinstance(above, str)
+        plan.charts.append(
+            Chart(
+                kind,
+                tuple(
+                    Series(y, x, title_cell=(y[0] - 1, y[1]) if titled else None)
+                    for y, x in zip(ys, xs, strict=True)
+                    if y is not None
+                ),
+                _anchor(chart.anchor),
+                float(chart.width),
+                float(chart.height),
+                title=_title(chart),
                 name=f"efChart{i + 1}",
-                kind=kind,
-                title=title,
-                data=(top, c1, r2, c1 + n - 1),
-                categories=xs[0],
-                anchor=_anchor(chart.anchor),
-                width=float(chart.width) / CM_PER_PT,
-                height=float(chart.height) / CM_PER_PT,
             )
         )
 
@@ -243,36 +195,39 @@ def _title(chart: Any) -> str:
         return ""
 
 
-def worksheet_grid(ws: Worksheet) -> tuple[SheetGrid, list[str]]:
-    """``ws`` as a :class:`SheetGrid`, plus what could not be carried over (sorted, English)."""
-    grid = SheetGrid()
+def worksheet_plan(ws: Worksheet) -> tuple[SheetPlan, list[str]]:
+    """``ws`` as a :class:`SheetPlan`, plus what could not be carried over (sorted, English)."""
+    plan = SheetPlan()
     skipped: set[str] = set()
+    names: dict[Style, str] = {}
     for (r, c), cell in sorted(ws._cells.items()):
         if cell.value is not None:
-            grid.put(r, c, cell_value(cell))
+            plan.put(r, c, cell_value(cell))
         if cell.has_style and isinstance(cell, XlCell):
-            _styles(grid, cell, skipped)
+            look = _look(cell, skipped)
+            if look is not None:
+                _style(plan, (r, c), look, names)
         if cell.comment is not None:
-            grid.notes[(r, c)] = cell.comment.text
-    grid.merges = [area_of(str(m)) for m in ws.merged_cells.ranges]
+            plan.notes[(r, c)] = Note(cell.comment.text)
+    plan.merges = [area_of(str(m)) for m in ws.merged_cells.ranges]
     for letter, dim in ws.column_dimensions.items():
         if dim.width and dim.customWidth:
             first = dim.min or column_index_from_string(letter)
             last = dim.max or first
             for col in range(int(first), int(last) + 1):
-                grid.widths[col] = float(dim.width)
+                plan.widths[col] = float(dim.width)
     for row, rdim in ws.row_dimensions.items():
         if rdim.ht:
-            grid.heights[int(row)] = float(rdim.ht)
+            plan.heights[int(row)] = float(rdim.ht)
     if ws.freeze_panes:
         r1, c1, _, _ = area_of(str(ws.freeze_panes))
-        grid.freeze = (r1, c1)
+        plan.freeze = (r1, c1)
     for table in ws.tables.values():
         style = table.tableStyleInfo.name if table.tableStyleInfo else "TableStyleLight9"
-        grid.tables.append(TableSpec(area_of(table.ref), table.displayName, style or ""))
-    _validations(ws, grid, skipped)
-    _conditional(ws, grid, skipped)
-    _charts(ws, grid, skipped)
+        plan.tables.append(Table(area_of(table.ref), table.displayName, style or ""))
+    _validations(ws, plan)
+    _conditional(ws, plan, skipped)
+    _charts(ws, plan, skipped)
     if ws.sheet_view.showGridLines is False:
-        grid.gridlines = False
-    return grid, sorted(skipped)
+        plan.props.gridlines = False
+    return plan, sorted(skipped)

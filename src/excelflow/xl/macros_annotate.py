@@ -1,7 +1,8 @@
 """The work behind the Validate, Grade and Dashboard buttons, as plain functions on an xw.Book.
 
 The plan is :func:`excelflow.annotate.plan.build_plan`, the same one ``excelflow annotate`` writes
-with openpyxl; the cells come from :mod:`excelflow.annotate.sheets`. What differs is only how a
+with openpyxl; where things go comes from :mod:`excelflow.annotate.sheets`, the Findings and
+Dashboard sheets from :mod:`excelflow.annotate.layout`. What differs is only how a
 live workbook can be written through xlwings (Server, Lite or classic desktop):
 
 * **Result columns** are written into their existing columns or appended after the last used
@@ -21,7 +22,12 @@ live workbook can be written through xlwings (Server, Lite or classic desktop):
   sheet has no kept list, and whose comments may hold the user's text above ours) are treated
   as the user's.
 * **Findings and Dashboard** sheets: our previous sheet is deleted and a new one added at its
-  position (charts, tables and notes go with it), then written from a :class:`SheetGrid`.
+  position (charts, tables and notes go with it), then drawn from the same
+  :class:`~excelflow.sheets.plan.SheetPlan` annotate draws (:mod:`excelflow.annotate.layout`).
+  What xlwings cannot draw of them is fixed and not repeated in every message: the link
+  underline, the print settings besides the print area, the chart style number, the pie's data
+  labels and the bars' gap and overlap (``tests/xl`` pins this list); what the calling Excel
+  refuses is reported.
 """
 
 from __future__ import annotations
@@ -35,13 +41,12 @@ from typing import Any
 import xlwings as xw
 
 from excelflow.annotate.labels import NOTE_MARKER
+from excelflow.annotate.layout import dashboard_plan, findings_plan
 from excelflow.annotate.plan import AnnotationPlan, build_plan
 from excelflow.annotate.sheets import (
     Claim,
     SheetInfo,
     claim,
-    dashboard_grid,
-    findings_grid,
     last_used_column,
     noted_cells,
     place_result_columns,
@@ -56,7 +61,7 @@ from excelflow.pipeline.ruleset import Lang, Text
 from excelflow.sheets.plan import runs
 from excelflow.xl import macro_labels as say
 from excelflow.xl.book_source import BookSource, check_book
-from excelflow.xl.render import notes_supported, paint, write_block, write_grid
+from excelflow.xl.render import notes_supported, paint, render, write_block
 
 GRADE_COLUMNS = ("ef_grade", "ef_score", "ef_adj_prob")
 """What the Grade button writes: grade, evaluation score, adjusted probability."""
@@ -341,19 +346,18 @@ def write_dashboard(checked: Checked) -> str:
     """Replace the Dashboard sheet; returns its name."""
     book = checked.source.book
     sheet = replace_sheet(book, checked.source, "dashboard", checked.plan.lang)
-    _skipped(checked, write_grid(sheet, dashboard_grid(checked.plan)))
+    _skipped(checked, render(sheet, dashboard_plan(checked.plan)).refused)
     return str(sheet.name)
 
 
 def write_findings(checked: Checked, kept: Sequence[tuple[str, str]] | None = None) -> str:
     """Replace the Findings sheet; returns its name. ``kept``: see
-    :func:`~excelflow.annotate.sheets.findings_grid`."""
+    :func:`~excelflow.annotate.layout.findings_plan`."""
     book = checked.source.book
     sheet = replace_sheet(book, checked.source, "findings", checked.plan.lang)
     taken = [t.name for s in book.sheets if s.name != sheet.name for t in s.tables]
-    _skipped(
-        checked, write_grid(sheet, findings_grid(checked.plan, unique_table_name(taken), kept))
-    )
+    plan = findings_plan(checked.plan, unique_table_name(taken), kept)
+    _skipped(checked, render(sheet, plan).refused)
     return str(sheet.name)
 
 

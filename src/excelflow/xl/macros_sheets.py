@@ -27,9 +27,9 @@ from excelflow.rulesheet.read import resolve_ruleset
 from excelflow.workbook.template import template_workbook
 from excelflow.xl import macro_labels as say
 from excelflow.xl.book_source import BookSource
-from excelflow.xl.from_openpyxl import worksheet_grid
+from excelflow.xl.from_openpyxl import worksheet_plan
 from excelflow.xl.macros_annotate import MacroError
-from excelflow.xl.render import write_grid
+from excelflow.xl.render import render
 
 
 def _skipped(lang: Lang, missed: list[str], refused: list[str]) -> list[str]:
@@ -114,8 +114,9 @@ def bid_for_selection(book: xw.Book, lang: Lang | None, as_of: dt.date | None) -
     if replace is not None:
         book.sheets[replace].delete()
     sheet = _add_sheet(book, layout.sheet, index)
-    grid, missed = worksheet_grid(_sheet(wb, layout.sheet))
-    refused = write_grid(sheet, grid)
+    grid, missed = worksheet_plan(_sheet(wb, layout.sheet))
+    done = render(sheet, grid)
+    missed, refused = sorted({*missed, *done.missed}), done.refused
     sheet.activate()
     zh = language == "zh"
     verb = ("刷新" if zh else "Refreshed") if replace is not None else ("新建" if zh else "Built")
@@ -159,14 +160,16 @@ def insert_template(book: xw.Book, lang: Lang | None) -> str:
     rules = _add_sheet(book, rules_name, 1)
     missed: set[str] = set()
     refused: list[str] = []
-    rules_grid, lacking = worksheet_grid(_sheet(wb, rules_name))
-    missed.update(lacking)
-    refused += write_grid(rules, rules_grid)
+    rules_grid, lacking = worksheet_plan(_sheet(wb, rules_name))
+    done = render(rules, rules_grid)
+    missed.update(lacking, done.missed)
+    refused += done.refused
     for name, defined in wb.defined_names.items():
         _add_name(book, name, defined)
-    deals_grid, lacking = worksheet_grid(_sheet(wb, deals_name))
-    missed.update(lacking)
-    refused += [r for r in write_grid(deals, deals_grid) if r not in refused]
+    deals_grid, lacking = worksheet_plan(_sheet(wb, deals_name))
+    done = render(deals, deals_grid)
+    missed.update(lacking, done.missed)
+    refused += [r for r in done.refused if r not in refused]
     deals.activate()
     text = say.TEMPLATE_DONE(language).format(
         deals=deals_name, rules=rules_name, lang="中文" if language == "zh" else "English"

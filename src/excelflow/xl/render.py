@@ -1,17 +1,26 @@
-"""Write a :class:`~excelflow.sheets.plan.SheetGrid` into an xlwings sheet in whole ranges.
+"""Draw a :class:`~excelflow.sheets.plan.SheetPlan` into an xlwings sheet in whole ranges: the
+one xlwings renderer (:func:`render`).
 
 Everything goes out as range-wide calls, never cell by cell: the values as one 2-D write (split
 into row chunks of at most :data:`MAX_CELLS` cells, the size xlwings itself splits at), fills,
-fonts, number formats and alignments grouped into rectangles of equal cells, and fills that
-would need many rectangles as one colour matrix per :data:`MAX_COLOURS` cells
-(``Range.set_colors``). On xlwings Server and Lite each call becomes one action the add-in's
-JavaScript applies; on classic desktop xlwings the same calls go to Excel through COM.
+fonts, number formats, alignment, wrapping and borders grouped into rectangles of equal cells
+(one call per rectangle and attribute), and fills that would need many rectangles as one colour
+matrix per :data:`MAX_COLOURS` cells (``Range.set_colors``). On xlwings Server and Lite each call
+becomes one action the add-in's JavaScript applies; on classic desktop xlwings the same calls go
+to Excel through COM.
 
 Cell values are made safe for Excel on the way: ``None``/NaN become blank, dates ISO text (which
 Excel reads as dates), and text that Excel would otherwise turn into a number, date, boolean or
 formula (``"2024-01"``, ``"=x"``), or that starts with an apostrophe itself, gets a leading
-apostrophe, Excel's own "this is text" prefix
-that is not part of the value.
+apostrophe, Excel's own "this is text" prefix that is not part of the value. A link becomes a
+``HYPERLINK`` formula (written with the values, so still one call per block).
+
+What xlwings cannot write is never dropped silently: :attr:`Rendered.missed` names it
+(:func:`excelflow.xl.render_objects.missed`: rich text runs, underlines, validation alert styles
+and texts, some chart formatting, note authors and sizes, tab colours, print settings besides the
+print area), and :attr:`Rendered.refused` names what the calling Excel refused at run time (the
+Office Scripts client has no alignment and no notes, classic desktop no frozen panes, …). Input
+messages of prompt-only validations become notes on their cell.
 """
 
 from __future__ import annotations
@@ -21,21 +30,16 @@ import datetime as dt
 import math
 import re
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import xlwings as xw
 
-from excelflow.sheets.plan import (
-    Area,
-    ChartSpec,
-    Formula,
-    SheetGrid,
-    Validation,
-    address,
-    rectangles,
-    runs,
-)
+from excelflow.sheets.parts import Link, Table
+from excelflow.sheets.plan import Area, Formula, RichText, SheetPlan, address, rectangles, runs
+from excelflow.sheets.style import SIDES, Style
+from excelflow.xl.render_objects import add_chart, missed, prompt_notes, rng, validate, written
 
 MAX_CELLS = 100_000
 """Cells per value write (xlwings' own ``DEFAULT_MAX_CELLS_PER_WRITE``)."""
@@ -50,6 +54,8 @@ def excel_value(value: Any) -> Any:
         return ""
     if isinstance(value, Formula):
         return value.text
+    if isinstance(value, RichText):
+        value = str(value)
     if isinstance(value, str):
         return "'" + value if _COERCIBLE.match(value) else value
     if isinstance(value, np.generic):
@@ -93,11 +99,6 @@ def write_block(sheet: xw.Sheet, row: int, col: int, rows: Sequence[Sequence[Any
     return calls
 
 
-def _range(sheet: xw.Sheet, area: Area) -> xw.Range:
-    r1, c1, r2, c2 = area
-    return sheet.range((r1, c1), (r2, c2))
-
-
 def paint(sheet: xw.Sheet, area: Area, colours: Sequence[Sequence[Any]]) -> int:
     """Set per-cell fills on ``area`` from a matrix (``"#RRGGBB"``, None = no fill, ``...`` =
     leave as is), in chunks of whole rows of at most :data:`MAX_COLOURS` cells."""
@@ -107,7 +108,7 @@ def paint(sheet: xw.Sheet, area: Area, colours: Sequence[Sequence[Any]]) -> int:
     calls = 0
     for start in range(0, r2 - r1 + 1, step):
         chunk = [list(r) for r in colours[start : start + step]]
-        _range(sheet, (r1 + start, c1, r1 + start + len(chunk) - 1, c2)).set_colors(chunk)
+        rng(sheet, (r1 + start, c1, r1 + start + len(chunk) - 1, c2)).set_colors(chunk)
         calls += 1
     return calls
 
@@ -126,7 +127,7 @@ def write_fills(sheet: xw.Sheet, fills: dict[tuple[int, int], str]) -> int:
         chunks = math.ceil((box[2] - box[0] + 1) / max(1, MAX_COLOURS // width))
         if len(rects) <= chunks:
             for area, colour in rects:
-                _range(sheet, area).color = "#" + colour
+                rng(sheet, area).color = "#" + colour
             calls += len(rects)
             continue
         matrix: list[list[Any]] = [[...] * width for _ in range(box[2] - box[0] + 1)]
@@ -154,92 +155,206 @@ class Skipped:
                 self.items.append(label)
 
 
-def write_styles(sheet: xw.Sheet, grid: SheetGrid, skipped: Skipped) -> None:
-    """Fonts, number formats, alignment and wrapping, one call per rectangle and attribute."""
+@dataclass
+class Rendered:
+    """What :func:`render` could not write: ``missed``, what the plan holds that xlwings cannot
+    express (sorted, English), and ``refused``, what the calling Excel refused."""
+
+    missed: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+
+
+def hyperlink(link: Link, text: Any) -> Formula:
+    """``=HYPERLINK("#'Deals'!K14","K14")``: the link as a formula showing ``text``."""
+
+    def quoted(s: str) -> str:
+        return '"' + s.replace('"', '""') + '"'
+
+    target = "#" + link.location if link.location is not None else link.target or ""
+    return Formula(f"=HYPERLINK({quoted(target)},{quoted(str(text))})")
+
+
+def _values(plan: SheetPlan) -> list[list[Any]]:
+    """The value grid, links as ``HYPERLINK`` formulas."""
+    if not plan.links:
+        return plan.values
+    rows = [list(r) for r in plan.values]
+    for (r, c), link in plan.links.items():
+        rows[r - 1][c - 1] = hyperlink(link, plan.value(r, c))
+    return rows
+
+
+def _looks(plan: SheetPlan) -> dict[tuple[int, int], Style]:
+    cache: dict[tuple[str, ...], Style] = {}
+    out = {}
+    for cell, names in plan.cell_styles.items():
+        if names not in cache:
+            cache[names] = plan.layer(names)
+        out[cell] = cache[names]
+    return out
+
+
+BORDER_LINES = {
+    "thin": ("continuous", "thin"), "medium": ("continuous", "medium"),
+    "thick": ("continuous", "thick"), "hair": ("continuous", "hairline"),
+    "dashed": ("dash", "thin"), "mediumDashed": ("dash", "medium"),
+    "dotted": ("dot", "thin"), "double": ("double", "thick"),
+    "dashDot": ("dash_dot", "thin"), "mediumDashDot": ("dash_dot", "medium"),
+    "dashDotDot": ("dash_dot_dot", "thin"), "mediumDashDotDot": ("dash_dot_dot", "medium"),
+    "slantDashDot": ("slant_dash_dot", "medium"),
+}  # fmt: skip
+"""Excel's border styles -> xlwings' (line style, weight)."""
+_EDGES = {"left": ("edge_left", "inside_vertical"), "right": ("edge_right", "inside_vertical"),
+          "top": ("edge_top", "inside_horizontal"),
+          "bottom": ("edge_bottom", "inside_horizontal")}  # fmt: skip
+
+
+def write_borders(sheet: xw.Sheet, looks: dict[tuple[int, int], Style]) -> None:
+    """Per side, one call per rectangle of cells with the same line (a side of every cell of a
+    rectangle is its edge plus the inside lines between its cells)."""
+    for side in SIDES:
+        cells = {k: getattr(s.border, side) for k, s in looks.items()
+                 if s.border is not None and getattr(s.border, side) is not None}  # fmt: skip
+        for area, line in rectangles(cells):
+            edge, inside = _EDGES[side]
+            r1, c1, r2, c2 = area
+            across = c2 > c1 if inside == "inside_vertical" else r2 > r1
+            style, weight = BORDER_LINES.get(line.style, ("continuous", "thin"))
+            kw: dict[str, Any] = {"line_style": style, "weight": weight}
+            if line.color is not None:
+                kw["color"] = "#" + line.color
+            rng(sheet, area).borders.set([edge, inside] if across else [edge], **kw)
+
+
+def write_styles(sheet: xw.Sheet, looks: dict[tuple[int, int], Style], skipped: Skipped) -> None:
+    """Fonts, number formats, alignment, wrapping and borders, one call per rectangle and
+    attribute (fills: :func:`write_fills`)."""
     with skipped.guard("fonts"):
-        for attr in ("bold", "italic", "size", "color"):
-            cells = {
-                k: getattr(f, attr) for k, f in grid.fonts.items() if getattr(f, attr) is not None
-            }
+        for attr in ("bold", "italic", "size", "color", "name"):
+            cells = {k: getattr(s.font, attr) for k, s in looks.items()
+                     if s.font is not None and getattr(s.font, attr) is not None
+                     and not (attr == "name" and s.font.scheme == "minor")}  # fmt: skip
             for area, value in rectangles(cells):
-                font = _range(sheet, area).font
+                font = rng(sheet, area).font
                 setattr(font, attr, "#" + value if attr == "color" else value)
     with skipped.guard("number formats"):
-        for area, fmt in rectangles(grid.formats):
-            _range(sheet, area).number_format = fmt
+        formats = {k: s.number_format for k, s in looks.items() if s.number_format is not None}
+        for area, fmt in rectangles(formats):
+            rng(sheet, area).number_format = fmt
+    aligned = {k: s.align for k, s in looks.items() if s.align is not None}
     with skipped.guard("alignment"):
-        for area, how in rectangles(grid.align):
-            _range(sheet, area).horizontal_alignment = how  # type: ignore[assignment]
+        for attr, setter in (("horizontal", "horizontal_alignment"),
+                             ("vertical", "vertical_alignment")):  # fmt: skip
+            cells = {k: getattr(a, attr) for k, a in aligned.items() if getattr(a, attr)}
+            for area, how in rectangles(cells):
+                setattr(rng(sheet, area), setter, how)
+        indents = {k: a.indent for k, a in aligned.items() if a.indent}
+        for area, amount in rectangles(indents):
+            rng(sheet, area).adjust_indent(amount)
     with skipped.guard("wrapped text"):
-        for area, on in rectangles(grid.wrap):
-            _range(sheet, area).wrap_text = on
+        wraps = {k: a.wrap for k, a in aligned.items() if a.wrap is not None}
+        for area, on in rectangles(wraps):
+            rng(sheet, area).wrap_text = on
+    with skipped.guard("borders"):
+        write_borders(sheet, looks)
 
 
-def write_grid(sheet: xw.Sheet, grid: SheetGrid, *, notes: bool = True) -> list[str]:
-    """Draw ``grid`` on ``sheet`` (normally a new, empty sheet): values, styles, merges, sizes,
-    frozen panes, tables, validations, conditional formats, charts and (when ``notes``) cell
-    notes. Returns what the calling Excel could not take (empty when everything was written)."""
+def _notes(plan: SheetPlan) -> dict[tuple[int, int], str]:
+    notes = {cell: n.text for cell, n in plan.notes.items()}
+    for cell, text in prompt_notes(plan).items():
+        notes.setdefault(cell, text)
+    return notes
+
+
+def render(sheet: xw.Sheet, plan: SheetPlan, *, notes: bool = True) -> Rendered:
+    """Draw ``plan`` on ``sheet`` (normally a new, empty sheet): values, styles, merges, sizes,
+    frozen panes, tables, validations, conditional formats, charts, (when ``notes``) cell notes,
+    gridlines, visibility and the print area. Returns what was not written (:class:`Rendered`).
+    """
     skipped = Skipped()
-    write_block(sheet, 1, 1, grid.values)
+    write_block(sheet, 1, 1, _values(plan))
+    looks = _looks(plan)
     with skipped.guard("fills"):
-        write_fills(sheet, grid.fills)
-    write_styles(sheet, grid, skipped)
+        fills = {k: s.fill.color for k, s in looks.items() if s.fill and s.fill.color}
+        write_fills(sheet, fills)
+    write_styles(sheet, looks, skipped)
     with skipped.guard("merged cells"):
-        for area in grid.merges:
-            _range(sheet, area).merge()
+        for area in plan.merges:
+            rng(sheet, area).merge()
     with skipped.guard("column widths and row heights"):
-        for (c1, c2), width in equal_runs(grid.widths):
+        for (c1, c2), width in equal_runs(plan.widths):
             sheet.range((1, c1), (1, c2)).column_width = width
-        for (r1, r2), height in equal_runs(grid.heights):
+        for (r1, r2), height in equal_runs(plan.heights):
             sheet.range((r1, 1), (r2, 1)).row_height = height
-    if grid.freeze is not None and grid.freeze != (1, 1):
+    if plan.freeze is not None and plan.freeze != (1, 1):
         with skipped.guard("frozen panes"):
-            sheet.freeze_panes.freeze_at(frozen(*grid.freeze))
+            sheet.freeze_panes.freeze_at(frozen(*plan.freeze))
     with skipped.guard("tables"):
-        for table in grid.tables:
-            sheet.tables.add(
-                _range(sheet, table.area), name=table.name, table_style_name=table.style
-            )
+        for table in plan.tables:
+            xt = sheet.tables.add(rng(sheet, table.area), name=table.name,
+                                  table_style_name=table.style)  # fmt: skip
+            _table_options(xt, table)
     with skipped.guard("data validation"):
-        for v in grid.validations:
-            validate(sheet, v)
+        for v in plan.validations:
+            if written(v):
+                validate(sheet, v)
     with skipped.guard("conditional formats"):
-        for cf in grid.conditional:
-            _range(sheet, cf.area).conditional_formats.add_custom(
-                cf.formula if cf.formula.startswith("=") else "=" + cf.formula,
-                fill_color=None if cf.fill is None else "#" + cf.fill,
-                font_color=None if cf.font_color is None else "#" + cf.font_color,
-                font_bold=cf.bold,
-                font_italic=cf.italic,
-            )
+        for cf in plan.conditional:
+            look = plan.styles[cf.style]
+            font, fill = look.font, look.fill
+            formula = cf.formula if cf.formula.startswith("=") else "=" + cf.formula
+            for area in cf.ranges:
+                rng(sheet, area).conditional_formats.add_custom(
+                    formula,
+                    fill_color=None if fill is None else _hex(fill.background or fill.color),
+                    font_color=None if font is None else _hex(font.color),
+                    font_bold=None if font is None else font.bold,
+                    font_italic=None if font is None else font.italic,
+                    **({} if cf.stop_if_true is None else {"stop_if_true": cf.stop_if_true}),
+                )
     with skipped.guard("charts"):
-        for chart in grid.charts:
-            add_chart(sheet, chart)
-    if notes and grid.notes:
+        for i, chart in enumerate(plan.charts, start=1):
+            add_chart(sheet, chart, i, skipped.guard)
+    texts = _notes(plan)
+    if notes and texts:
         with skipped.guard("notes"):
             if not notes_supported(sheet.book):
                 raise NotImplementedError("notes")
-            for (r, c), text in sorted(grid.notes.items()):
+            for (r, c), text in sorted(texts.items()):
                 sheet.range((r, c)).impl.add_note(text)  # a new sheet: no note to collide with
-    if grid.gridlines is False:
+    _sheet_settings(sheet, plan, skipped)
+    return Rendered(missed(plan), skipped.items)
+
+
+def _hex(color: str | None) -> str | None:
+    return None if color is None else "#" + color
+
+
+def _table_options(xt: Any, table: Table) -> None:
+    """Table style options that differ from a new table's (banded rows only), and no filter
+    buttons when the table has none."""
+    for attr, value, default in (
+        ("show_table_style_row_stripes", table.row_stripes, True),
+        ("show_table_style_column_stripes", table.column_stripes, False),
+        ("show_table_style_first_column", table.first_column, False),
+        ("show_table_style_last_column", table.last_column, False),
+    ):
+        if value is not None and value != default:
+            setattr(xt, attr, value)
+    if not table.autofilter:
+        xt.show_autofilter = False
+
+
+def _sheet_settings(sheet: xw.Sheet, plan: SheetPlan, skipped: Skipped) -> None:
+    if plan.props.gridlines is False:
         with skipped.guard("hidden gridlines"):
             sheet.show_gridlines = False
-    return skipped.items
-
-
-def add_chart(sheet: xw.Sheet, chart: ChartSpec) -> None:
-    """A native chart: series by column from ``chart.data``, labels from its categories."""
-    xc = sheet.charts.add(
-        anchor=sheet.range(chart.anchor),
-        width=chart.width,
-        height=chart.height,
-        chart_type=chart.kind,
-        name=chart.name,
-    )
-    xc.set_source_data(_range(sheet, chart.data), plot_by="columns")
-    if chart.categories is not None:
-        xc.set_x_axis_values(_range(sheet, chart.categories))
-    xc.title = chart.title
+    if plan.props.state in ("hidden", "veryHidden"):
+        with skipped.guard("hidden sheets"):
+            sheet.visible = False
+    if plan.page.print_area is not None:
+        with skipped.guard("print area"):
+            sheet.page_setup.print_area = address(plan.page.print_area)
 
 
 def equal_runs(sizes: dict[int, float]) -> list[tuple[tuple[int, int], float]]:
@@ -263,28 +378,6 @@ def notes_supported(book: xw.Book) -> bool:
     return api.get("client") == "Office.js" and all(
         s.get("notes") is not None and s.get("notes_supported") is not False for s in sheets
     )
-
-
-def list_source(book: xw.Book, ref: str) -> xw.Range | xw.Name:
-    """The range or defined name a list validation's ``source`` (``lstStages``,
-    ``'Rules'!$B$5:$B$10``) points at."""
-    ref = ref.lstrip("=")
-    if "!" not in ref:
-        return book.names[ref]
-    sheet, cells = ref.rsplit("!", 1)
-    return book.sheets[sheet.strip("'").replace("''", "'")].range(cells)
-
-
-def validate(sheet: xw.Sheet, v: Validation) -> None:
-    """Add one data-validation rule (see :class:`~excelflow.sheets.plan.Validation`)."""
-    dv = _range(sheet, v.area).data_validation
-    if v.kind == "list":
-        dv.set_list(list(v.choices) if v.choices else list_source(sheet.book, v.source or ""))
-    elif v.kind == "custom":
-        dv.set_custom(v.formula1 or "")
-    else:
-        setter = getattr(dv, f"set_{v.kind}")
-        setter(v.operator, v.formula1, v.formula2)
 
 
 def frozen(row: int, col: int) -> str:

@@ -1,0 +1,427 @@
+"""Draw a :class:`~excelflow.sheets.plan.SheetPlan` (or a whole
+:class:`~excelflow.sheets.book.BookPlan`) with openpyxl: the one openpyxl renderer.
+
+Everything in a plan has an openpyxl counterpart, so nothing is skipped: values (text stays text
+even when it starts with ``=``; :class:`~excelflow.sheets.parts.Formula` is a formula; rich text
+as ``CellRichText``), named styles (one openpyxl font, fill, border and alignment per distinct
+combination, shared by its cells), links, notes, merged cells, sizes, frozen panes, tables,
+validations, conditional formats, native charts, sheet settings and the page setup.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.cell.rich_text import CellRichText, TextBlock
+from openpyxl.cell.text import InlineFont
+from openpyxl.chart import AreaChart, BarChart, LineChart, PieChart, Reference, ScatterChart
+from openpyxl.chart._chart import ChartBase
+from openpyxl.chart.data_source import StrRef
+from openpyxl.chart.label import DataLabelList
+from openpyxl.chart.marker import Marker as XlMarker
+from openpyxl.chart.series import SeriesLabel
+from openpyxl.chart.series_factory import SeriesFactory
+from openpyxl.comments import Comment
+from openpyxl.formatting.rule import Rule
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles.colors import Color
+from openpyxl.styles.differential import DifferentialStyle
+from openpyxl.utils import get_column_letter, quote_sheetname
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.filters import AutoFilter
+from openpyxl.worksheet.hyperlink import Hyperlink
+from openpyxl.worksheet.pagebreak import Break
+from openpyxl.worksheet.properties import PageSetupProperties
+from openpyxl.worksheet.table import Table as XlTable
+from openpyxl.worksheet.table import TableColumn as XlTableColumn
+from openpyxl.worksheet.table import TableFormula, TableStyleInfo
+from openpyxl.worksheet.worksheet import Worksheet
+
+from excelflow.sheets import style as sp
+from excelflow.sheets.book import BookPlan
+from excelflow.sheets.parts import (
+    Area,
+    Axis,
+    Chart,
+    CondFormat,
+    Formula,
+    PageSetup,
+    RichText,
+    Series,
+    SheetProps,
+    Table,
+    Validation,
+)
+from excelflow.sheets.plan import SheetPlan, address
+
+EMU_PER_PT = 12700
+
+
+# --------------------------------------------------------------------------- styles
+
+
+def _kw(**attrs: Any) -> dict[str, Any]:
+    return {k: v for k, v in attrs.items() if v is not None}
+
+
+def xl_font(f: sp.Font) -> Font:
+    """The openpyxl font of ``f``."""
+    return Font(**_kw(name=f.name, family=f.family, scheme=f.scheme, b=f.bold, i=f.italic,
+                      sz=f.size, color=f.color, u=f.underline))  # fmt: skip
+
+
+def xl_fill(f: sp.Fill) -> PatternFill:
+    """The openpyxl pattern fill of ``f``."""
+    return PatternFill(**_kw(fill_type=f.pattern, fgColor=f.color, bgColor=f.background))
+
+
+def xl_border(b: sp.Border) -> Border:
+    """The openpyxl border of ``b``."""
+    sides: dict[str, Any] = {s: getattr(b, s) for s in sp.SIDES}
+    lines: dict[str, Any] = {k: Side(**_kw(style=v.style, color=v.color)) for k, v in sides.items()
+                             if v is not None}  # fmt: skip
+    return Border(**lines)
+
+
+def xl_alignment(a: sp.Align) -> Alignment:
+    """The openpyxl alignment of ``a``."""
+    return Alignment(**_kw(horizontal=a.horizontal, vertical=a.vertical, wrap_text=a.wrap,
+                           indent=a.indent))  # fmt: skip
+
+
+class _Looks:
+    """openpyxl style objects per distinct tuple of style names, made once and shared."""
+
+    def __init__(self, plan: SheetPlan) -> None:
+        self.plan = plan
+        self.cache: dict[tuple[str, ...], tuple[Any, ...]] = {}
+
+    def __call__(self, names: tuple[str, ...]) -> tuple[Any, ...]:
+        look = self.cache.get(names)
+        if look is None:
+            s = self.plan.layer(names)
+            look = (
+                None if s.font is None else xl_font(s.font),
+                None if s.fill is None else xl_fill(s.fill),
+                None if s.border is None else xl_border(s.border),
+                None if s.align is None else xl_alignment(s.align),
+                s.number_format,
+            )
+            self.cache[names] = look
+        return look
+
+
+def _rich(text: RichText) -> CellRichText:
+    parts: list[str | TextBlock] = []
+    for run in text.runs:
+        if run.font is None:
+            parts.append(run.text)
+            continue
+        f = run.font
+        inline = InlineFont(**_kw(rFont=f.name, family=f.family, scheme=f.scheme, b=f.bold,
+                                  i=f.italic, sz=f.size, u=f.underline,
+                                  color=None if f.color is None else Color(f.color)))  # fmt: skip
+        parts.append(TextBlock(inline, run.text))
+    return CellRichText(*parts)
+
+
+# --------------------------------------------------------------------------- cells
+
+
+def _cells(ws: Worksheet, plan: SheetPlan) -> None:
+    looks = _Looks(plan)
+    styled = plan.cell_styles
+    valued = ((r, c) for r, row in enumerate(plan.values, 1) for c, v in enumerate(row, 1)
+              if v is not None)  # fmt: skip
+    for key in {**dict.fromkeys(styled), **dict.fromkeys(valued)}:  # styles in layout order
+        r, c = key
+        cell = ws.cell(r, c)
+        value = plan.value(r, c)
+        if isinstance(value, Formula):
+            cell.value = value.text
+        elif isinstance(value, RichText):
+            cell.value = _rich(value)
+        elif value is not None:
+            cell.value = value
+            if isinstance(value, str) and value.startswith("="):
+                cell.data_type = "s"  # text, not a formula
+        names = styled.get(key)
+        if names:
+            font, fill, border, align, fmt = looks(names)
+            if font is not None:
+                cell.font = font
+            if fill is not None:
+                cell.fill = fill
+            if border is not None:
+                cell.border = border
+            if align is not None:
+                cell.alignment = align
+            if fmt is not None:
+                cell.number_format = fmt
+        link = plan.links.get(key)
+        if link is not None:
+            cell.hyperlink = Hyperlink(
+                ref=cell.coordinate, display=str(cell.value),
+                **_kw(location=link.location, target=link.target, tooltip=link.tooltip),
+            )  # fmt: skip
+        note = plan.notes.get(key)
+        if note is not None:
+            size = _kw(width=note.width, height=note.height)
+            cell.comment = Comment(note.text, note.author or "", **size)
+
+
+# --------------------------------------------------------------------------- sheet objects
+
+
+def add_table(ws: Worksheet, table: Table) -> XlTable:
+    """Add ``table`` to ``ws`` (the header cells must be written)."""
+    ref = address(table.area)
+    t = XlTable(displayName=table.name, ref=ref)
+    if table.columns:
+        t.tableColumns = [
+            XlTableColumn(id=j, name=col.name, **_kw(
+                calculatedColumnFormula=None if col.formula is None
+                else TableFormula(attr_text=col.formula)))
+            for j, col in enumerate(table.columns, start=1)
+        ]  # fmt: skip
+    elif not table.autofilter:  # openpyxl would add the filter with the columns it makes
+        r1, c1, _, c2 = table.area
+        t.tableColumns = [XlTableColumn(id=c, name=str(ws.cell(r1, c).value))
+                          for c in range(c1, c2 + 1)]  # fmt: skip
+    if table.autofilter:
+        t.autoFilter = AutoFilter(ref=ref)
+    t.tableStyleInfo = TableStyleInfo(name=table.style, **_kw(
+        showRowStripes=table.row_stripes, showColumnStripes=table.column_stripes,
+        showFirstColumn=table.first_column, showLastColumn=table.last_column))  # fmt: skip
+    ws.add_table(t)
+    return t
+
+
+def add_validation(ws: Worksheet, v: Validation) -> DataValidation:
+    """Add the data validation ``v`` to ``ws``."""
+    dv = DataValidation(**_kw(
+        type=v.kind, formula1=v.formula1, formula2=v.formula2, operator=v.operator,
+        allowBlank=v.allow_blank, showErrorMessage=v.show_error, errorStyle=v.error_style,
+        errorTitle=v.error_title, error=v.error, showInputMessage=v.show_input,
+        promptTitle=v.prompt_title, prompt=v.prompt, imeMode=v.ime_mode))  # fmt: skip
+    dv.add(address(v.area))
+    ws.add_data_validation(dv)
+    return dv
+
+
+def differential(style: sp.Style) -> DifferentialStyle:
+    """A conditional format's differential style (font, fill and border of ``style``)."""
+    return DifferentialStyle(**_kw(
+        font=None if style.font is None else xl_font(style.font),
+        fill=None if style.fill is None else xl_fill(style.fill),
+        border=None if style.border is None else xl_border(style.border)))  # fmt: skip
+
+
+def add_conditional(ws: Worksheet, plan: SheetPlan, cf: CondFormat) -> Rule:
+    """Add the conditional format ``cf`` (its style from ``plan``) to ``ws``."""
+    rule = Rule(type="expression", formula=[cf.formula], dxf=differential(plan.styles[cf.style]),
+                **_kw(priority=cf.priority, stopIfTrue=cf.stop_if_true))  # fmt: skip
+    ws.conditional_formatting.add(" ".join(address(a) for a in cf.ranges), rule)
+    return rule
+
+
+def _ref(ws: Worksheet, area: Area) -> Reference:
+    r1, c1, r2, c2 = area
+    return Reference(ws, min_col=c1, min_row=r1, max_col=c2, max_row=r2)
+
+
+def _series(ws: Worksheet, s: Series, scatter: bool) -> Any:
+    r1, c1, r2, c2 = s.values
+    above = s.title_cell == (r1 - 1, c1) and c1 == c2
+    values = _ref(ws, (r1 - 1, c1, r2, c2) if above else s.values)
+    x = _ref(ws, s.categories) if scatter and s.categories is not None else None
+    ser = SeriesFactory(values, xvalues=x, title=s.title, title_from_data=above)
+    if s.title_cell is not None and not above:
+        cell = f"{get_column_letter(s.title_cell[1])}{s.title_cell[0]}"
+        ser.tx = SeriesLabel(strRef=StrRef(f"{quote_sheetname(ws.title)}!{cell}"))
+    if s.marker is not None:
+        symbol: Any = s.marker.symbol
+        ser.marker = XlMarker(symbol=symbol, **_kw(size=s.marker.size))
+        if s.marker.fill is not None:
+            ser.marker.graphicalProperties.solidFill = s.marker.fill
+        if s.marker.line is not None:
+            ser.marker.graphicalProperties.line.solidFill = s.marker.line
+    if s.smooth is not None:
+        ser.smooth = s.smooth
+    line = ser.graphicalProperties.line
+    if s.color is not None:
+        line.solidFill = s.color
+    if s.line_width is not None:
+        line.width = round(s.line_width * EMU_PER_PT)
+    if s.dash is not None:
+        line.dashStyle = s.dash
+    if s.no_line:
+        line.noFill = True
+    return ser
+
+
+def _axis(axis: Any, spec: Axis | None) -> None:
+    if spec is None:
+        return
+    _assign(axis, title=spec.title, number_format=spec.number_format,
+            delete=None if spec.visible is None else not spec.visible)  # fmt: skip
+    if spec.reverse is not None:
+        axis.scaling.orientation = "maxMin" if spec.reverse else "minMax"
+    _assign(axis.scaling, min=spec.minimum, max=spec.maximum)
+
+
+def _crosses(chart: Any, spec: Chart) -> None:
+    """``Axis.crosses`` is where the other axis crosses this one: the file format keeps it on
+    the other axis."""
+    if spec.x_axis is not None and spec.x_axis.crosses is not None:
+        chart.y_axis.crosses = spec.x_axis.crosses
+    if spec.y_axis is not None and spec.y_axis.crosses is not None:
+        chart.x_axis.crosses = spec.y_axis.crosses
+
+
+def xl_chart(ws: Worksheet, spec: Chart) -> ChartBase:
+    """The openpyxl chart of ``spec`` (series referring to ``ws``)."""
+    chart: Any
+    if spec.kind in ("bar", "column"):
+        chart = BarChart()
+        chart.type = "bar" if spec.kind == "bar" else "col"
+    elif spec.kind == "scatter":
+        chart = ScatterChart(**_kw(scatterStyle=spec.scatter_style))
+    else:
+        chart = {"pie": PieChart, "line": LineChart, "area": AreaChart}[spec.kind]()
+    if spec.title is not None:
+        chart.title = spec.title
+    if spec.style is not None:
+        chart.style = spec.style
+    scatter = spec.kind == "scatter"
+    for s in spec.series:
+        chart.series.append(_series(ws, s, scatter))
+    labels = next((s.categories for s in spec.series if s.categories is not None), None)
+    if not scatter and labels is not None:  # openpyxl's way: one category range for all series
+        chart.set_categories(_ref(ws, labels))
+    if spec.kind != "pie":
+        _axis(chart.x_axis, spec.x_axis)
+        _axis(chart.y_axis, spec.y_axis)
+        _crosses(chart, spec)
+    if spec.data_labels is not None:
+        d = spec.data_labels
+        shown = _kw(showVal=d.value, showCatName=d.category, showSerName=d.series_name,
+                    showPercent=d.percent, showLegendKey=d.legend_key)  # fmt: skip
+        chart.dataLabels = DataLabelList(**shown)
+    if spec.overlap is not None:
+        chart.overlap = spec.overlap
+    if spec.legend is None:
+        chart.legend = None
+    elif spec.legend != "r":
+        chart.legend.position = spec.legend
+    if spec.gap_width is not None:
+        chart.gapWidth = spec.gap_width
+    chart.width, chart.height = spec.width, spec.height
+    return chart  # type: ignore[no-any-return]
+
+
+# --------------------------------------------------------------------------- sheet settings
+
+
+def _assign(target: Any, **attrs: Any) -> None:
+    """Set ``target``'s attributes that are given (not None)."""
+    for name, value in attrs.items():
+        if value is not None:
+            setattr(target, name, value)
+
+
+def _props(ws: Worksheet, props: SheetProps) -> None:
+    _assign(ws.sheet_properties, tabColor=props.tab_color)
+    _assign(ws.sheet_view, showGridLines=props.gridlines, tabSelected=props.selected)
+    _assign(ws, sheet_state=props.state)
+
+
+def _page(ws: Worksheet, page: PageSetup) -> None:
+    _assign(ws.page_setup, orientation=page.orientation, paperSize=page.paper_size,
+            fitToWidth=page.fit_width, fitToHeight=page.fit_height)  # fmt: skip
+    if page.fit_to_page is not None:
+        props = ws.sheet_properties
+        if props.pageSetUpPr is None:
+            props.pageSetUpPr = PageSetupProperties()
+        props.pageSetUpPr.fitToPage = page.fit_to_page
+    _assign(ws.print_options, horizontalCentered=page.center_horizontally,
+            verticalCentered=page.center_vertically)  # fmt: skip
+    if page.margins is not None:
+        _assign(ws.page_margins, **vars(page.margins))
+    if page.title_rows is not None:
+        ws.print_title_rows = "{}:{}".format(*page.title_rows)
+    if page.title_cols is not None:
+        ws.print_title_cols = ":".join(get_column_letter(c) for c in page.title_cols)
+    if page.print_area is not None:
+        ws.print_area = address(page.print_area)
+    for row in page.row_breaks:
+        ws.row_breaks.append(Break(id=row))
+
+
+# --------------------------------------------------------------------------- entry points
+
+
+def render_sheet(ws: Worksheet, plan: SheetPlan) -> None:
+    """Draw ``plan`` on ``ws`` (normally a new, empty worksheet)."""
+    _cells(ws, plan)
+    for r1, c1, r2, c2 in plan.merges:
+        ws.merge_cells(start_row=r1, start_column=c1, end_row=r2, end_column=c2)
+    for col, width in plan.widths.items():
+        ws.column_dimensions[get_column_letter(col)].width = width
+    for row, height in plan.heights.items():
+        ws.row_dimensions[row].height = height
+    if plan.freeze is not None:
+        ws.freeze_panes = address(plan.freeze)
+    for table in plan.tables:
+        add_table(ws, table)
+    for v in plan.validations:
+        add_validation(ws, v)
+    for cf in plan.conditional:
+        add_conditional(ws, plan, cf)
+    for chart in plan.charts:
+        ws.add_chart(xl_chart(ws, chart), address(chart.anchor))
+    _props(ws, plan.props)
+    _page(ws, plan.page)
+
+
+def add_sheet(wb: Workbook, name: str, plan: SheetPlan, index: int | None = None) -> Worksheet:
+    """A new sheet ``name`` at ``index`` (None: the end) drawn from ``plan``."""
+    ws = wb.create_sheet(name, index)
+    assert isinstance(ws, Worksheet)
+    render_sheet(ws, plan)
+    return ws
+
+
+def theme_xml(hans: str = "等线") -> str:
+    """openpyxl's Office theme with ``hans`` (default 等线, DengXian, Office's Chinese body font
+    since 2016) for Chinese text instead of 宋体; Latin text stays Calibri."""
+    from openpyxl.writer.theme import theme_xml as base
+
+    return base.replace(
+        'script="Hans" typeface="&#x5B8B;&#x4F53;"', f'script="Hans" typeface="{hans}"'
+    )
+
+
+def render_book(book: BookPlan) -> Workbook:
+    """A new workbook drawn from ``book``: its sheets in order (the first in the new workbook's
+    own first sheet), defined names, active sheet, theme and document properties."""
+    wb = Workbook()
+    first = wb.active
+    for i, (name, plan) in enumerate(book.sheets.items()):
+        if i == 0 and isinstance(first, Worksheet):
+            first.title = name
+            render_sheet(first, plan)
+        else:
+            add_sheet(wb, name, plan)
+    for name, refers in book.names.items():
+        wb.defined_names[name] = DefinedName(name, attr_text=refers)
+    wb.active = book.active
+    if book.theme_hans_font is not None:
+        wb.loaded_theme = theme_xml(book.theme_hans_font).encode("utf-8")
+    p = book.properties
+    _assign(wb.properties, creator=p.creator, lastModifiedBy=p.last_modified_by, title=p.title,
+            subject=p.subject, keywords=p.keywords, language=p.language, created=p.created,
+            modified=p.modified)  # fmt: skip
+    return wb

@@ -1,0 +1,110 @@
+"""The xlwings renderer through xlwings' own script dispatcher: a plan holding one of everything
+is drawn into a new sheet of a live (Office.js) book, and what xlwings cannot write is named."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+import xlwings as xw
+from openpyxl import Workbook
+
+from annotate_support import AS_OF, sample_book
+from excelflow.annotate.layout import dashboard_plan, findings_plan
+from excelflow.annotate.plan import build_plan
+from excelflow.api import validate_file
+from excelflow.xl.render import Rendered, render
+from excelflow.xl.render_objects import missed
+from plan_support import everything
+from xl.book_payload import apply_actions, book_payload, run_script
+
+DRAWN: dict[str, Rendered] = {}
+
+
+@xw.script  # type: ignore[misc]
+def draw(book: xw.Book) -> None:
+    """Draw :func:`plan_support.everything` into a new sheet "Costs"."""
+    sheet = book.sheets.add("Costs", after=book.sheets[len(book.sheets) - 1])
+    DRAWN["costs"] = render(sheet, everything())
+
+
+def _draw(**kw: Any) -> tuple[list[dict[str, Any]], Rendered]:
+    wb = Workbook()
+    assert wb.active is not None
+    wb.active.title = "Deals"
+    import sys
+
+    actions = run_script(sys.modules[__name__], "draw", book_payload(wb, **kw))
+    return actions, DRAWN.pop("costs")
+
+
+def test_everything_is_drawn_in_whole_ranges() -> None:
+    actions, done = _draw()
+    assert done.refused == ["chart series formatting"]  # a new chart's series: not on a server
+    calls = Counter(a["func"] for a in actions)
+    book = apply_actions(book_payload(Workbook()), actions)
+    costs = book["Costs"]
+    assert costs.value("A1") == "Bid – D-1   a note"  # rich text: its text
+    assert costs.value("A2") == "=not a formula"  # text stays text
+    assert costs.values[(5, 4)] == "=B5*C5"
+    assert costs.value("A10") == "Findings"  # a HYPERLINK formula showing the text
+    assert costs.values[(10, 1)] == '=HYPERLINK("#\'Costs\'!A4","Findings")'
+    assert calls["setFormula"] == 1 and calls["setValues"] == 0  # one block
+    assert costs.fills[(4, 1)] == "#2f5597" and costs.formats[(8, 4)] == "#,##0;[Red]-#,##0"
+    assert calls["setBorderProperty"] > 0 and calls["rangeAdjustIndent"] == 1
+    fonts = [a["args"] for a in actions if a["func"] == "setFontProperty"]
+    assert ["name", "Calibri"] in fonts  # a named font that is not the theme's body font
+    assert calls["setVerticalAlignment"] == 1 and calls["setHorizontalAlignment"] >= 2
+    assert calls["rangeMerge"] == 1 and calls["freezePaneAtRange"] == 1
+    assert calls["addTable"] == 1 and calls["showAutofilterTable"] == 1
+    assert calls["setDataValidationRule"] == 1  # the whole number; the warning list is not
+    assert calls["addConditionalFormat"] == 3  # one rule on one area, one on two
+    assert calls["addChart"] == 3 and calls["setChartAxis"] == 4
+    legend = [a["args"][1:] for a in actions if a["func"] == "setChartLegend"]
+    assert legend == [["visible", False], ["position", "Bottom"]]
+    assert set(costs.notes) == {"A4", "B9"}  # the input message shown as a note
+    assert calls["setShowGridlines"] == 1 and calls["setPrintArea"] == 1
+
+
+def test_what_xlwings_cannot_write_is_named() -> None:
+    assert missed(everything()) == [
+        "bar gaps and overlaps",
+        "calculated table columns",
+        "chart data labels",
+        "chart line widths and dashes",
+        "chart styles",
+        "extra chart series",
+        "input method modes",
+        "note authors and sizes",
+        "print settings",
+        "rich text",
+        "tab colours",
+        "underlined text",
+        "validation error messages",
+        "validations that only warn",
+    ]
+    _, done = _draw()
+    assert done.missed == missed(everything())
+
+
+def test_a_client_without_alignment_or_validation_refuses_them_by_name() -> None:
+    _, done = _draw(client="Microsoft Office Scripts")
+    assert "alignment" in done.refused and "data validation" in done.refused
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_findings_and_dashboard_miss_only_print_details(tmp_path: Path, lang: str) -> None:
+    """What the ribbon cannot draw of annotate's sheets is this fixed list (its message does not
+    repeat it, see :mod:`excelflow.xl.macros_annotate`)."""
+    result = validate_file(sample_book(tmp_path, lang, n=30), as_of=AS_OF).result  # type: ignore[arg-type]
+    assert result is not None
+    plan = build_plan(result)
+    assert missed(findings_plan(plan, kept=[])) == ["print settings", "underlined text"]
+    assert missed(dashboard_plan(plan)) == [
+        "bar gaps and overlaps",
+        "chart data labels",
+        "chart styles",
+        "print settings",
+    ]
