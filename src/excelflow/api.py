@@ -15,9 +15,10 @@ from pathlib import Path
 from excelflow import engine
 from excelflow.bid.checks import BidError
 from excelflow.bid.doc import load_bid
+from excelflow.bid.entry import BidEntry
 from excelflow.bid.model import BidModel
 from excelflow.bid.seed import UnknownDeal, UnusableBidSheet, choose_bid
-from excelflow.bid.sheet.book import BidEntry, bid_entries, workbook_bids
+from excelflow.bid.sheet.book import bid_entries, workbook_bids
 from excelflow.engine.report import FileReport
 from excelflow.pipeline.mapping import EMPTY_MAPPING, ColumnMapping
 from excelflow.pipeline.normalize import Pipeline, build_pipeline

@@ -17,8 +17,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from excelflow.bid.entry import BidEntry
 from excelflow.bid.model import BidModel, CostCategory, CostLine
-from excelflow.bid.sheet.read import BidEntry
 from excelflow.pipeline.coerce import parse_tick
 from excelflow.pipeline.fields import milestone_key
 from excelflow.pipeline.normalize import Pipeline

@@ -31,7 +31,7 @@ from excelflow.pipeline.normalize import Pipeline
 from excelflow.pipeline.ruleset import Lang, RuleSet, Text
 
 if TYPE_CHECKING:
-    from excelflow.bid.sheet.read import BidEntry
+    from excelflow.bid.entry import BidEntry
 
 Check = Callable[["Context"], pd.DataFrame]
 

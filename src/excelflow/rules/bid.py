@@ -27,7 +27,7 @@ from excelflow.pipeline.ruleset import Text
 from excelflow.rules import Context, no_hits, rule
 
 if TYPE_CHECKING:
-    from excelflow.bid.sheet.read import BidEntry
+    from excelflow.bid.entry import BidEntry
 
 _CELL_LABELS: Mapping[str, Text] = {
     "quoted_price": Text("报价", "Quoted price"),

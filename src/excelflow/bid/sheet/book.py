@@ -19,12 +19,13 @@ from openpyxl.workbook import Workbook
 
 from excelflow.bid.analysis import analyze_bid, win_table
 from excelflow.bid.checks import BidError
+from excelflow.bid.entry import BidEntry, BidProblem, LineCells
 from excelflow.bid.model import BidModel
 from excelflow.bid.sheet import style as st
 from excelflow.bid.sheet.chart import add_chart, chart_lines, sensitivity
 from excelflow.bid.sheet.layout import INPUTS, WORDS, is_bid_sheet_name, sheet_name
 from excelflow.bid.sheet.notes import sheet_notes
-from excelflow.bid.sheet.read import BidEntry, BidProblem, LineCells, read_bid_grid
+from excelflow.bid.sheet.read import read_bid_grid
 from excelflow.bid.sheet.write import INPUT_ROW, BidSheetLayout, SheetWriter
 from excelflow.pipeline.normalize import Pipeline
 from excelflow.pipeline.read import ReadError, Source

@@ -11,12 +11,12 @@ written in the other language. Nothing here raises on bad cells: each problem be
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from excelflow.bid.analysis import analyze_bid, bid_issues
 from excelflow.bid.checks import BidError
 from excelflow.bid.competitors import Competitor
+from excelflow.bid.entry import BidEntry, BidProblem, LineCells
 from excelflow.bid.model import BidModel, CostCategory, CostLine, parse_category
 from excelflow.bid.result import BidIssue, BidResult
 from excelflow.bid.sheet import values as bv
@@ -34,74 +34,6 @@ from excelflow.pipeline.ruleset import Text
 
 _INPUTS, _RESULTS = lookup(INPUTS), lookup(RESULTS)
 _COSTS, _COMPS, _HIST = lookup(COST_HEADERS), lookup(COMPETITOR_HEADERS), lookup(HISTORY_HEADERS)
-
-
-@dataclass(frozen=True)
-class BidProblem:
-    """Something on a Bid sheet that could not be used as it stands.
-
-    Attributes:
-        cell: Where (``"B9"``); None for the sheet as a whole.
-        value: The cell's value as read.
-        message: What is wrong, in both languages.
-    """
-
-    cell: str | None
-    value: Any
-    message: Text
-
-
-@dataclass(frozen=True)
-class LineCells:
-    """Where one cost line sits: its Excel row and the cells of its category, quantity and
-    unit cost (aligned with ``BidModel.cost_lines``)."""
-
-    row: int
-    category: str
-    quantity: str
-    unit_cost: str
-
-
-@dataclass(frozen=True)
-class BidEntry:
-    """One Bid sheet of a workbook, read and analysed.
-
-    Attributes:
-        deal_id: The deal named in its Deal ID cell (None when blank).
-        sheet: The sheet's name.
-        model: The bid inputs, None when they cannot make a model (see ``problems``).
-        result: :func:`~excelflow.bid.analysis.analyze_bid` of the model, None when it failed.
-        issues: The BD01–BD04 conditions (:func:`~excelflow.bid.analysis.bid_issues`).
-        problems: Unreadable or unusable inputs (reported as BD05).
-        cells: Input and result key -> cell (``quoted_price`` -> ``"B13"``, ``target_price``
-            -> ``"E8"``, ``withdraw`` -> ``"E21"``, ``table.costs`` -> the table's header).
-        lines: Cell positions of each cost line of ``model``.
-        values: Input key -> the raw value of its cell.
-    """
-
-    deal_id: str | None
-    sheet: str
-    model: BidModel | None
-    result: BidResult | None
-    issues: tuple[BidIssue, ...]
-    problems: tuple[BidProblem, ...]
-    cells: Mapping[str, str]
-    lines: tuple[LineCells, ...] = ()
-    values: Mapping[str, Any] = field(default_factory=dict)
-
-    def with_problem(self, problem: BidProblem) -> BidEntry:
-        """A copy with one more problem."""
-        return BidEntry(
-            self.deal_id,
-            self.sheet,
-            self.model,
-            self.result,
-            self.issues,
-            (*self.problems, problem),
-            self.cells,
-            self.lines,
-            self.values,
-        )
 
 
 class _Reader:
