@@ -15,8 +15,10 @@ from annotate_support import AS_OF, sample_book
 from excelflow.annotate.layout import dashboard_plan, findings_plan
 from excelflow.annotate.plan import build_plan
 from excelflow.api import validate_file
+from excelflow.sheets.parts import Chart, Series
+from excelflow.sheets.plan import SheetPlan
 from excelflow.xl.render import Rendered, render
-from excelflow.xl.render_objects import missed
+from excelflow.xl.render_objects import missed, named_by_cells
 from plan_support import everything
 from xl.book_payload import apply_actions, book_payload, run_script
 
@@ -107,4 +109,17 @@ def test_findings_and_dashboard_miss_only_print_details(tmp_path: Path, lang: st
         "chart data labels",
         "chart styles",
         "print settings",
+    ]
+
+
+def test_a_series_titled_like_its_header_is_named_by_the_header_cell() -> None:
+    """Named with the data, xlwings needs no series call (which a server cannot make)."""
+    plan = SheetPlan()
+    plan.put_rows(1, 1, [["x", "Profit", "Cost"], [1, 2, 3], [2, 4, 5]])
+    profit = Series((2, 2, 3, 2), (2, 1, 3, 1), title="Profit")
+    cost = Series((2, 3, 3, 3), (2, 1, 3, 1), title="Total cost")  # not the header's text
+    chart = named_by_cells(plan, Chart("scatter", (profit, cost), (5, 1)))
+    assert [(s.title, s.title_cell) for s in chart.series] == [
+        (None, (1, 2)),
+        ("Total cost", None),
     ]

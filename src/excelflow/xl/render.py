@@ -39,7 +39,15 @@ import xlwings as xw
 from excelflow.sheets.parts import Link, Table
 from excelflow.sheets.plan import Area, Formula, RichText, SheetPlan, address, rectangles, runs
 from excelflow.sheets.style import SIDES, Style
-from excelflow.xl.render_objects import add_chart, missed, prompt_notes, rng, validate, written
+from excelflow.xl.render_objects import (
+    add_chart,
+    missed,
+    named_by_cells,
+    prompt_notes,
+    rng,
+    validate,
+    written,
+)
 
 MAX_CELLS = 100_000
 """Cells per value write (xlwings' own ``DEFAULT_MAX_CELLS_PER_WRITE``)."""
@@ -314,7 +322,7 @@ def render(sheet: xw.Sheet, plan: SheetPlan, *, notes: bool = True) -> Rendered:
                 )
     with skipped.guard("charts"):
         for i, chart in enumerate(plan.charts, start=1):
-            add_chart(sheet, chart, i, skipped.guard)
+            add_chart(sheet, named_by_cells(plan, chart), i, skipped.guard)
     texts = _notes(plan)
     if notes and texts:
         with skipped.guard("notes"):

@@ -113,6 +113,21 @@ def source_block(chart: Chart) -> tuple[Area | None, Area | None, int]:
     return (r1 - 1 if titled else r1, c1, r2, c1 + n - 1), first.categories, n
 
 
+def named_by_cells(plan: SheetPlan, chart: Chart) -> Chart:
+    """``chart`` with each series whose literal title repeats the text right above its values
+    named by that cell instead: xlwings then takes the name with the data, in the call that adds
+    the chart (naming a series afterwards is a series call, which xlwings Server cannot make)."""
+
+    def named(s: Series) -> Series:
+        r1, c1, _, c2 = s.values
+        if s.title is None or s.title_cell is not None or c1 != c2 or r1 < 2:
+            return s
+        above = plan.value(r1 - 1, c1)
+        return replace(s, title=None, title_cell=(r1 - 1, c1)) if above == s.title else s
+
+    return replace(chart, series=tuple(named(s) for s in chart.series))
+
+
 def _axis(axis: xw.main.ChartAxis, spec: Axis | None) -> None:
     if spec is None:
         return
