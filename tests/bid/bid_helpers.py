@@ -12,9 +12,10 @@ from openpyxl import Workbook
 from excelflow.bid.doc import load_bid
 from excelflow.bid.entry import BidEntry
 from excelflow.bid.model import BidModel
-from excelflow.bid.sheet.book import BidSheetLayout, bid_entries, write_bid_sheet
+from excelflow.bid.sheet.book import BidSheetLayout, bid_entries
 from excelflow.pipeline.read import Source
 from excelflow.pipeline.ruleset import Lang
+from excelflow.workbook.bid import write_bid_sheet
 from excelflow.workbook.sample import sample_deals
 
 EXAMPLE = Path(__file__).with_name("example_bid.json")

@@ -24,8 +24,8 @@ from bid.bid_helpers import bid_book, example
 from excelflow.bid.analysis import analyze_bid
 from excelflow.bid.model import BidModel, CostCategory
 from excelflow.bid.result import BidResult
+from excelflow.bid.sheet.book import BidSheetLayout
 from excelflow.bid.sheet.layout import WORDS, category_label
-from excelflow.bid.sheet.write import BidSheetLayout
 from excelflow.pipeline.ruleset import Lang
 
 pytestmark = pytest.mark.libreoffice

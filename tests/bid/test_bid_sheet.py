@@ -13,6 +13,7 @@ from bid.bid_helpers import AS_OF, bid_book, example, read_entries
 from excelflow.bid.analysis import analyze_bid
 from excelflow.bid.competitors import Competitor
 from excelflow.bid.model import BidModel, CostCategory, CostLine
+from excelflow.bid.sheet.book import build_bid_sheet
 from excelflow.bid.sheet.layout import (
     COMPETITOR_HEADERS,
     COST_HEADERS,
@@ -25,6 +26,7 @@ from excelflow.bid.sheet.layout import (
     table_name,
 )
 from excelflow.bid.sheet.read import read_bid_grid
+from excelflow.bid.sheet.style import STYLES
 from excelflow.pipeline.fields import fold
 
 
@@ -274,7 +276,7 @@ def test_snapshot_values_match_the_model(tmp_path: Path) -> None:
 def test_refresh_replaces_the_sheet_in_place(tmp_path: Path) -> None:
     from openpyxl import Workbook
 
-    from excelflow.bid.sheet.book import write_bid_sheet
+    from excelflow.workbook.bid import write_bid_sheet
 
     wb = Workbook()
     first = write_bid_sheet(wb, example(), "en", when=AS_OF)
@@ -311,3 +313,21 @@ def test_competitor_without_win_data(tmp_path: Path) -> None:
     ws = load_workbook(path)[layout.sheet]
     notes = " ".join(str(c.value) for row in ws.iter_rows(min_col=1, max_col=1) for c in row)
     assert "'Newcomer' has no win data" in notes
+
+
+def test_the_layout_places_the_sheet_and_names_its_tables_from_the_sheets_given() -> None:
+    """No workbook needed: the sheets' names and tables say where the Bid sheet goes."""
+    sheets = {"Deals": [], "Bid – OPP-2024-017": ["BidCosts_OPP_2024_017"], "Notes": []}
+    new = build_bid_sheet(example(), "en", sheets, when=AS_OF)
+    assert (new.name, new.index) == ("Bid – OPP-2024-017 (2)", 2)  # after the other Bid sheet
+    assert new.layout.tables["costs"] == "BidCosts_OPP_2024_017_2"
+    again = build_bid_sheet(example(), "en", sheets, replace="Bid – OPP-2024-017", when=AS_OF)
+    assert (again.name, again.index) == ("Bid – OPP-2024-017", 1)
+    assert again.layout.tables["costs"] == "BidCosts_OPP_2024_017"  # its old table is free
+    alone = build_bid_sheet(example(), "zh", {"商机": []}, when=AS_OF)
+    assert (alone.name, alone.index) == ("投标分析 – OPP-2024-017", 1)
+    plan = alone.plan
+    assert [t.name for t in plan.tables] == list(alone.layout.tables.values())
+    assert len(plan.charts) == 1 and len(plan.charts[0].series) == 5
+    assert plan.value(1, 1).startswith("投标分析 – OPP-2024-017")
+    assert set(plan.styles) == set(STYLES)  # every look is defined once, by name

@@ -15,8 +15,8 @@ from typing import Any
 from openpyxl import Workbook
 
 from excelflow.bid.doc import load_bid
-from excelflow.bid.sheet.book import write_bid_sheet
 from excelflow.pipeline.ruleset import Lang
+from excelflow.workbook.bid import write_bid_sheet
 
 BID_BASE: dict[str, Any] = {
     "deal_id": "D-001",

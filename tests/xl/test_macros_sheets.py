@@ -84,6 +84,26 @@ def test_bid_analysis_builds_the_sheet_excelflow_bid_builds(tmp_path: Path) -> N
     assert funcs.count("setDataValidationList") >= 3 and "addConditionalFormat" in funcs
 
 
+def test_bid_analysis_draws_the_plan_excelflow_bid_draws(tmp_path: Path) -> None:
+    """The ribbon renders the Bid sheet's own plan: its borders, fonts and highlight fills too,
+    the profit series named by its header cell, and it names exactly what xlwings cannot draw."""
+    src = sample_book(tmp_path, "en", n=20)
+    actions, book = run("bid_analysis", payload_of(src, selection="C5:F5"), None, DAY)
+    funcs = [a["func"] for a in actions]
+    assert "setBorderProperty" in funcs and "setVerticalAlignment" in funcs
+    assert funcs.count("showAutofilterTable") == 1  # the cost table has no filter buttons
+    fills = [a["args"][0]["fill_color"] for a in actions if a["func"] == "addConditionalFormat"]
+    assert fills == ["#c6efce", None, None, "#ffc7ce", None]
+    [chart] = [a["args"] for a in actions if a["func"] == "addChart"]
+    assert chart[3] == "$H$45:$H$72"  # the header "Expected profit" names the series
+    text = book.alerts[-1][0]
+    assert (
+        "Not carried over: calculated table columns, chart line widths and dashes, extra "
+        "chart series, print settings, tab colours" in text
+    )
+    assert "borders" not in text
+
+
 def test_bid_analysis_refreshes_an_existing_bid_sheet_in_place(tmp_path: Path) -> None:
     src = sample_book(tmp_path, "zh", n=20)
     with_bid = write_bid(src, "D-00004", output=tmp_path / "with_bid.xlsx", as_of=AS_OF)

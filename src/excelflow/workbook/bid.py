@@ -17,11 +17,12 @@ from pathlib import Path
 from openpyxl import Workbook
 
 from excelflow.bid.model import BidModel
-from excelflow.bid.sheet.book import write_bid_sheet
+from excelflow.bid.sheet.book import BidSheetLayout, build_bid_sheet
 from excelflow.pipeline.read import sniff
 from excelflow.pipeline.ruleset import Lang
 from excelflow.workbook.annotate import OPENPYXL_SUFFIXES, book_from_values, load_for_update
 from excelflow.workbook.losses import losses
+from excelflow.workbook.render import add_sheet
 from excelflow.workbook.safe_write import (
     MACRO_SUFFIXES,
     WriteRefused,
@@ -29,6 +30,25 @@ from excelflow.workbook.safe_write import (
     check_not_open_in_excel,
     default_output,
 )
+
+
+def write_bid_sheet(
+    wb: Workbook,
+    model: BidModel,
+    lang: Lang,
+    *,
+    replace: str | None = None,
+    when: dt.date | None = None,
+) -> BidSheetLayout:
+    """Add ``model``'s Bid sheet to ``wb`` (or replace the sheet ``replace`` in place, same name
+    and position) as :func:`~excelflow.bid.sheet.book.build_bid_sheet` lays it out; returns
+    where everything went."""
+    tables = {n: list(getattr(wb[n], "tables", ())) for n in wb.sheetnames}
+    sheet = build_bid_sheet(model, lang, tables, replace=replace, when=when)
+    if sheet.name == replace:
+        del wb[replace]
+    add_sheet(wb, sheet.name, sheet.plan, sheet.index)
+    return sheet.layout
 
 
 @dataclass(frozen=True)

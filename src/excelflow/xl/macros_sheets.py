@@ -1,10 +1,12 @@
 """The work behind the Bid analysis and Insert template buttons.
 
-Both sheets are laid out by the openpyxl builders that ``excelflow bid`` and ``excelflow
-template`` use (:func:`excelflow.bid.sheet.book.write_bid_sheet`,
-:func:`excelflow.workbook.template.template_workbook`), in a workbook held in memory, and copied
-into the live book through :mod:`excelflow.xl.from_openpyxl` and :mod:`excelflow.xl.render`: one
-source of truth for the layout, and what xlwings cannot write is named in the message.
+The Bid sheet is the plan ``excelflow bid`` draws
+(:func:`excelflow.bid.sheet.book.build_bid_sheet`), drawn into the live book by
+:mod:`excelflow.xl.render`. The template's sheets are still laid out by
+the openpyxl builder ``excelflow template`` uses
+(:func:`excelflow.workbook.template.template_workbook`), in a workbook held in memory, and copied
+through :mod:`excelflow.xl.from_openpyxl`. Either way one layout is the source of truth, and what
+xlwings cannot write is named in the message.
 """
 
 from __future__ import annotations
@@ -14,11 +16,10 @@ import datetime as dt
 import xlwings as xw
 from openpyxl import Workbook
 from openpyxl.workbook.defined_name import DefinedName
-from openpyxl.worksheet.table import Table
 from openpyxl.worksheet.worksheet import Worksheet
 
 from excelflow.bid.seed import UnusableBidSheet, choose_bid
-from excelflow.bid.sheet.book import bid_entries, write_bid_sheet
+from excelflow.bid.sheet.book import bid_entries, build_bid_sheet
 from excelflow.pipeline.fields import SHEETS, fold, has_cjk
 from excelflow.pipeline.normalize import Pipeline
 from excelflow.pipeline.read import ReadError, pipeline_from_source
@@ -60,20 +61,6 @@ def _pipeline(source: BookSource, lang: Lang | None) -> Pipeline:
         raise MacroError(say.NO_TABLE, sheets=", ".join(source.sheet_names)) from None
 
 
-def _shadow(book: xw.Book) -> Workbook:
-    """An in-memory workbook with the book's sheet names and table names (no content), so the
-    Bid builder picks the same free sheet name, position and table names as in the book."""
-    wb = Workbook()
-    default = wb.active
-    for sheet in book.sheets:
-        ws = wb.create_sheet(sheet.name)
-        for table in sheet.tables:
-            ws.add_table(Table(displayName=table.name, ref="A1:A2"))
-    if default is not None:
-        wb.remove(default)
-    return wb
-
-
 def bid_for_selection(book: xw.Book, lang: Lang | None, as_of: dt.date | None) -> str:
     """Seed or refresh the Bid sheet of the deal in the selection's first row.
 
@@ -107,21 +94,18 @@ def bid_for_selection(book: xw.Book, lang: Lang | None, as_of: dt.date | None) -
     except UnusableBidSheet as exc:
         problems = exc.problem_lines(language)
         raise MacroError(say.BID_BROKEN, sheet=exc.entry.sheet, problems=problems) from None
-    wb = _shadow(book)
+    tables = {str(s.name): [str(t.name) for t in s.tables] for s in book.sheets}
     replace = choice.replace
-    layout = write_bid_sheet(wb, choice.model, language, replace=replace, when=as_of)
-    index = wb.sheetnames.index(layout.sheet)
-    if replace is not None:
+    bid = build_bid_sheet(choice.model, language, tables, replace=replace, when=as_of)
+    if bid.name == replace:
         book.sheets[replace].delete()
-    sheet = _add_sheet(book, layout.sheet, index)
-    grid, missed = worksheet_plan(_sheet(wb, layout.sheet))
-    done = render(sheet, grid)
-    missed, refused = sorted({*missed, *done.missed}), done.refused
+    sheet = _add_sheet(book, bid.name, bid.index)
+    done = render(sheet, bid.plan)
     sheet.activate()
     zh = language == "zh"
-    verb = ("刷新" if zh else "Refreshed") if replace is not None else ("新建" if zh else "Built")
-    text = say.BID_DONE(language).format(verb=verb, sheet=layout.sheet, deal=deal)
-    return "\n".join([text, *_skipped(language, missed, refused)])
+    verb = ("刷新" if zh else "Refreshed") if bid.name == replace else ("新建" if zh else "Built")
+    text = say.BID_DONE(language).format(verb=verb, sheet=bid.name, deal=deal)
+    return "\n".join([text, *_skipped(language, done.missed, done.refused)])
 
 
 # --------------------------------------------------------------------------- the template

@@ -1,9 +1,12 @@
-"""Bid sheets (投标分析) in a workbook: write or refresh one, find and read them all.
+"""Bid sheets (投标分析) in a workbook: lay one out, find and read them all.
 
-* :func:`write_bid_sheet` adds a **Bid – <deal>** sheet to an openpyxl workbook (or replaces one
-  in place, keeping its name and position): inputs, the cost-lines table with live formulas,
-  subtotals, competitors, the P(win) / expected-profit table, its chart and notes. What is live
-  and what is a snapshot is described in :mod:`excelflow.bid.sheet.write`.
+* :func:`build_bid_sheet` lays out a **Bid – <deal>** sheet as a
+  :class:`~excelflow.sheets.plan.SheetPlan` (or the refresh of one, keeping its name and
+  position): inputs, the cost-lines table with live formulas, subtotals, competitors, the P(win) /
+  expected-profit table, its chart and notes. What is live and what is a snapshot is described in
+  :mod:`excelflow.bid.sheet.blocks`. ``excelflow bid`` draws it with openpyxl
+  (:mod:`excelflow.workbook.bid`), the ribbon's Bid button through xlwings
+  (:mod:`excelflow.xl.macros_sheets`).
 * :func:`bid_entries` reads every Bid sheet of an opened file (python-calamine) back into bid
   models (:mod:`excelflow.bid.sheet.read`), and :func:`workbook_bids` gives them to the engine's
   BD rules: deal ID -> :class:`BidEntry`, and every entry (duplicates and sheets for unknown deals
@@ -13,67 +16,86 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
-
-from openpyxl.workbook import Workbook
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 from excelflow.bid.analysis import analyze_bid, win_table
 from excelflow.bid.checks import BidError
 from excelflow.bid.entry import BidEntry, BidProblem, LineCells
 from excelflow.bid.model import BidModel
 from excelflow.bid.sheet import style as st
-from excelflow.bid.sheet.chart import add_chart, chart_lines, sensitivity
+from excelflow.bid.sheet.blocks import INPUT_ROW, BidSheetLayout, SheetBuilder
+from excelflow.bid.sheet.chart import chart, chart_lines, sensitivity
 from excelflow.bid.sheet.layout import INPUTS, WORDS, is_bid_sheet_name, sheet_name
 from excelflow.bid.sheet.notes import sheet_notes
 from excelflow.bid.sheet.read import read_bid_grid
-from excelflow.bid.sheet.write import INPUT_ROW, BidSheetLayout, SheetWriter
 from excelflow.pipeline.normalize import Pipeline
 from excelflow.pipeline.read import ReadError, Source
 from excelflow.pipeline.ruleset import Lang, RuleSet, Text
+from excelflow.sheets.parts import A4, Margins, PageSetup, SheetProps
+from excelflow.sheets.plan import SheetPlan
 
 __all__ = [
     "BidEntry",
     "BidProblem",
+    "BidSheet",
     "BidSheetLayout",
     "LineCells",
     "bid_entries",
+    "build_bid_sheet",
     "workbook_bids",
-    "write_bid_sheet",
 ]
 
 
-def write_bid_sheet(
-    wb: Workbook,
+@dataclass(frozen=True)
+class BidSheet:
+    """A Bid sheet laid out for a workbook.
+
+    Attributes:
+        name: The sheet's name.
+        index: Its 0-based position among the workbook's sheets once the sheet it replaces (if
+            any) is deleted.
+        plan: What it holds.
+        layout: Where every cell went, with the analysis it was laid out from.
+    """
+
+    name: str
+    index: int
+    plan: SheetPlan
+    layout: BidSheetLayout
+
+
+def build_bid_sheet(
     model: BidModel,
     lang: Lang,
+    sheets: Mapping[str, Iterable[str]],
     *,
     replace: str | None = None,
     when: dt.date | None = None,
-) -> BidSheetLayout:
-    """Write ``model`` as a Bid sheet into ``wb`` and return where everything went.
+) -> BidSheet:
+    """Lay out ``model`` as a Bid sheet for a workbook holding ``sheets``.
 
     Args:
-        wb: The workbook (openpyxl); other sheets are left as they are.
         model: The bid.
         lang: Labels, words and notes in Chinese or English.
-        replace: The name of an existing sheet to replace (same name, same position); None adds
-            a new sheet ``Bid – <deal>`` / ``投标分析 – <deal>`` after the last sheet whose
-            name starts with Bid / 投标 (the template's Bid sheet, other deals' bids), else at
-            the end.
+        sheets: The workbook's sheets in order: name -> the names of its tables (the new
+            sheet's tables get names no other sheet uses).
+        replace: The name of an existing sheet to replace (same name, same position; the caller
+            deletes it); None (or a name not in ``sheets``) adds a new sheet ``Bid – <deal>`` /
+            ``投标分析 – <deal>`` after the last sheet whose name starts with Bid / 投标 (the
+            template's Bid sheet, other deals' bids), else at the end.
         when: The snapshot date shown in the notes (default today).
     """
-    index = None
-    if replace is not None and replace in wb.sheetnames:
-        index = wb.sheetnames.index(replace)
-        del wb[replace]
-        name = replace
+    names = list(sheets)
+    if replace is not None and replace in sheets:
+        name, index = replace, names.index(replace)
+        names.remove(replace)
     else:
-        name = sheet_name(model.deal_id, lang, wb.sheetnames)
-        near = [i for i, n in enumerate(wb.sheetnames) if is_bid_sheet_name(n)]
-        index = near[-1] + 1 if near else None  # beside the template's Bid sheet and the others
-    ws = wb.create_sheet(name, index)
-    taken = {t for sheet in wb.worksheets for t in sheet.tables}
-    w = SheetWriter(ws, model, lang, taken)
+        name = sheet_name(model.deal_id, lang, names)
+        near = [i for i, n in enumerate(names) if is_bid_sheet_name(n)]
+        index = near[-1] + 1 if near else len(names)  # beside the template's Bid sheet
+    taken = {t for n in names for t in sheets[n]}
+    w = SheetBuilder(name, model, lang, taken)
     problems: list[Text] = []
     try:
         snapshot = win_table(model)
@@ -94,25 +116,30 @@ def write_bid_sheet(
     end = w.history(end + 2)
     first, last = sensitivity(w, end + 2, snapshot)
     chart_lines(w, end + 2, first, last)
-    add_chart(w, first, last)
+    w.plan.charts.append(chart(w, first, last))
     row = last + 2
-    w.section(row, 1, "notes", 11)
+    w.section(row, 1, "notes", NOTE_COLUMNS)
     for i, note in enumerate(sheet_notes(model, snapshot, problems, lang, when)):
         r = row + 1 + i
-        w.put(r, 1, f"{i + 1}. {note}", kind="note")
-        ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=NOTE_COLUMNS)
-        ws.row_dimensions[r].height = 15.0 * st.text_lines(note, NOTE_WIDTH)
-    _page(ws)
-    return w.layout
+        w.put(r, 1, f"{i + 1}. {note}", "note")
+        w.plan.merges.append((r, 1, r, NOTE_COLUMNS))
+        w.plan.heights[r] = 15.0 * st.text_lines(note, NOTE_WIDTH)
+    w.plan.widths.update(st.WIDTHS)
+    w.plan.props = SheetProps(tab_color="2F75B5", gridlines=False)
+    w.plan.page = PageSetup(
+        orientation="landscape", paper_size=A4, fit_to_page=True, fit_width=1, fit_height=0,
+        center_horizontally=True, margins=Margins(left=0.4, right=0.4, top=0.5, bottom=0.5),
+    )  # fmt: skip
+    return BidSheet(name, index, w.plan, w.layout)
 
 
 NOTE_COLUMNS = 11  # notes wrap across A:K
-NOTE_WIDTH = sum(st.WIDTHS[chr(65 + i)] for i in range(NOTE_COLUMNS))
+NOTE_WIDTH = sum(st.WIDTHS[1 + i] for i in range(NOTE_COLUMNS))
 
 
-def _title(w: SheetWriter, model: BidModel, lang: Lang, when: dt.date | None) -> None:
+def _title(w: SheetBuilder, model: BidModel, lang: Lang, when: dt.date | None) -> None:
     parts = [f"{WORDS['title'](lang)} – {model.deal_id}", model.customer, model.project]
-    w.put(1, 1, " · ".join(p for p in parts if p), "title", kind="title")
+    w.put(1, 1, " · ".join(p for p in parts if p), "title", key="title")
     day = (when or dt.date.today()).isoformat()
     legend = Text(
         f"黄色 = 输入；黑色 = 实时公式；灰色斜体 = excelflow bid 于 {day} 写入的快照"
@@ -120,21 +147,7 @@ def _title(w: SheetWriter, model: BidModel, lang: Lang, when: dt.date | None) ->
         f"Yellow = inputs; black = live formulas; grey italic = snapshot written by excelflow bid "
         f"on {day} (see the notes at the bottom). Currency: {model.currency}",
     )
-    w.put(2, 1, legend(lang), "subtitle", kind="subtitle")
-
-
-def _page(ws: Any) -> None:
-    st.set_widths(ws)
-    ws.sheet_properties.tabColor = "2F75B5"
-    ws.sheet_view.showGridLines = False
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_options.horizontalCentered = True
-    ws.page_margins.left = ws.page_margins.right = 0.4
-    ws.page_margins.top = ws.page_margins.bottom = 0.5
+    w.put(2, 1, legend(lang), "subtitle", key="subtitle")
 
 
 def bid_entries(source: Source) -> list[BidEntry]:

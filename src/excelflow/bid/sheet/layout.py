@@ -1,10 +1,10 @@
 """What a Bid sheet says, in both languages: labels, table headers, section titles, sheet names.
 
-The writer (:mod:`excelflow.bid.sheet.write`) and the reader (:mod:`excelflow.bid.sheet.read`) share
-this vocabulary. The reader finds everything by these labels (Chinese or English, compared with
-:func:`excelflow.pipeline.fields.fold`), never by fixed cell positions, so inserted rows, moved
-blocks and a sheet written in the other language still read. No two labels that the reader looks up
-fold to the same text (a test holds us to it).
+The layout (:mod:`excelflow.bid.sheet.blocks`) and the reader (:mod:`excelflow.bid.sheet.read`)
+share this vocabulary. The reader finds everything by these labels (Chinese or English, compared
+with :func:`excelflow.pipeline.fields.fold`), never by fixed cell positions, so inserted rows,
+moved blocks and a sheet written in the other language still read. No two labels that the reader
+looks up fold to the same text (a test holds us to it).
 """
 
 from __future__ import annotations

@@ -1,23 +1,21 @@
-"""Looks of a Bid sheet: number formats, the input/result/snapshot cell styles, column widths.
+"""Looks of a Bid sheet as plain data: number formats, the named cell styles, column widths.
 
 Finance conventions: inputs are blue on light yellow, formulas black, snapshot values written by
-``excelflow bid`` grey italic, the recommended price bold on green.
+``excelflow bid`` grey italic, the recommended price bold on green. Every look is defined once in
+:data:`STYLES` and cells name the looks they wear (layered left to right, see
+:func:`excelflow.sheets.style.layered`): ``("input", "money")`` is an input cell showing money.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import unicodedata
 
-from openpyxl.cell.cell import Cell
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.styles.differential import DifferentialStyle
-from openpyxl.worksheet.worksheet import Worksheet
+from excelflow.sheets.style import Align, Border, Fill, Font, Side, Style
 
 MONEY = "#,##0;[Red]-#,##0"
 MONEY2 = "#,##0.00;[Red]-#,##0.00"
 PCT = "0.0%"
 NUMBER = "0.00"
-QTY = "#,##0.###"
 
 INPUT_FORMATS: dict[str, str] = {
     "target_margin": PCT,
@@ -42,100 +40,63 @@ COMPETITOR_FORMATS: dict[str, str] = {
 
 BLUE = "1F4E79"
 FONT = "Calibri"  # the body font of new workbooks; without a name LibreOffice falls back to serif
-INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
-RECOMMENDED_FILL = PatternFill("solid", fgColor="C6EFCE")
-HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
-WITHDRAW_FILL = PatternFill("solid", fgColor="FFC7CE")
-BELOW_FLOOR_FONT = Font(color="A6A6A6")
-OVER_BUDGET_FONT = Font(color="C00000")
-HIGHLIGHT_FONT = Font(bold=True, color="006100")
-_THIN = Side(style="thin", color="BFBFBF")
-_BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
-_SECTION_LINE = Border(bottom=Side(style="medium", color=BLUE))
-
-WIDTHS: dict[str, float] = {
-    "A": 30.0,
-    "B": 24.0,
-    "C": 15.0,
-    "D": 34.0,
-    "E": 15.0,
-    "F": 15.0,
-    "G": 14.0,
-    "H": 16.0,
-    "I": 14.0,
-    "J": 12.0,
-    "K": 12.0,
-    "L": 18.0,
-    "M": 12.0,
-    "N": 14.0,
-}
+_THIN = Side("thin", "BFBFBF")
+_BOX = Border(_THIN, _THIN, _THIN, _THIN)
 
 
-def apply(
-    cell: Cell,
+def _font(
     *,
-    kind: str | None = None,
-    fmt: str | None = None,
-    bold: bool = False,
-    span: int = 1,
-    centre: bool = False,
-) -> None:
-    """Style ``cell`` as one of ``input``, ``result``, ``snapshot``, ``recommended``, ``label``,
-    ``header``, ``section``, ``title``, ``subtitle`` or ``note`` (or plain); ``span`` underlines
-    a section title across that many columns; ``centre`` centres the value."""
-    if fmt is not None:
-        cell.number_format = fmt
-    if kind == "input":
-        cell.fill = INPUT_FILL
-        cell.font = Font(name=FONT, color=BLUE)
-        cell.border = _BOX
-    elif kind == "result":
-        cell.border = _BOX
-    elif kind == "snapshot":
-        cell.font = Font(name=FONT, italic=True, color="7F7F7F")
-        cell.border = _BOX
-    elif kind == "recommended":
-        cell.fill = RECOMMENDED_FILL
-        cell.font = Font(name=FONT, bold=True, color="006100")
-        cell.border = _BOX
-    elif kind == "label":
-        cell.alignment = Alignment(horizontal="left", vertical="center")
-    elif kind == "header":
-        cell.font = Font(name=FONT, bold=True)
-        cell.alignment = Alignment(wrap_text=True, vertical="center")
-    elif kind == "section":
-        cell.font = Font(name=FONT, bold=True, size=12, color=BLUE)
-        ws = cell.parent
-        if isinstance(ws, Worksheet):
-            for j in range(span):
-                ws.cell(row=cell.row, column=cell.column + j).border = _SECTION_LINE
-    elif kind == "title":
-        cell.font = Font(name=FONT, bold=True, size=16, color=BLUE)
-    elif kind == "subtitle":
-        cell.font = Font(name=FONT, italic=True, color="595959")
-    elif kind == "note":
-        cell.font = Font(name=FONT, color="404040")
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-    if centre:
-        cell.alignment = Alignment(horizontal="center")
-    if bold:
-        cell.font = Font(name=FONT, bold=True)
+    bold: bool | None = None,
+    italic: bool | None = None,
+    size: float | None = None,
+    color: str | None = None,
+) -> Font:
+    return Font(name=FONT, bold=bold, italic=italic, size=size, color=color)
 
 
-def highlight(font: Font | None = None, fill: PatternFill | None = None) -> DifferentialStyle:
-    """A conditional-format style (font and/or fill)."""
-    return DifferentialStyle(font=font, fill=fill)
+STYLES: dict[str, Style] = {
+    # cell kinds
+    "input": Style(font=_font(color=BLUE), fill=Fill("FFF2CC"), border=_BOX),
+    "result": Style(border=_BOX),
+    "snapshot": Style(font=_font(italic=True, color="7F7F7F"), border=_BOX),
+    "recommended": Style(font=_font(bold=True, color="006100"), fill=Fill("C6EFCE"), border=_BOX),
+    "label": Style(align=Align(horizontal="left", vertical="center")),
+    "header": Style(font=_font(bold=True), align=Align(vertical="center", wrap=True)),
+    "section": Style(font=_font(bold=True, size=12, color=BLUE)),
+    "section line": Style(border=Border(bottom=Side("medium", BLUE))),
+    "title": Style(font=_font(bold=True, size=16, color=BLUE)),
+    "subtitle": Style(font=_font(italic=True, color="595959")),
+    "note": Style(font=_font(color="404040"), align=Align(vertical="top", wrap=True)),
+    # modifiers laid over a kind
+    "centre": Style(align=Align(horizontal="center")),
+    "bold": Style(font=_font(bold=True)),
+    # number formats
+    **{f"format {fmt}": Style(number_format=fmt)
+       for fmt in (MONEY, MONEY2, PCT, NUMBER, "0", "@", "General")},
+    # conditional formats
+    "at recommended": Style(font=Font(bold=True, color="006100"), fill=Fill("C6EFCE")),
+    "below floor": Style(font=Font(color="A6A6A6")),
+    "over budget": Style(font=Font(color="C00000")),
+    "withdraw": Style(fill=Fill("FFC7CE")),
+}  # fmt: skip
+"""Every look of a Bid sheet. A section title wears ``section`` and, with the cells right of it
+that its underline spans, ``section line``; ``centre`` and ``bold`` go over a kind without an
+alignment or font of its own; ``format <number format>`` carries a number format only."""
+
+
+def number(fmt: str | None) -> tuple[str, ...]:
+    """The style names of the number format ``fmt`` (none for None)."""
+    return () if fmt is None else (f"format {fmt}",)
+
+
+WIDTHS: dict[int, float] = {
+    1: 30.0, 2: 24.0, 3: 15.0, 4: 34.0, 5: 15.0, 6: 15.0, 7: 14.0,
+    8: 16.0, 9: 14.0, 10: 12.0, 11: 12.0, 12: 18.0, 13: 12.0, 14: 14.0,
+}  # fmt: skip
+"""Column (1 = A) -> width: wide enough for the labels of both languages."""
 
 
 def text_lines(text: str, width: float) -> int:
     """How many lines ``text`` needs in a column ``width`` characters wide (CJK count two)."""
-    import unicodedata
-
     chars = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
     return max(1, -(-int(chars * 1.1) // int(width)))
-
-
-def set_widths(ws: Any) -> None:
-    """Column widths that fit the labels of both languages."""
-    for letter, width in WIDTHS.items():
-        ws.column_dimensions[letter].width = width

@@ -1,4 +1,5 @@
-"""Write one Bid sheet (投标分析) with openpyxl: inputs, live formulas, tables, chart and notes.
+"""The blocks of one Bid sheet (投标分析) as a sheet plan: inputs, results, cost lines, subtotals,
+competitors and the P(win) history, with their live formulas, tables and drop-downs.
 
 What is live and what is a snapshot:
 
@@ -16,18 +17,15 @@ What is live and what is a snapshot:
   costs change; after changing competitor data, the minimum margin, the win model or the markup
   grid, run ``excelflow bid`` again to refresh them.
 
-:func:`write_bid_sheet` returns a :class:`BidSheetLayout` naming every cell it wrote, so the
-agreement test can check each formula against :func:`excelflow.bid.analysis.analyze_bid`.
+:func:`excelflow.bid.sheet.book.build_bid_sheet` returns, with the plan, a :class:`BidSheetLayout`
+naming every cell it laid out, so the agreement test can check each formula against
+:func:`excelflow.bid.analysis.analyze_bid`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
-
-from openpyxl.worksheet.datavalidation import DataValidation
-from openpyxl.worksheet.table import Table, TableColumn, TableFormula, TableStyleInfo
-from openpyxl.worksheet.worksheet import Worksheet
 
 from excelflow.bid.analysis import WinTable
 from excelflow.bid.model import DEFAULT_MARKUPS, BidModel, CostCategory
@@ -47,8 +45,10 @@ from excelflow.bid.sheet.layout import (
     category_label,
     table_name,
 )
-from excelflow.pipeline.normalize import column_letter
 from excelflow.pipeline.ruleset import Lang
+from excelflow.sheets.parts import Area, Cell, Formula, Table, TableColumn, Validation
+from excelflow.sheets.plan import SheetPlan, address
+from excelflow.sheets.text import literal_list
 
 INPUT_ROW = 5
 """First row of the input and result blocks (their section titles sit one row above)."""
@@ -58,7 +58,7 @@ SUBTOTAL_COL = 8  # column H: the subtotals table beside the cost lines
 
 @dataclass
 class BidSheetLayout:
-    """Where a written Bid sheet put things.
+    """Where a Bid sheet's layout put things.
 
     Attributes:
         sheet: The sheet's name.
@@ -79,21 +79,24 @@ class BidSheetLayout:
     snapshot: WinTable | None = None
 
 
-class SheetWriter:
-    """Writes the blocks of one Bid sheet top to bottom, recording every cell in the layout."""
+class SheetBuilder:
+    """Lays out the blocks of one Bid sheet top to bottom into :attr:`plan`, recording every cell
+    in :attr:`layout`."""
 
-    def __init__(self, ws: Worksheet, model: BidModel, lang: Lang, taken: set[str]) -> None:
-        """Prepare to write ``model`` into the empty sheet ``ws``.
+    def __init__(self, name: str, model: BidModel, lang: Lang, taken: set[str]) -> None:
+        """Prepare to lay out ``model`` as the sheet ``name``.
 
         Args:
-            ws: The new, empty worksheet.
-            model: The bid to write.
+            name: The sheet's name.
+            model: The bid to lay out.
             lang: Labels in Chinese or English.
             taken: Table names already used in the workbook (names get added as tables are made).
         """
-        self.ws, self.model, self.lang, self.taken = ws, model, lang, taken
-        self.layout = BidSheetLayout(ws.title)
+        self.model, self.lang, self.taken = model, lang, taken
+        self.plan = SheetPlan(styles=dict(st.STYLES))
+        self.layout = BidSheetLayout(name)
         self.cells = self.layout.cells
+        self.at: dict[str, Cell] = {}
         self.cost_table = self._reserve("BidCosts")
         self.cost_names = [h.text(lang) for h in COST_HEADERS]
 
@@ -104,17 +107,22 @@ class SheetWriter:
         self.taken.add(name)
         return name
 
-    def put(self, row: int, col: int, value: Any, key: str | None = None, **style: Any) -> str:
-        """Write ``value`` at (row, col) styled by ``style`` (see :func:`bid_style.apply`);
-        remember it under ``key``; return its coordinate."""
-        cell = self.ws.cell(row=row, column=col, value=value)
-        st.apply(cell, **style)
+    def put(
+        self, row: int, col: int, value: Any, *looks: str, key: str | None = None,
+        fmt: str | None = None,
+    ) -> str:  # fmt: skip
+        """Put ``value`` at (row, col) wearing the styles ``looks`` (names in
+        :data:`~excelflow.bid.sheet.style.STYLES`) and the number format ``fmt``; remember it
+        under ``key``; return its coordinate."""
+        self.plan.put(row, col, value, *looks, *st.number(fmt))
+        coord = address((row, col))
         if key is not None:
-            self.cells[key] = cell.coordinate
-        return str(cell.coordinate)
+            self.cells[key] = coord
+            self.at[key] = (row, col)
+        return coord
 
     def ref(self, key: str) -> str:
-        """Absolute reference (``$B$13``) of a cell written earlier."""
+        """Absolute reference (``$B$13``) of a cell laid out earlier."""
         coord = self.cells[key]
         letters = coord.rstrip("0123456789")
         return f"${letters}${coord[len(letters) :]}"
@@ -125,37 +133,45 @@ class SheetWriter:
 
     def section(self, row: int, col: int, key: str, span: int) -> None:
         """A section title, underlined across ``span`` columns."""
-        self.put(row, col, SECTIONS[key](self.lang), f"section.{key}", kind="section", span=span)
+        title = SECTIONS[key](self.lang)
+        self.put(row, col, title, "section", "section line", key=f"section.{key}")
+        if span > 1:
+            self.plan.style((row, col + 1, row, col + span - 1), "section line")
 
     def headers(self, row: int, col: int, labels: tuple[Label, ...]) -> list[str]:
-        """Table headers from ``labels``; returns their texts."""
+        """Table headers from ``labels``, the row tall enough for them; returns their texts."""
         names = [h.text(self.lang) for h in labels]
         lines = 1
         for j, text in enumerate(names):
-            self.put(row, col + j, text, kind="header")
-            width = st.WIDTHS.get(column_letter(col + j - 1), 10.0)
+            self.put(row, col + j, text, "header")
+            width = st.WIDTHS.get(col + j, 10.0)
             lines = max(lines, st.text_lines(text, width - 2))
-        current = self.ws.row_dimensions[row].height or 15.0
-        self.ws.row_dimensions[row].height = max(current, 15.0 * lines)
+        heights = self.plan.heights
+        heights[row] = max(heights.get(row, 15.0), 15.0 * lines)
         return names
 
-    def table(self, key: str, first: str, last: str, name: str | None = None) -> Table:
-        """Make ``first:last`` an Excel table (a reserved ``name`` or a fresh one)."""
+    def table(
+        self, key: str, area: Area, name: str | None = None, columns: tuple[TableColumn, ...] = ()
+    ) -> None:
+        """Make ``area`` an Excel table (a reserved ``name`` or a fresh one). A table with
+        ``columns`` has no filter buttons."""
         name = name or self._reserve("Bid" + key.title())
-        tab = Table(displayName=name, ref=f"{first}:{last}")
-        tab.tableStyleInfo = TableStyleInfo(
-            name="TableStyleLight9", showRowStripes=True, showColumnStripes=False
+        self.plan.tables.append(
+            Table(area, name, column_stripes=False, columns=columns, autofilter=not columns)
         )
-        self.ws.add_table(tab)
         self.layout.tables[key] = name
-        self.cells[f"table.{key}"] = first
-        return tab
+        self.cells[f"table.{key}"] = address(area[:2])
 
-    def validation(self, options: list[str], cells: str) -> None:
-        """A drop-down list on ``cells`` (blank allowed)."""
-        dv = DataValidation(type="list", formula1='"' + ",".join(options) + '"', allow_blank=True)
-        dv.add(cells)
-        self.ws.add_data_validation(dv)
+    def validation(self, options: list[str], area: Area) -> None:
+        """A drop-down list on ``area`` (blank allowed)."""
+        self.plan.validations.append(
+            Validation(area, "list", formula1=literal_list(options), allow_blank=True)
+        )
+
+    def area(self, *keys: str) -> Area:
+        """The area from the first cell to the last of ``keys`` (laid out earlier)."""
+        (r1, c1), (r2, c2) = self.at[keys[0]], self.at[keys[-1]]
+        return (r1, c1, r2, c2)
 
     # ------------------------------------------------------------------ inputs and results
 
@@ -187,16 +203,15 @@ class SheetWriter:
         self.section(INPUT_ROW - 1, INPUT_COL, "inputs", 2)
         for i, label in enumerate(INPUTS):
             row = INPUT_ROW + i
-            self.put(row, INPUT_COL, label.text(lang), kind="label")
+            self.put(row, INPUT_COL, label.text(lang), "label")
             fmt = st.INPUT_FORMATS.get(label.key)
-            self.put(
-                row, INPUT_COL + 1, values[label.key], f"in.{label.key}", kind="input", fmt=fmt
-            )
+            value = values[label.key]
+            self.put(row, INPUT_COL + 1, value, "input", key=f"in.{label.key}", fmt=fmt)
         yes_no_list = [self.word("yes"), self.word("no")]
-        self.validation(yes_no_list, self.cells["in.criteria_favourable"])
-        self.validation(yes_no_list, self.cells["in.withdraw_requires_both"])
+        self.validation(yes_no_list, self.area("in.criteria_favourable"))
+        self.validation(yes_no_list, self.area("in.withdraw_requires_both"))
         models = [WIN_MODEL_NAMES[k](lang) for k in ("friedman", "gates", "normal")]
-        self.validation(models, self.cells["in.win_model"])
+        self.validation(models, self.area("in.win_model"))
 
     def results(self, snapshot: WinTable | None) -> None:
         """The result block: labels in D, live formulas (and two snapshot values) in E."""
@@ -204,7 +219,7 @@ class SheetWriter:
         self.section(INPUT_ROW - 1, col, "results", 2)
         rows = {label.key: INPUT_ROW + i for i, label in enumerate(RESULTS)}
         for label in RESULTS:
-            self.put(rows[label.key], col, label.text(self.lang), kind="label")
+            self.put(rows[label.key], col, label.text(self.lang), "label")
         target, floor, q = r("in.target_margin"), r("in.min_margin"), r("in.quoted_price")
         b = r("in.budget")
         e = {k: f"$E${v}" for k, v in rows.items()}
@@ -212,7 +227,7 @@ class SheetWriter:
         price = e["rec_price"]
         opt = None if snapshot is None else snapshot.optimum
         amount = f"{self.cost_table}[{self.cost_names[5]}]"
-        cells: dict[str, tuple[Any, str | None]] = {
+        cells: dict[str, tuple[str | float | None, str | None]] = {  # formulas and snapshots
             "direct_cost": (f"=SUM({amount})", st.MONEY),
             "overhead": (f"={e['direct_cost']}*{r('in.overhead_pct')}", st.MONEY),
             "total_cost": (f"={e['direct_cost']}+{e['overhead']}", st.MONEY),
@@ -234,7 +249,8 @@ class SheetWriter:
         kinds = {"rec_markup": "snapshot", "rec_pwin": "snapshot", "rec_price": "recommended"}
         for key, (value, fmt) in cells.items():
             kind = kinds.get(key, "result")
-            self.put(rows[key], col + 1, value, f"out.{key}", kind=kind, fmt=fmt)
+            cell = Formula(value) if isinstance(value, str) else value
+            self.put(rows[key], col + 1, cell, kind, key=f"out.{key}", fmt=fmt)
 
     def _withdraw_formula(self, profit: str, cost: str) -> str:
         """Withdraw when criteria are against us or the best expected profit is at or below the
@@ -276,12 +292,12 @@ class SheetWriter:
             )
             for j, (key, value) in enumerate(zip(keys, values, strict=True)):
                 fmt = st.COST_FORMATS.get(key)
-                self.put(first + i, 1 + j, value, f"line.{i}.{key}", kind="input", fmt=fmt)
-            self.put(first + i, 6, f"={per_row}", f"line.{i}.amount", fmt=st.MONEY2)
-        tab = self.table("costs", f"A{head}", f"F{last}", name)
-        tab.tableColumns = [TableColumn(id=j + 1, name=n) for j, n in enumerate(names)]
-        tab.tableColumns[5].calculatedColumnFormula = TableFormula(attr_text=per_row)
-        self.validation([category_label(c, lang) for c in CostCategory], f"A{first}:A{last}")
+                self.put(first + i, 1 + j, value, "input", key=f"line.{i}.{key}", fmt=fmt)
+            self.put(first + i, 6, Formula(f"={per_row}"), key=f"line.{i}.amount", fmt=st.MONEY2)
+        columns = (*(TableColumn(n) for n in names[:5]), TableColumn(names[5], per_row))
+        self.table("costs", (head, 1, last, 6), name, columns)
+        categories = [category_label(c, lang) for c in CostCategory]
+        self.validation(categories, (first, 1, last, 1))
         self._subtotals(row)
         return max(last, head + len(CostCategory) + 1)
 
@@ -295,21 +311,15 @@ class SheetWriter:
         for i, cat in enumerate(CostCategory):
             r = row + 2 + i
             label = self.put(r, col, category_label(cat, self.lang))
-            sub = self.put(
-                r,
-                col + 1,
-                f"=SUMIFS({amount},{category},{label})",
-                f"sub.{cat.value}",
-                fmt=st.MONEY,
-            )
-            share = f'=IF({direct}>0,{sub}/{direct},"")'
-            self.put(r, col + 2, share, f"share.{cat.value}", fmt=st.PCT)
+            sumifs = Formula(f"=SUMIFS({amount},{category},{label})")
+            sub = self.put(r, col + 1, sumifs, key=f"sub.{cat.value}", fmt=st.MONEY)
+            share = Formula(f'=IF({direct}>0,{sub}/{direct},"")')
+            self.put(r, col + 2, share, key=f"share.{cat.value}", fmt=st.PCT)
         total = row + 2 + len(CostCategory)
-        letter = column_letter(col - 1)
-        self.table("subtotals", f"{letter}{row + 1}", f"{column_letter(col + 1)}{total - 1}")
-        self.put(total, col, self.word("total"), kind="label", bold=True)
+        self.table("subtotals", (row + 1, col, total - 1, col + 2))
+        self.put(total, col, self.word("total"), "label", "bold")
         span = f"{self.cells['sub.equipment']}:{self.cells['sub.other']}"
-        self.put(total, col + 1, f"=SUM({span})", "sub.total", fmt=st.MONEY, bold=True)
+        self.put(total, col + 1, Formula(f"=SUM({span})"), "bold", key="sub.total", fmt=st.MONEY)
 
     # ------------------------------------------------------------------ competitors
 
@@ -334,9 +344,9 @@ class SheetWriter:
             ]  # fmt: skip
             for j in range(5):
                 fmt = st.COMPETITOR_FORMATS.get(keys[j])
-                self.put(r, 1 + j, vals[j], f"comp.{i}.{keys[j]}", kind="input", fmt=fmt)
+                self.put(r, 1 + j, vals[j], "input", key=f"comp.{i}.{keys[j]}", fmt=fmt)
             median = medians[i] if i < len(medians) else None
-            self.put(r, 6, median, f"comp.{i}.median", kind="snapshot", fmt=st.PCT)
+            self.put(r, 6, median, "snapshot", key=f"comp.{i}.median", fmt=st.PCT)
             exp, mean, med = f"C{r}", f"D{r}", f"F{r}"
             implied = (
                 f"=IF(ISNUMBER({exp}),{exp},IF(ISNUMBER({mean}),{mean}*{cost},"
@@ -358,14 +368,14 @@ class SheetWriter:
                 ("position", position, None),
             )
             for j, (key, formula, fmt) in enumerate(derived):
-                centre = key in ("basis", "position")
-                self.put(r, 7 + j, formula, f"comp.{i}.{key}", fmt=fmt, centre=centre)
-        self.table("competitors", f"A{head}", f"K{last}")
+                centre = ("centre",) if key in ("basis", "position") else ()
+                self.put(r, 7 + j, Formula(formula), *centre, key=f"comp.{i}.{key}", fmt=fmt)
+        self.table("competitors", (head, 1, last, 11))
         below = last + 1
-        self.put(below, 1, self.word("our_position"), kind="label")
+        self.put(below, 1, self.word("our_position"), "label")
         count = f'1+COUNTIF(K{first}:K{last},"{self.word("above")}")'
-        formula = f'=IF(COUNT(G{first}:G{last})=0,"",{count})'
-        self.put(below, 2, formula, "our_position", kind="result", bold=True)
+        rank = Formula(f'=IF(COUNT(G{first}:G{last})=0,"",{count})')
+        self.put(below, 2, rank, "result", "bold", key="our_position")
         return below
 
     def history(self, row: int) -> int:
@@ -378,8 +388,8 @@ class SheetWriter:
         last = first + max(len(points), 1) - 1
         for j in range(last - first + 1):
             name, m, p = points[j] if j < len(points) else (None, None, None)
-            self.put(first + j, 1, name, f"hist.{j}.name", kind="input")
-            self.put(first + j, 2, m, f"hist.{j}.markup", kind="input", fmt=st.PCT)
-            self.put(first + j, 3, p, f"hist.{j}.probability", kind="input", fmt=st.PCT)
-        self.table("history", f"A{head}", f"C{last}")
+            self.put(first + j, 1, name, "input", key=f"hist.{j}.name")
+            self.put(first + j, 2, m, "input", key=f"hist.{j}.markup", fmt=st.PCT)
+            self.put(first + j, 3, p, "input", key=f"hist.{j}.probability", fmt=st.PCT)
+        self.table("history", (head, 1, last, 3))
         return last
