@@ -62,9 +62,9 @@ STYLES: dict[str, Style] = {
     "recommended": Style(font=_font(bold=True, color="006100"), fill=Fill("C6EFCE"), border=_BOX),
     "label": Style(align=Align(horizontal="left", vertical="center")),
     "header": Style(font=_font(bold=True), align=Align(vertical="center", wrap=True)),
-    "section": Style(font=_font(bold=True, size=12, color=BLUE)),
+    "section": Style(font=_font(bold=True, size=12.0, color=BLUE)),
     "section line": Style(border=Border(bottom=Side("medium", BLUE))),
-    "title": Style(font=_font(bold=True, size=16, color=BLUE)),
+    "title": Style(font=_font(bold=True, size=16.0, color=BLUE)),
     "subtitle": Style(font=_font(italic=True, color="595959")),
     "note": Style(font=_font(color="404040"), align=Align(vertical="top", wrap=True)),
     # modifiers laid over a kind
