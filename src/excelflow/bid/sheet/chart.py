@@ -80,9 +80,9 @@ def _highlights(w: SheetBuilder, first: int, last: int) -> None:
     rules = (
         (table, f"AND(ISNUMBER({rec}),ABS($A{first}-{rec})<1E-9)", "at recommended"),
         (table, f'$I{first}<>""', "below floor"),
-        (prices, f"AND(ISNUMBER({budget}),$B{first}>{budget})", "over budget"),
+        (prices, f"AND(ISNUMBER({budget}),$B{first}>{budget})", "red text"),
         (w.area("out.withdraw"), f'{withdraw}="{w.word("withdraw")}"', "withdraw"),
-        (w.area("out.quote_margin"), f"AND(ISNUMBER({margin}),{margin}<{floor})", "over budget"),
+        (w.area("out.quote_margin"), f"AND(ISNUMBER({margin}),{margin}<{floor})", "red text"),
     )
     for area, formula, look in rules:
         w.plan.conditional.append(CondFormat((area,), formula, look))

@@ -76,7 +76,7 @@ STYLES: dict[str, Style] = {
     # conditional formats
     "at recommended": Style(font=Font(bold=True, color="006100"), fill=Fill("C6EFCE")),
     "below floor": Style(font=Font(color="A6A6A6")),
-    "over budget": Style(font=Font(color="C00000")),
+    "red text": Style(font=Font(color="C00000")),
     "withdraw": Style(fill=Fill("FFC7CE")),
 }  # fmt: skip
 """Every look of a Bid sheet. A section title wears ``section`` and, with the cells right of it
