@@ -1,8 +1,8 @@
 """An openpyxl worksheet built in memory, as a :class:`~excelflow.sheets.plan.SheetPlan`.
 
-The Bid sheet (:func:`excelflow.bid.sheet.book.write_bid_sheet`) and the template's Deals and Rules
-sheets (:func:`excelflow.workbook.template.template_workbook`) are laid out once, with openpyxl. The
-ribbon builds them the same way in memory and copies what xlwings can write into the live book:
+The Bid sheet (:func:`excelflow.bid.sheet.book.write_bid_sheet`) is laid out once, with openpyxl
+(the template's sheets are plans already, :mod:`excelflow.template.book`). The ribbon builds it
+the same way in memory and copies what xlwings can write into the live book:
 values and formulas, fills, fonts, number formats, alignment and wrapping, merged cells, column
 widths and row heights, frozen panes, tables, data validations with a "stop" alert, formula-based
 conditional formats, cell comments as notes, and each chart with its first series (or several
@@ -11,7 +11,7 @@ adjacent series sharing one category range).
 What cannot be carried over is listed by :func:`worksheet_plan` (borders, theme colours) and by
 the renderer (validations whose alert only warns or informs, the input messages of validations,
 which become notes on their cell, and chart series beyond the first block) instead of silently
-dropped. This converter goes once the Bid and template sheets are laid out as plans themselves.
+dropped. This converter goes once the Bid sheet is laid out as a plan itself.
 """
 
 from __future__ import annotations

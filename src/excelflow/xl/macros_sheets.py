@@ -1,10 +1,11 @@
 """The work behind the Bid analysis and Insert template buttons.
 
-Both sheets are laid out by the openpyxl builders that ``excelflow bid`` and ``excelflow
-template`` use (:func:`excelflow.bid.sheet.book.write_bid_sheet`,
-:func:`excelflow.workbook.template.template_workbook`), in a workbook held in memory, and copied
-into the live book through :mod:`excelflow.xl.from_openpyxl` and :mod:`excelflow.xl.render`: one
-source of truth for the layout, and what xlwings cannot write is named in the message.
+The template's Deals and Rules sheets are the plans ``excelflow template`` renders
+(:func:`excelflow.template.book.template_book`), drawn into the live book by
+:mod:`excelflow.xl.render` with the book's defined names. The Bid sheet is laid out by the openpyxl
+builder ``excelflow bid`` uses (:func:`excelflow.bid.sheet.book.write_bid_sheet`), in a workbook
+held in memory, and copied through :mod:`excelflow.xl.from_openpyxl`. Either way one source of
+truth for the layout, and what xlwings cannot write is named in the message.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import datetime as dt
 
 import xlwings as xw
 from openpyxl import Workbook
-from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.table import Table
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -24,7 +24,7 @@ from excelflow.pipeline.normalize import Pipeline
 from excelflow.pipeline.read import ReadError, pipeline_from_source
 from excelflow.pipeline.ruleset import Lang
 from excelflow.rulesheet.read import resolve_ruleset
-from excelflow.workbook.template import template_workbook
+from excelflow.template.book import template_book
 from excelflow.xl import macro_labels as say
 from excelflow.xl.book_source import BookSource
 from excelflow.xl.from_openpyxl import worksheet_plan
@@ -154,40 +154,27 @@ def insert_template(book: xw.Book, lang: Lang | None) -> str:
     busy = _has_content(book, source)
     if busy is not None:
         raise MacroError(say.TEMPLATE_NOT_EMPTY, sheet=busy)
-    wb = template_workbook(language)
+    book_plan = template_book(language)
     deals_name, rules_name = SHEETS["deals"](language), SHEETS["rules"](language)
     deals = _add_sheet(book, deals_name, 0)
     rules = _add_sheet(book, rules_name, 1)
-    missed: set[str] = set()
-    refused: list[str] = []
-    rules_grid, lacking = worksheet_plan(_sheet(wb, rules_name))
-    done = render(rules, rules_grid)
-    missed.update(lacking, done.missed)
-    refused += done.refused
-    for name, defined in wb.defined_names.items():
-        _add_name(book, name, defined)
-    deals_grid, lacking = worksheet_plan(_sheet(wb, deals_name))
-    done = render(deals, deals_grid)
-    missed.update(lacking, done.missed)
-    refused += [r for r in done.refused if r not in refused]
+    done = render(rules, book_plan.sheets[rules_name])
+    for name, refers in book_plan.names.items():  # the Deals sheet's drop-downs need them
+        book.names.add(name, "=" + refers)
+    done_deals = render(deals, book_plan.sheets[deals_name])
+    missed = sorted({*done.missed, *done_deals.missed})
+    refused = [*done.refused, *(r for r in done_deals.refused if r not in done.refused)]
     deals.activate()
     text = say.TEMPLATE_DONE(language).format(
         deals=deals_name, rules=rules_name, lang="中文" if language == "zh" else "English"
     )
-    return "\n".join([text, *_skipped(language, sorted(missed), refused)])
+    return "\n".join([text, *_skipped(language, missed, refused)])
 
 
 def _sheet(wb: Workbook, name: str) -> Worksheet:
     ws = wb[name]
     assert isinstance(ws, Worksheet)
     return ws
-
-
-def _add_name(book: xw.Book, name: str, defined: DefinedName) -> None:
-    """A workbook-level defined name pointing at a range (``=规则!$B$5:$B$10``)."""
-    refers = defined.attr_text
-    if refers:
-        book.names.add(name, refers if refers.startswith("=") else "=" + refers)
 
 
 def _template_lang(book: xw.Book) -> Lang:
