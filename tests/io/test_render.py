@@ -148,6 +148,24 @@ def test_workbook_parts(saved: Path) -> None:
         assert 'script="Hans" typeface="等线"' in zf.read("xl/theme/theme1.xml").decode()
 
 
+def test_draw_order_orders_the_styles_part_only(tmp_path: Path) -> None:
+    """Drawing "Lists" first lists its title font first; the sheets stay where they are."""
+    paths = []
+    for order in ((), ("Lists",)):
+        wb = render_book(book(), draw_order=order)
+        assert wb.sheetnames == ["Costs", "Lists"]
+        paths.append(tmp_path / f"{len(order)}.xlsx")
+        wb.save(paths[-1])
+    fonts = [
+        [f.sz for f in load_workbook(p)._fonts]  # type: ignore[attr-defined]
+        for p in paths
+    ]
+    assert sorted(map(str, fonts[0])) == sorted(map(str, fonts[1])) and fonts[0] != fonts[1]
+    assert fonts[1][1] == 16  # the Lists title, drawn first
+    values = [load_workbook(p)["Costs"]["A4"].value for p in paths]
+    assert values == ["Item", "Item"]
+
+
 def test_python_calamine_reads_the_values(saved: Path) -> None:
     cb = CalamineWorkbook.from_path(str(saved))
     rows = cb.get_sheet_by_name("Costs").to_python()

@@ -19,6 +19,7 @@ from excelflow.api import validate_file
 from excelflow.pipeline.read import Source
 from excelflow.pipeline.ruleset import Lang, RuleSet, load_ruleset
 from excelflow.rulesheet.read import read_rules_grid, workbook_ruleset
+from excelflow.rulesheet.sheet import rules_plan
 from excelflow.workbook.sample import sample_deals, write_sample
 from excelflow.workbook.template import build_template
 
@@ -282,3 +283,14 @@ def test_grid_origin_and_moved_tables(templates: dict[str, Path], standard: Rule
     assert problem["cell"] == f"{letter}{origin[0] + at[0] + 1}"
     assert problem["row"] == origin[0] + at[0] + 1 and problem["value"] == "x"
     assert set(problem) >= {"sheet", "cell", "row", "value", "message_zh", "message_en"}
+
+
+def test_list_references_quote_the_sheet_name(standard: RuleSet) -> None:
+    sheet = rules_plan(standard, "en", "Bob's rules")
+    assert sheet.lists == {
+        "stages": "'Bob''s rules'!$E$7:$E$12",
+        "grades": "'Bob''s rules'!$B$28:$B$31",
+    }
+    assert [t.name for t in sheet.plan.tables] == [
+        "tblStages", "tblMilestones", "tblGrades", "tblFactors", "tblParams", "tblOverrides",
+    ]  # fmt: skip

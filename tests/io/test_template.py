@@ -18,6 +18,8 @@ from excelflow.api import validate_file
 from excelflow.cli.template import template_command
 from excelflow.pipeline.fields import RESULT_FIELDS, SHEETS, all_fields
 from excelflow.pipeline.ruleset import Lang, load_ruleset
+from excelflow.sheets.plan import address
+from excelflow.template.book import LIST_NAMES, template_book
 from excelflow.workbook.template import DEFAULT_OUTPUT, build_template, template_workbook
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -205,6 +207,28 @@ def test_drop_down_lists_point_at_the_rules_sheet(lang: Lang) -> None:
     ]
     assert grades == ["A", "B", "C", "D"]
     assert rules.title in wb.defined_names["lstStages"].attr_text
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_plan_names_the_rules_sheets_lists(lang: Lang) -> None:
+    """The book plan (what the ribbon draws too): sheet order, and defined names over the Rules
+    plan's stage names and grade letters, which the Deals plan's drop-downs use."""
+    book = template_book(lang)
+    keys = ("deals", "dashboard", "findings", "bid", "rules")
+    assert list(book.sheets) == [SHEETS[k](lang) for k in keys] and book.active == 0
+    rules = book.sheets[SHEETS["rules"](lang)]
+    stages = book.names[LIST_NAMES["stages"]]
+    sheet, ref = stages.split("!")
+    assert sheet == f"'{SHEETS['rules'](lang)}'"
+    column, first, _, last = ref.split("$")[1:]
+    col = openpyxl.utils.column_index_from_string(column)
+    names = [rules.value(r, col) for r in range(int(first.rstrip(":")), int(last) + 1)]
+    assert names == [s.name(lang) for s in load_ruleset().stages]
+    deals = book.sheets[SHEETS["deals"](lang)]
+    lists = {v.formula1 for v in deals.validations if v.kind == "list"}
+    assert set(LIST_NAMES.values()) <= lists
+    last = openpyxl.utils.get_column_letter(len(all_fields(load_ruleset())))
+    assert address(deals.tables[0].area) == f"A1:{last}13"
 
 
 def _cells(wb: openpyxl.Workbook, dest: tuple[str, str]) -> list[Any]:

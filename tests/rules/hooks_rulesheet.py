@@ -19,14 +19,15 @@ from openpyxl.utils import range_boundaries
 from excelflow.pipeline.fields import SHEETS
 from excelflow.pipeline.ruleset import Lang, load_ruleset
 from excelflow.rulesheet.layout import BLOCKS
-from excelflow.workbook.rules_writer import write_rules_sheet
+from excelflow.rulesheet.sheet import rules_plan
+from excelflow.workbook.render import render_sheet
 from rules.golden import HOOKS
 
 
 def rules_sheet(wb: Workbook, case: dict[str, Any], lang: Lang) -> None:
     """Add the standard Rules sheet in ``lang`` and apply the case's ``rules_edits``."""
     ws = wb.create_sheet(SHEETS["rules"](lang))
-    write_rules_sheet(ws, load_ruleset(), lang)
+    render_sheet(ws, rules_plan(load_ruleset(), lang, ws.title).plan)
     for edit in case.get("rules_edits") or []:
         block = next(b for b in BLOCKS if b.table == edit["table"])
         names = [c.name for c in block.columns]

@@ -1,7 +1,9 @@
 """The Bid analysis and Insert template buttons, through xlwings' script dispatcher.
 
 Both sheets must hold what ``excelflow bid`` / ``excelflow template`` write with openpyxl: the
-same values and formulas in the same cells, the same tables; the tests compare cell by cell.
+same values and formulas in the same cells, the same tables; the tests compare cell by cell. The
+template's sheets are the same plans, so the button also draws their borders and alignment, and
+names what xlwings cannot write.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from annotate_support import AS_OF, sample_book
 from excelflow.api import write_bid
 from excelflow.pipeline.fields import SHEETS, all_fields
 from excelflow.pipeline.ruleset import Lang, load_ruleset
+from excelflow.template.book import template_book
 from excelflow.workbook.template import template_workbook
 from excelflow.xl import macros
 from xl.book_payload import VirtualSheet, apply_actions, book_payload, payload_after, run_script
@@ -181,11 +184,18 @@ def test_insert_template_adds_the_templates_deals_and_rules_sheets(lang: Lang) -
         assert isinstance(ws, Worksheet)
         assert_same_cells(sheet_cells(ws), macro_cells(book[name]))
     funcs = [a["func"] for a in actions]
-    assert funcs.count("namesAdd") == len(wb.defined_names)
+    names = [a["args"][0] for a in actions if a["func"] == "namesAdd"]
+    assert names == list(template_book(lang).names) == list(wb.defined_names)
+    assert funcs.index("namesAdd") < funcs.index("setDataValidationList", funcs.index("namesAdd"))
     assert ["$A$1" in a[0] for a in book[deals].tables] == [True]
     headers = len(all_fields(load_ruleset()))
     assert len(book[deals].notes) == headers  # the header help, as notes
     assert "setDataValidationList" in funcs and "setDataValidationRule" in funcs
+    assert "setBorderProperty" in funcs and "setVerticalAlignment" in funcs  # row rules, tops
+    alert = book.alerts[-1][0]
+    assert "borders" not in alert
+    for missed in ("rich text", "tab colours", "print settings", "validations that only warn"):
+        assert missed in alert
 
 
 def test_the_inserted_template_validates_with_its_own_rules_sheet() -> None:

@@ -1,12 +1,10 @@
 """The work behind the Bid analysis and Insert template buttons.
 
 The Bid sheet is the plan ``excelflow bid`` draws
-(:func:`excelflow.bid.sheet.book.build_bid_sheet`), drawn into the live book by
-:mod:`excelflow.xl.render`. The template's sheets are still laid out by
-the openpyxl builder ``excelflow template`` uses
-(:func:`excelflow.workbook.template.template_workbook`), in a workbook held in memory, and copied
-through :mod:`excelflow.xl.from_openpyxl`. Either way one layout is the source of truth, and what
-xlwings cannot write is named in the message.
+(:func:`excelflow.bid.sheet.book.build_bid_sheet`); the template's Deals and Rules sheets are the
+plans ``excelflow template`` renders (:func:`excelflow.template.book.template_book`), with the
+book's defined names. :mod:`excelflow.xl.render` draws them into the live book: one layout is the
+source of truth, and what xlwings cannot write is named in the message.
 """
 
 from __future__ import annotations
@@ -14,9 +12,6 @@ from __future__ import annotations
 import datetime as dt
 
 import xlwings as xw
-from openpyxl import Workbook
-from openpyxl.workbook.defined_name import DefinedName
-from openpyxl.worksheet.worksheet import Worksheet
 
 from excelflow.bid.seed import UnusableBidSheet, choose_bid
 from excelflow.bid.sheet.book import bid_entries, build_bid_sheet
@@ -25,10 +20,9 @@ from excelflow.pipeline.normalize import Pipeline
 from excelflow.pipeline.read import ReadError, pipeline_from_source
 from excelflow.pipeline.ruleset import Lang
 from excelflow.rulesheet.read import resolve_ruleset
-from excelflow.workbook.template import template_workbook
+from excelflow.template.book import template_book
 from excelflow.xl import macro_labels as say
 from excelflow.xl.book_source import BookSource
-from excelflow.xl.from_openpyxl import worksheet_plan
 from excelflow.xl.macros_annotate import MacroError
 from excelflow.xl.render import render
 
@@ -138,40 +132,21 @@ def insert_template(book: xw.Book, lang: Lang | None) -> str:
     busy = _has_content(book, source)
     if busy is not None:
         raise MacroError(say.TEMPLATE_NOT_EMPTY, sheet=busy)
-    wb = template_workbook(language)
+    book_plan = template_book(language)
     deals_name, rules_name = SHEETS["deals"](language), SHEETS["rules"](language)
     deals = _add_sheet(book, deals_name, 0)
     rules = _add_sheet(book, rules_name, 1)
-    missed: set[str] = set()
-    refused: list[str] = []
-    rules_grid, lacking = worksheet_plan(_sheet(wb, rules_name))
-    done = render(rules, rules_grid)
-    missed.update(lacking, done.missed)
-    refused += done.refused
-    for name, defined in wb.defined_names.items():
-        _add_name(book, name, defined)
-    deals_grid, lacking = worksheet_plan(_sheet(wb, deals_name))
-    done = render(deals, deals_grid)
-    missed.update(lacking, done.missed)
-    refused += [r for r in done.refused if r not in refused]
+    done = render(rules, book_plan.sheets[rules_name])
+    for name, refers in book_plan.names.items():  # the Deals sheet's drop-downs need them
+        book.names.add(name, "=" + refers)
+    done_deals = render(deals, book_plan.sheets[deals_name])
+    missed = sorted({*done.missed, *done_deals.missed})
+    refused = [*done.refused, *(r for r in done_deals.refused if r not in done.refused)]
     deals.activate()
     text = say.TEMPLATE_DONE(language).format(
         deals=deals_name, rules=rules_name, lang="中文" if language == "zh" else "English"
     )
-    return "\n".join([text, *_skipped(language, sorted(missed), refused)])
-
-
-def _sheet(wb: Workbook, name: str) -> Worksheet:
-    ws = wb[name]
-    assert isinstance(ws, Worksheet)
-    return ws
-
-
-def _add_name(book: xw.Book, name: str, defined: DefinedName) -> None:
-    """A workbook-level defined name pointing at a range (``=规则!$B$5:$B$10``)."""
-    refers = defined.attr_text
-    if refers:
-        book.names.add(name, refers if refers.startswith("=") else "=" + refers)
+    return "\n".join([text, *_skipped(language, missed, refused)])
 
 
 def _template_lang(book: xw.Book) -> Lang:
