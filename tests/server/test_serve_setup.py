@@ -110,3 +110,13 @@ def test_server_environment_limits_cors_to_the_servers_origin(tmp_path: Path) ->
     ]
     assert launch.origin("::1", 443) == "https://[::1]"
     assert (launch.project_dir() / "custom_functions" / "__init__.py").is_file()
+
+
+def test_a_public_host_names_the_manifest_and_the_allowed_origin(tmp_path: Path) -> None:
+    options = launch.ServeOptions(
+        "0.0.0.0", 8443, "entraid", tmp_path, tmp_path / "t.json", 1024, [], "excel.example.test"
+    )
+    env = options.environment()
+    assert env["XLWINGS_HOSTNAME"] == "excel.example.test"
+    assert json.loads(env["XLWINGS_AUTH_PROVIDERS"]) == ["entraid"]
+    assert json.loads(env["XLWINGS_CORS_ALLOW_ORIGINS"])[0] == "https://excel.example.test"

@@ -48,7 +48,11 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("--cert-dir", type=Path, help="where --dev-cert keeps its files")
     p.add_argument("--http", action="store_true", help="plain HTTP, loopback only (TLS proxy)")
-    p.add_argument("--public-host", help="host name Excel uses, if not --host (manifest, CORS)")
+    p.add_argument(
+        "--public-host",
+        metavar="NAME[:PORT]",
+        help="host name (and port) Excel uses, if not --host: the manifest's URLs and CORS",
+    )
     p.add_argument(
         "--allow-origin",
         action="append",
@@ -150,7 +154,9 @@ def run(args: argparse.Namespace) -> int:
     if args.dev_cert:
         from excelflow.server import devcert
 
-        hosts = [h for h in (args.host, args.public_host) if h and h not in ("0.0.0.0", "::")]
+        public = args.public_host or ""
+        public = public.rsplit(":", 1)[0] if public.count(":") == 1 else public  # name:port
+        hosts = [h for h in (args.host, public) if h and h not in ("0.0.0.0", "::")]
         made = devcert.ensure(args.cert_dir or devcert.default_dir(), hosts)
         cert, key = made.cert, made.key
         print(devcert.trust_instructions(made.ca), file=sys.stderr)
