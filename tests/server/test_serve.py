@@ -262,3 +262,12 @@ def test_validate_pipeline_on_the_template_gives_the_scripts_actions(server: Ser
     assert actions == expected
     alert = [a for a in actions if a["func"] == "alert"][-1]
     assert "Traceback" not in alert["args"][0]
+
+
+def test_task_pane_and_auth_script_are_ours(server: Server) -> None:
+    status, _, page = server.request("/taskpane.html")
+    text = page.decode()
+    assert status == 200 and "ExcelFlow · 销售流程" in text
+    assert 'id="excelflow-signin"' in text and "/static/js/signin.js" in text
+    auth = server.request("/static/js/auth.js")[2].decode()
+    assert 'localStorage.getItem("excelflow.token")' in auth and "test-token" not in auth
