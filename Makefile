@@ -5,12 +5,13 @@ BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 OUT    := out
 
-.PHONY: demo test lint typecheck pytest bench soffice clean help
+.PHONY: demo test lint typecheck pytest bench soffice dist clean help
 
 help:
 	@echo "make demo   - install into .venv and run ExcelFlow on the template and a generated sample (outputs in out/)"
 	@echo "make test   - install with dev extras, then ruff, lint-imports, mypy --strict and the whole pytest suite"
 	@echo "make bench  - run the benchmarks in benchmarks/ and print their ratios"
+	@echo "make dist   - build the wheel of excelflow-sales into dist/"
 	@echo "make clean  - remove .venv, out/ and caches"
 
 $(BIN)/activate:
@@ -57,5 +58,11 @@ soffice:
 bench: $(VENV)/.installed-dev
 	$(PY) benchmarks/run.py
 
+# The distribution excelflow-sales (import package `excelflow`), until it is published.
+dist: $(VENV)/.installed-dev
+	rm -rf dist
+	$(PY) -m pip wheel --no-deps --no-build-isolation -q -w dist .
+	@ls dist
+
 clean:
-	rm -rf $(VENV) $(OUT) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache
+	rm -rf $(VENV) $(OUT) dist .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

@@ -1,9 +1,9 @@
-"""ExcelFlow's entry module for xlwings Server and xlwings Lite.
+"""ExcelFlow's entry module for xlwings Lite.
 
-xlwings Lite: paste this file into the add-in's ``main.py`` editor and add ``excelflow`` to its
-``requirements.txt``. xlwings Server: point the server's custom-functions and custom-scripts
-modules at this file. Everything here is the package's own code: the worksheet functions
-(``EF_STAGE`` … ``EF_BEST_MARKUP_NORMAL``) and the five ribbon scripts.
+xlwings Lite: paste this file into the add-in's ``main.py`` editor and add ``excelflow-sales`` to
+its ``requirements.txt``. xlwings Server uses ``addin/server/`` instead (``excelflow serve``).
+Everything here is the package's own code: the worksheet functions (``EF_STAGE`` …
+``EF_BEST_MARKUP_NORMAL``) and the five ribbon scripts.
 """
 
 from excelflow.xl.macros import (

@@ -198,9 +198,21 @@ def test_the_wheel_ships_the_schemas(tmp_path: Path) -> None:
         check=False,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
-    (wheel,) = tmp_path.glob("excelflow-*.whl")
+    (wheel,) = tmp_path.glob("excelflow_sales-*.whl")  # the distribution's name (PEP 427 form)
     names = set(zipfile.ZipFile(wheel).namelist())
     for schema in ("ruleset", "mapping", "report", "bid"):
         assert f"excelflow/schemas/{schema}.schema.json" in names
     assert "excelflow/pipeline/rulesets/standard.json" in names and "excelflow/py.typed" in names
     json.loads(zipfile.ZipFile(wheel).read("excelflow/schemas/report.schema.json"))
+    project = "excelflow/server/project/"  # the add-in's xlwings Server project, for `serve`
+    for part in (
+        "custom_functions/__init__.py",
+        "custom_scripts/__init__.py",
+        "auth/excelflow.py",
+        "templates/manifest.xml",
+        "static/js/ribbon.js",
+        "static/images/icons/excelflow-80.png",
+        "pyproject.toml",
+    ):
+        assert project + part in names, part
+    assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc") or "/certs/" in n]

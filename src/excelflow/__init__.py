@@ -3,7 +3,7 @@
 from importlib.metadata import PackageNotFoundError, version
 
 try:
-    __version__ = version("excelflow")
+    __version__ = version("excelflow-sales")
 except PackageNotFoundError:  # running from a source tree without an install
     __version__ = "0.0.0+source"
 
