@@ -20,6 +20,7 @@ from excelflow.annotate.labels import (
     DASHBOARD_TITLE,
     KPI_LABEL,
     NO_OWNER,
+    NOT_AVAILABLE,
     SEVERITY_LABEL,
     SEVERITY_RANK,
     SUBTITLE,
@@ -59,7 +60,8 @@ class Kpi:
 
     key: str
     label: str
-    value: float | int
+    value: float | int | str
+    """The number, or "n/a" (``NOT_AVAILABLE``) when nothing could be counted."""
     number_format: str
 
 
@@ -156,7 +158,8 @@ def dashboard(result: Result, lang: Lang) -> Dashboard:
         rows = [r[:5] for r in rows]
     tables["by_code"] = _table("by_code", lang, rows, [None, None, COUNT, COUNT, None])
 
-    gated = d["gate"].notna().to_numpy(dtype=bool)
+    # only deals whose milestones could be checked (an absent milestone column is unknown)
+    gated = d["gate"].isin(["pass", "forced"]).to_numpy(dtype=bool)
     owners = result.pipeline.frame["owner"].to_numpy(dtype=object)
     owner_label = np.array(
         [
@@ -186,7 +189,7 @@ def dashboard(result: Result, lang: Lang) -> Dashboard:
         Kpi(
             "forced_rate",
             KPI_LABEL["forced_rate"](lang),
-            float(forced.sum()) / n_gated if n_gated else 0.0,
+            float(forced.sum()) / n_gated if n_gated else NOT_AVAILABLE(lang),
             RATE,
         ),
         Kpi("error", KPI_LABEL["error"](lang), counts["error"], COUNT),

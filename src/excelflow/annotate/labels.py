@@ -36,7 +36,13 @@ LEGEND_LABEL: dict[str, Text] = {
 }
 LEGEND_TITLE = _T("行底色图例（ExcelFlow）", "Row colours (ExcelFlow)")
 
-GATE_LABEL: dict[str, Text] = {"pass": _T("通过", "Pass"), "forced": _T("强行推进", "Forced")}
+GATE_LABEL: dict[str, Text] = {
+    "pass": _T("通过", "Pass"),
+    "forced": _T("强行推进", "Forced"),
+    "unknown": _T("未知（缺少关键节点列）", "Unknown (milestone column missing)"),
+}
+NOT_AVAILABLE = _T("不适用", "n/a")
+"""A rate with nothing to count (no deal's milestones could be checked)."""
 
 FINDINGS_HEADERS: tuple[Text, ...] = (
     _T("级别", "Severity"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from excelflow.pipeline.fields import factor_key
+from excelflow.pipeline.fields import factor_key, milestone_date_key, milestone_key
 from excelflow.pipeline.findings import Severity
 from excelflow.pipeline.ruleset import Text
 from excelflow.rules import Context, hits, no_hits, rule
@@ -199,7 +199,9 @@ def probability_range(ctx: Context) -> pd.DataFrame:
 def column_missing(ctx: Context) -> pd.DataFrame:
     """A column the rule set relies on is absent from the sheet.
 
-    One finding per missing column, or one for all the missing evaluation factors.
+    One finding per missing column, or one for all the missing evaluation factors, naming what
+    cannot be checked. A missing milestone column is unknown by default (rule set
+    ``forced_advance.missing_milestone_column``): its milestone is not checked, not failed.
     Bad sheet: no Coach column. Fix: add the column (``excelflow template`` has every column),
     or map the source's own column to it with ``--mapping``.
     """
@@ -213,9 +215,20 @@ def column_missing(ctx: Context) -> pd.DataFrame:
     for field in required:
         if field not in present:
             rows.append((field, headers[field], CONSEQUENCE["required"]))
+    stage = ctx.frame["stage"].to_numpy(dtype=float, na_value=np.nan)
+    is_open = ctx.is_open.to_numpy(dtype=bool)
     for ms in rs.milestones:
-        if f"m:{ms.key}" not in present:
-            rows.append((f"m:{ms.key}", ms.column, CONSEQUENCE["milestone"]))
+        if milestone_key(ms.key) in present or milestone_date_key(ms.key) in present:
+            continue
+        past = int((is_open & (stage > ms.stage)).sum())
+        if rs.missing_milestone_column == "unknown":
+            consequence = Text(
+                zh=CONSEQUENCE["milestone_unknown"].zh.format(stage=ms.stage, n=past),
+                en=CONSEQUENCE["milestone_unknown"].en.format(stage=ms.stage, n=past),
+            )
+        else:
+            consequence = CONSEQUENCE["milestone"]
+        rows.append((milestone_key(ms.key), ms.column, consequence))
     factors = [fa for fa in rs.factors if factor_key(fa.key) not in present]
     if factors:
         names = Text(
@@ -237,6 +250,12 @@ def column_missing(ctx: Context) -> pd.DataFrame:
 
 CONSEQUENCE = {
     "required": Text(zh="必填字段无法检查", en="a required field cannot be checked"),
+    "milestone_unknown": Text(
+        zh="无法检查第{stage}阶段之后的 {n} 个进行中商机是否达到该关键节点（不报 SG01、"
+        "不下调赢率，关口显示为未知）",
+        en="whether the {n} open deals past stage {stage} reached this milestone cannot be "
+        "checked (no SG01, no probability cut; their gate shows as unknown)",
+    ),
     "milestone": Text(
         zh="无法确认该关键节点，后续阶段的商机都按强行推进处理",
         en="the milestone cannot be confirmed, so every deal past its stage counts as a "
