@@ -17,6 +17,7 @@ import pandas as pd
 from excelflow import __version__
 from excelflow.engine import Result
 from excelflow.pipeline.findings import FINDING_COLUMNS, Severity
+from excelflow.pipeline.headers import field_name
 from excelflow.pipeline.ruleset import Lang, RuleSet
 from excelflow.pipeline.textutil import pad, width
 
@@ -102,6 +103,30 @@ def deals_detail(result: Result, lang: Lang) -> pd.DataFrame:
     )
 
 
+REPORT_VERSION = "2"
+"""Version of ``schemas/report.schema.json`` this module writes (2: ``columns`` per file)."""
+
+
+def columns_detail(result: Result, lang: Lang) -> list[dict[str, Any]]:
+    """The header report of the JSON report: every header, the field(s) it feeds or the closest
+    known field when it was ignored, and the unit its header states."""
+    rs = result.ruleset
+    return [
+        {
+            "header": h.header,
+            "column": h.letter,
+            "fields": list(h.fields),
+            "field_headers": [field_name(k, rs, lang) for k in h.fields],
+            "suggestion": h.suggestion,
+            "suggestion_header": None
+            if h.suggestion is None
+            else field_name(h.suggestion, rs, lang),
+            "unit": h.unit,
+        }
+        for h in result.pipeline.headers
+    ]
+
+
 def _records(frame: pd.DataFrame) -> str:
     if frame.empty:
         return "[]"
@@ -113,6 +138,7 @@ def to_json(
 ) -> str:
     """The whole run as a JSON document (see ``schemas/report.schema.json``)."""
     head = {
+        "report_version": REPORT_VERSION,
         "excelflow_version": __version__,
         "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "as_of": as_of.isoformat(),
@@ -131,7 +157,10 @@ def to_json(
                 "counts": {"error": 0, "warning": 0, "info": 0},
             }
             files.append(
-                json.dumps({**meta, "findings": [], "deals_detail": []}, ensure_ascii=False)
+                json.dumps(
+                    {**meta, "columns": [], "findings": [], "deals_detail": []},
+                    ensure_ascii=False,
+                )
             )
             continue
         res = rep.result
@@ -144,6 +173,7 @@ def to_json(
             "header_row": res.pipeline.header_row,
             "deals": len(res.deals),
             "counts": res.counts(),
+            "columns": columns_detail(res, res.lang),
         }
         findings = _records(res.findings[list(FINDING_COLUMNS)])
         detail = _records(deals_detail(res, res.lang))
@@ -181,6 +211,11 @@ LABELS = {
         "none": "未发现问题",
         "failed": "无法读取",
         "total": "合计",
+        "used": "已用列",
+        "ignored": "未用列",
+        "closest": "（最接近：{field}）",
+        "unit": "单位 {unit}",
+        "hint": "提示：用 --mapping 指定这些列；`excelflow mapping suggest {path}` 可生成映射草稿",
     },
     "en": {
         "sheet": "sheet",
@@ -203,8 +238,40 @@ LABELS = {
         "none": "no findings",
         "failed": "could not be read",
         "total": "Total",
+        "used": "Columns used",
+        "ignored": "Columns ignored",
+        "closest": " (closest: {field})",
+        "unit": "unit {unit}",
+        "hint": "Hint: map them with --mapping; `excelflow mapping suggest {path}` writes a "
+        "starting mapping",
     },
 }
+
+
+def header_lines(result: Result, lang: Lang, path: str) -> list[str]:
+    """The header report as text: the headers used (→ field, with a unit) and the ignored ones
+    with the closest known field, plus a hint when some were ignored."""
+    lab = LABELS[lang]
+    rs = result.ruleset
+    sep, colon = ("，", "：") if lang == "zh" else (", ", ": ")
+    used, ignored = [], []
+    for h in result.pipeline.headers:
+        unit = f" [{lab['unit'].format(unit=h.unit)}]" if h.unit else ""
+        if h.used:
+            names = "+".join(field_name(k, rs, lang) for k in h.fields)
+            used.append(f"{h.header}{unit}" if names == h.header else f"{h.header} → {names}{unit}")
+        else:
+            hint = (
+                ""
+                if h.suggestion is None
+                else lab["closest"].format(field=field_name(h.suggestion, rs, lang))
+            )
+            ignored.append(f"{h.header}{hint}")
+    out = [f"  {lab['used']}{colon}{sep.join(used)}"] if used else []
+    if ignored:
+        out.append(f"  {lab['ignored']}{colon}{sep.join(ignored)}")
+        out.append(f"  {lab['hint'].format(path=path)}")
+    return out
 
 
 def to_text(reports: Sequence[FileReport], *, lang: Lang | None = None, limit: int = 200) -> str:
@@ -224,6 +291,7 @@ def to_text(reports: Sequence[FileReport], *, lang: Lang | None = None, limit: i
             f"{counts[s.value]} {lab[s.value]}" for s in Severity
         )
         lines.append(f"{rep.path}{sheet} · {len(res.deals)} {lab['deals']} · {tally}")
+        lines.extend(header_lines(res, lg, rep.path))
         f = res.findings
         if f.empty:
             lines.append(f"  ✓ {lab['none']}")

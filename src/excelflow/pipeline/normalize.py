@@ -25,6 +25,7 @@ from excelflow.pipeline.coerce import (
     take,
 )
 from excelflow.pipeline.fields import Kind, all_fields, fold, has_cjk, header_index
+from excelflow.pipeline.headers import HeaderUse, header_uses
 from excelflow.pipeline.mapping import EMPTY_MAPPING, ColumnMapping
 from excelflow.pipeline.ruleset import Lang, RuleSet
 
@@ -66,6 +67,7 @@ class Pipeline:
     kinds: dict[str, Kind]
     lang: Lang
     unknown_headers: list[str] = field(default_factory=list)
+    headers: list[HeaderUse] = field(default_factory=list)
     duplicate_headers: list[tuple[str, str]] = field(default_factory=list)
     defaults: dict[str, Any] = field(default_factory=dict)
 
@@ -172,8 +174,9 @@ def build_pipeline(
     columns: dict[str, Column] = {}
     unknown: list[str] = []
     duplicates: list[tuple[str, str]] = []
+    resolved = [_resolve_header(text, index, mapping) for text in header]
     for j, text in enumerate(header):
-        targets = _resolve_header(text, index, mapping)
+        targets = resolved[j]
         if not targets and isinstance(text, str) and text.strip():
             unknown.append(text.strip())
         for key in targets:
@@ -230,6 +233,9 @@ def build_pipeline(
         kinds=kinds,
         lang=lang,
         unknown_headers=unknown,
+        headers=header_uses(
+            header, resolved, [column_letter(col0 + j) for j in range(width)], ruleset
+        ),
         duplicate_headers=duplicates,
         defaults=defaults,
     )
