@@ -146,6 +146,7 @@ def to_json(
     }
     files = []
     for rep in reports:
+        meta: dict[str, Any]
         if rep.result is None:
             meta = {
                 "path": rep.path,
