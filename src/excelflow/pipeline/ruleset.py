@@ -60,6 +60,7 @@ class Milestone:
     column: Text
     aliases: tuple[str, ...] = ()
     date_column: Text | None = None
+    date_aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -286,6 +287,7 @@ def ruleset_from_document(doc: Any, source: str) -> RuleSet:
                     column=Text.of(ms["column"]),
                     aliases=tuple(ms.get("aliases", ())),
                     date_column=Text.of(ms["date_column"]) if "date_column" in ms else None,
+                    date_aliases=tuple(ms.get("date_aliases", ())),
                 )
                 for ms in st["milestones"]
             ),
