@@ -22,12 +22,14 @@ from excelflow.pipeline.coerce import (
     coerce_column,
     empty_column,
     factorize,
+    format_id,
     take,
 )
 from excelflow.pipeline.fields import Kind, all_fields, fold, has_cjk, header_index
 from excelflow.pipeline.headers import HeaderUse, header_uses
 from excelflow.pipeline.mapping import EMPTY_MAPPING, ColumnMapping
 from excelflow.pipeline.ruleset import Lang, RuleSet
+from excelflow.pipeline.units import Unit, applies, apply_unit, header_unit
 
 HEADER_SCAN_ROWS = 30
 MIN_HEADER_MATCHES = 2
@@ -70,6 +72,7 @@ class Pipeline:
     headers: list[HeaderUse] = field(default_factory=list)
     duplicate_headers: list[tuple[str, str]] = field(default_factory=list)
     defaults: dict[str, Any] = field(default_factory=dict)
+    units: dict[str, Unit] = field(default_factory=dict)
 
     @property
     def present(self) -> set[str]:
@@ -99,6 +102,10 @@ def _resolve_header(text: Any, index: dict[str, str], mapping: ColumnMapping) ->
     if folded in mapping.columns:
         return mapping.columns[folded]
     key = index.get(folded)
+    if key is None:  # 金额(万元), Amount (k): the header without its unit
+        unit = header_unit(text)
+        if unit is not None:
+            key = index.get(fold(unit[0]))
     return (key,) if key else ()
 
 
@@ -188,6 +195,11 @@ def build_pipeline(
 
     if lang is None:
         lang = "zh" if any(has_cjk(c.header) for c in columns.values()) else "en"
+    units: dict[str, Unit] = {}
+    for key, col in columns.items():
+        found = header_unit(col.header)
+        if found is not None and applies(found[1], specs[key].kind):
+            units[key] = found[1]
 
     frame: dict[str, pd.Series] = {}
     raw: dict[str, np.ndarray] = {}
@@ -211,9 +223,11 @@ def build_pipeline(
         coerced: Coerced = coerce_column(
             values, spec.kind, ruleset, date_formats=mapping.date_formats
         )
-        frame[key] = coerced.values
-        if coerced.bad.any():
-            bad[key] = coerced.bad
+        frame[key], key_bad = coerced.values, coerced.bad
+        if key in units and key in columns:
+            frame[key], key_bad = apply_unit(values, coerced.values, key_bad, units[key])
+        if key_bad.any():
+            bad[key] = key_bad
 
     # A milestone with a date column is done when either its tick or its date is there.
     for ms in ruleset.milestones:
@@ -234,10 +248,15 @@ def build_pipeline(
         lang=lang,
         unknown_headers=unknown,
         headers=header_uses(
-            header, resolved, [column_letter(col0 + j) for j in range(width)], ruleset
+            header,
+            resolved,
+            [column_letter(col0 + j) for j in range(width)],
+            ruleset,
+            {columns[k].index: u.label for k, u in units.items()},
         ),
         duplicate_headers=duplicates,
         defaults=defaults,
+        units=units,
     )
 
 
@@ -268,7 +287,8 @@ def _blank_rows(cells: np.ndarray, columns: Sequence[int]) -> np.ndarray:
 def _apply_value_map(values: np.ndarray, table: Mapping[str, Any]) -> np.ndarray:
     """Translate a column's values through a mapping's value table (folded keys)."""
     codes, uniques = factorize(values, blank_cells(values))
-    mapped = np.array([table.get(fold(str(u)), u) for u in uniques], dtype=object)
+    # format_id: a number cell read as 2.0 matches the mapping's "2"
+    mapped = np.array([table.get(fold(format_id(u)), u) for u in uniques], dtype=object)
     out = take(mapped, codes, None)
     keep = codes < 0
     out[keep] = values[keep]

@@ -130,7 +130,9 @@ EXPECTED = {
 def value_not_understood(ctx: Context) -> pd.DataFrame:
     """A cell's value cannot be read as its column's type; the engine treats it as blank.
 
-    Types: date, probability, amount, milestone tick, evaluation score, status.
+    Types: date, probability, amount, milestone tick, evaluation score, status. In a column
+    whose header states a unit (``金额(万元)``), a cell stating another (``120k``) is not
+    understood either.
     Bad row: Expected close "next spring", Coach "maybe". Fix: enter a value of the column's type.
     """
     frames = []
@@ -143,6 +145,12 @@ def value_not_understood(ctx: Context) -> pd.DataFrame:
             expected = Text(zh=f"{lo:g}–{hi:g} 的评估分数", en=f"a score from {lo:g} to {hi:g}")
         else:
             expected = EXPECTED.get(kind, Text(zh=kind, en=kind))
+        unit = ctx.pipeline.units.get(field)
+        if unit is not None and kind == "money":
+            expected = Text(
+                zh=f"以「{unit.label}」为单位的金额；单元格自带的单位与表头不符",
+                en=f"an amount in {unit.label}; the cell's own unit contradicts the header's",
+            )
         frames.append(hits(bad, field, expected=expected))
     frames = [f for f in frames if len(f)]
     return pd.concat(frames, ignore_index=True) if frames else no_hits()
