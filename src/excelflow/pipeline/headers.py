@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Any
 
-from excelflow.pipeline.fields import FieldSpec, all_fields, fold, has_cjk
+from excelflow.pipeline.fields import FieldSpec, Kind, all_fields, fold, has_cjk
 from excelflow.pipeline.ruleset import Lang, RuleSet
 
 CLOSE_ENOUGH = 0.6
@@ -37,7 +37,9 @@ class HeaderUse:
         return bool(self.fields)
 
 
-def _closeness(text: str, name: str) -> float:
+def closeness(text: str, name: str) -> float:
+    """How close two folded names are, 0-1: 1 equal, 0.7-1 one holds the other, else the
+    similarity ratio."""
     if text == name:
         return 1.0
     short, long_ = sorted((text, name), key=len)
@@ -46,16 +48,21 @@ def _closeness(text: str, name: str) -> float:
     return SequenceMatcher(None, text, name).ratio()
 
 
-def _names(ruleset: RuleSet) -> tuple[tuple[str, str], ...]:
-    """(folded name, field key) for every header, key and alias of every input field."""
-    out: list[tuple[str, str]] = []
+DATE_WORDS = ("date", "日期", "时间", "time")
+"""A header with one of these words is a date: only date fields are suggested for it."""
+
+
+def _names(ruleset: RuleSet) -> tuple[tuple[str, str, bool], ...]:
+    """(folded name, field key, is a date field) for every header, key and alias of every
+    input field."""
+    out: list[tuple[str, str, bool]] = []
     for spec in all_fields(ruleset):
         if spec.key.startswith("ef_") or spec.key == "ignore":
             continue
         for name in (spec.header.zh, spec.header.en, spec.key, *spec.aliases):
             folded = fold(name)
             if folded:
-                out.append((folded, spec.key))
+                out.append((folded, spec.key, spec.kind == Kind.DATE))
     return tuple(out)
 
 
@@ -63,18 +70,19 @@ def closest_field(
     header: str,
     ruleset: RuleSet,
     taken: Collection[str] = (),
-    names: Sequence[tuple[str, str]] | None = None,
+    names: Sequence[tuple[str, str, bool]] | None = None,
 ) -> str | None:
     """The known field whose header or alias is closest to ``header`` (not one in ``taken``),
     or None when none is close enough. ``names``: :func:`_names` of the rule set, if at hand."""
     text = fold(header)
     if not text:
         return None
+    is_date = any(word in text for word in DATE_WORDS)
     best, best_score = None, CLOSE_ENOUGH
-    for name, key in names if names is not None else _names(ruleset):
-        if key in taken:
+    for name, key, date_field in names if names is not None else _names(ruleset):
+        if key in taken or (is_date and not date_field):
             continue
-        score = _closeness(text, name)
+        score = closeness(text, name)
         if score > best_score:
             best, best_score = key, score
     return best
