@@ -178,3 +178,27 @@ def test_rules_show_lists_every_alias(capsys: pytest.CaptureFixture[str]) -> Non
                "投标", "签约", "验收", "结项", "Bid", "Signed", "预计签约", "签约时间")  # fmt: skip
     for alias in aliases:
         assert alias.casefold() in out.casefold(), alias
+
+
+def test_a_folder_run_skips_files_without_a_pipeline_unless_strict(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "export"
+    folder.mkdir()
+    (folder / "accounts.csv").write_text("account,sector\nHooli,tech\n", encoding="utf-8")
+    _cn_sheet(folder)
+    args = ["validate", str(folder), "--as-of", "2026-11-28", "--fail-on", "never"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "– skipped (not a pipeline): " in out and "accounts.csv" in out
+    assert "(0 could not be read, 1 skipped)" in out
+    assert main([*args, "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    schema = json.loads((REPO / "schemas" / "report.schema.json").read_text(encoding="utf-8"))
+    jsonschema.validate(doc, schema)
+    assert [f["status"] for f in doc["files"]] == ["skipped", "ok"]
+    assert (doc["summary"]["files_skipped"], doc["summary"]["files_failed"]) == (1, 0)
+    assert main([*args, "--strict"]) == 2
+    assert "✗" in capsys.readouterr().out
+    # a file named on the command line is checked as asked: no pipeline table is an error
+    assert main(["validate", str(folder / "accounts.csv"), "--fail-on", "never"]) == 2

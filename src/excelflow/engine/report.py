@@ -24,11 +24,13 @@ from excelflow.pipeline.textutil import pad, width
 
 @dataclass
 class FileReport:
-    """The outcome for one input file: a result, or the one-line reason it could not be read."""
+    """The outcome for one input file: a result, or the one-line reason it could not be read;
+    ``skipped`` when a folder run passed over it because it holds no pipeline table."""
 
     path: str
     result: Result | None = None
     error: str | None = None
+    skipped: bool = False
 
     @property
     def ok(self) -> bool:
@@ -50,6 +52,7 @@ def summary(reports: Sequence[FileReport]) -> dict[str, Any]:
     out: dict[str, Any] = {
         "files": len(reports),
         "files_failed": 0,
+        "files_skipped": 0,
         "deals": 0,
         "errors": 0,
         "warnings": 0,
@@ -59,7 +62,7 @@ def summary(reports: Sequence[FileReport]) -> dict[str, Any]:
     weighted = 0.0
     for rep in reports:
         if rep.result is None:
-            out["files_failed"] += 1
+            out["files_skipped" if rep.skipped else "files_failed"] += 1
             continue
         res = rep.result
         counts = res.counts()
@@ -150,7 +153,7 @@ def to_json(
         if rep.result is None:
             meta = {
                 "path": rep.path,
-                "status": "error",
+                "status": "skipped" if rep.skipped else "error",
                 "error": rep.error,
                 "sheet": None,
                 "lang": lang,
@@ -211,6 +214,8 @@ LABELS = {
         "weighted": "加权管道金额",
         "none": "未发现问题",
         "failed": "无法读取",
+        "skipped": "已跳过",
+        "skip_line": "– 跳过（不是商机表）：{error}",
         "total": "合计",
         "used": "已用列",
         "ignored": "未用列",
@@ -238,6 +243,8 @@ LABELS = {
         "weighted": "weighted pipeline",
         "none": "no findings",
         "failed": "could not be read",
+        "skipped": "skipped",
+        "skip_line": "– skipped (not a pipeline): {error}",
         "total": "Total",
         "used": "Columns used",
         "ignored": "Columns ignored",
@@ -282,7 +289,10 @@ def to_text(reports: Sequence[FileReport], *, lang: Lang | None = None, limit: i
         lg: Lang = lang or (rep.result.lang if rep.result is not None else "en")
         lab = LABELS[lg]
         if rep.result is None:
-            lines.append(f"✗ {rep.error}")
+            if rep.skipped:
+                lines.append(lab["skip_line"].format(error=rep.error))
+            else:
+                lines.append(f"✗ {rep.error}")
             lines.append("")
             continue
         res = rep.result
@@ -332,7 +342,8 @@ def to_text(reports: Sequence[FileReport], *, lang: Lang | None = None, limit: i
         tot = summary(reports)
         lab = LABELS[lang or "en"]
         lines.append(
-            f"{lab['total']}: {tot['files']} files ({tot['files_failed']} {lab['failed']}), "
+            f"{lab['total']}: {tot['files']} files ({tot['files_failed']} {lab['failed']}, "
+            f"{tot['files_skipped']} {lab['skipped']}), "
             f"{tot['deals']} {lab['deals']}, {tot['errors']} {lab['error']}, "
             f"{tot['warnings']} {lab['warning']}, {tot['infos']} {lab['info']}"
         )
