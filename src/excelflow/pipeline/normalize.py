@@ -29,7 +29,7 @@ from excelflow.pipeline.fields import Kind, all_fields, fold, has_cjk, header_in
 from excelflow.pipeline.headers import HeaderUse, header_uses
 from excelflow.pipeline.mapping import EMPTY_MAPPING, ColumnMapping
 from excelflow.pipeline.ruleset import Lang, RuleSet
-from excelflow.pipeline.units import Unit, applies, apply_unit, header_unit
+from excelflow.pipeline.units import Unit, applies, apply_unit, header_unit, unit_of
 
 HEADER_SCAN_ROWS = 30
 MIN_HEADER_MATCHES = 2
@@ -73,11 +73,14 @@ class Pipeline:
     duplicate_headers: list[tuple[str, str]] = field(default_factory=list)
     defaults: dict[str, Any] = field(default_factory=dict)
     units: dict[str, Unit] = field(default_factory=dict)
+    not_required_for_open: frozenset[str] = frozenset()
+    derived: tuple[str, ...] = ()
 
     @property
     def present(self) -> set[str]:
-        """Field keys the source gives values for: a column, or a mapping's default."""
-        return set(self.columns) | set(self.defaults)
+        """Field keys the source gives values for: a column, a mapping's default, or a deal key
+        made from other columns."""
+        return set(self.columns) | set(self.defaults) | set(self.derived)
 
     def __len__(self) -> int:
         return len(self.frame)
@@ -198,8 +201,10 @@ def build_pipeline(
     units: dict[str, Unit] = {}
     for key, col in columns.items():
         found = header_unit(col.header)
-        if found is not None and applies(found[1], specs[key].kind):
-            units[key] = found[1]
+        stated = unit_of(mapping.units[key]) if key in mapping.units else None
+        unit = found[1] if found is not None else stated
+        if unit is not None and applies(unit, specs[key].kind):
+            units[key] = unit
 
     frame: dict[str, pd.Series] = {}
     raw: dict[str, np.ndarray] = {}
@@ -229,6 +234,13 @@ def build_pipeline(
         if key_bad.any():
             bad[key] = key_bad
 
+    derived: tuple[str, ...] = ()
+    if "deal_id" not in columns and mapping.deal_key:
+        frame["deal_id"] = _deal_key(
+            cells, [columns[k].index for k in mapping.deal_key if k in columns]
+        )
+        derived = ("deal_id",)
+
     # A milestone with a date column is done when either its tick or its date is there.
     for ms in ruleset.milestones:
         date_key = f"md:{ms.key}"
@@ -257,7 +269,25 @@ def build_pipeline(
         duplicate_headers=duplicates,
         defaults=defaults,
         units=units,
+        not_required_for_open=mapping.not_required_for_open,
+        derived=derived,
     )
+
+
+def _deal_key(cells: np.ndarray, at: Sequence[int]) -> pd.Series:
+    """A deal name made of several columns' text (``Hooli - Cloud Migration``); None when all
+    of them are blank."""
+    if not at:
+        return pd.Series(np.full(len(cells), None, dtype=object))
+    parts = [
+        [
+            format_id(v).strip() if not blank else ""
+            for v, blank in zip(col, blank_cells(col), strict=True)
+        ]
+        for col in (cells[:, j] for j in at)
+    ]
+    names = [" - ".join(p for p in row if p) or None for row in zip(*parts, strict=True)]
+    return pd.Series(np.array(names, dtype=object))
 
 
 def _cell_array(body: Sequence[Sequence[Any]], width: int) -> np.ndarray:

@@ -69,6 +69,12 @@ def header_unit(text: Any) -> tuple[str, Unit] | None:
     return match.group("base").strip(), Unit(label, scale, currency)
 
 
+def unit_of(label: str) -> Unit | None:
+    """The unit named ``label`` (``万元``, ``k``, ``USD``, ``%``), or None."""
+    found = header_unit(f"x ({label})")
+    return None if found is None else found[1]
+
+
 def applies(unit: Unit, kind: Kind) -> bool:
     """True when ``unit`` means something for a column of ``kind`` (money, or a percentage)."""
     return (kind == Kind.MONEY and not unit.percent) or (kind == Kind.PROBABILITY and unit.percent)

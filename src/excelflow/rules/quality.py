@@ -20,7 +20,9 @@ from excelflow.rules import Context, hits, no_hits, rule
 def required_missing(ctx: Context) -> pd.DataFrame:
     """A required field is blank (rule set ``required_fields``: on every deal, or on open deals).
 
-    Also flags the factors left blank when a deal's evaluation is partly filled in. Bad row: an
+    A mapping's ``not_required_for_open`` fields (a CRM's close date and value, blank on open
+    deals by design) are not required on open deals. Also flags the factors left blank when a
+    deal's evaluation is partly filled in. Bad row: an
     open deal with no Expected close. Fix: fill in the cell.
     """
     rs = ctx.ruleset
@@ -28,8 +30,9 @@ def required_missing(ctx: Context) -> pd.DataFrame:
     is_open = ctx.is_open.to_numpy(dtype=bool)
     masks = []
     wanted = [(f, False) for f in rs.required_always] + [(f, True) for f in rs.required_open]
+    optional = ctx.pipeline.not_required_for_open
     for field, open_only in wanted:
-        if field not in present:
+        if field not in present or (open_only and field in optional):
             continue  # a whole missing column is one DQ07 finding, not one per deal
         masks.append((field, _blank(ctx, field) & is_open if open_only else _blank(ctx, field)))
     answered = ctx.evaluation["answered"].to_numpy()
@@ -216,7 +219,10 @@ def column_missing(ctx: Context) -> pd.DataFrame:
     present = ctx.pipeline.present
     rs = ctx.ruleset
     rows: list[tuple[str, Text, Text]] = []
-    required = dict.fromkeys([*rs.required_always, *rs.required_open])
+    optional = ctx.pipeline.not_required_for_open
+    required = dict.fromkeys(
+        [*rs.required_always, *(f for f in rs.required_open if f not in optional)]
+    )
     from excelflow.pipeline.fields import BASE_FIELDS
 
     headers = {f.key: f.header for f in BASE_FIELDS}
