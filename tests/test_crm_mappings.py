@@ -115,3 +115,21 @@ def test_salesforce_without_an_id_names_deals_by_account_and_opportunity(tmp_pat
     from excelflow.bid.seed import find_deal
 
     assert find_deal(report.result.pipeline, "Hooli - Cloud Migration") == 0
+
+
+def test_without_a_mapping_the_report_names_the_shipped_mapping_that_fits(
+    shared_data: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from excelflow.cli import main
+
+    csv = str(shared_data / "crm-sales-opportunities" / "sales_pipeline.csv")
+    main(["validate", csv, "--as-of", "2026-11-28", "--limit", "1"])
+    assert "try --mapping maven-crm" in capsys.readouterr().out
+    main(["validate", csv, "--as-of", "2026-11-28", "--format", "json"])
+    assert json.loads(capsys.readouterr().out)["files"][0]["mapping_hint"] == "maven-crm"
+    # a shipped mapping is named by its name; with it, no hint
+    main(["validate", csv, "--as-of", "2026-11-28", "--mapping", "maven-crm", "--limit", "1"])
+    out = capsys.readouterr().out
+    assert "try --mapping" not in out and "By code: DQ01 1,425 · DQ07 10" in out

@@ -106,6 +106,21 @@ def deals_detail(result: Result, lang: Lang) -> pd.DataFrame:
     )
 
 
+def mapping_hint(result: Result) -> str | None:
+    """The shipped mapping that fits a file read without one, when its stage column holds
+    values ExcelFlow does not read itself (``Won``, ``Closed Lost``…); else None."""
+    p = result.pipeline
+    if (
+        p.mapping_source is not None
+        or "stage" not in p.raw
+        or "DQ03" not in set(result.findings["code"])
+    ):
+        return None
+    from excelflow.pipeline.suggest import fitting_mapping
+
+    return fitting_mapping(list(p.raw["stage"]), result.ruleset)
+
+
 REPORT_VERSION = "2"
 """Version of ``schemas/report.schema.json`` this module writes (2: ``columns`` per file)."""
 
@@ -178,6 +193,7 @@ def to_json(
             "deals": len(res.deals),
             "counts": res.counts(),
             "columns": columns_detail(res, res.lang),
+            "mapping_hint": mapping_hint(res),
         }
         findings = _records(res.findings[list(FINDING_COLUMNS)])
         detail = _records(deals_detail(res, res.lang))
@@ -222,6 +238,7 @@ LABELS = {
         "closest": "（最接近：{field}）",
         "unit": "单位 {unit}",
         "hint": "提示：用 --mapping 指定这些列；`excelflow mapping suggest {path}` 可生成映射草稿",
+        "fits": "提示：阶段列的值与内置映射 {name} 相符，可试 --mapping {name}",
     },
     "en": {
         "sheet": "sheet",
@@ -252,6 +269,7 @@ LABELS = {
         "unit": "unit {unit}",
         "hint": "Hint: map them with --mapping; `excelflow mapping suggest {path}` writes a "
         "starting mapping",
+        "fits": "Hint: the stage values match the shipped mapping {name}: try --mapping {name}",
     },
 }
 
@@ -303,6 +321,9 @@ def to_text(reports: Sequence[FileReport], *, lang: Lang | None = None, limit: i
         )
         lines.append(f"{rep.path}{sheet} · {len(res.deals)} {lab['deals']} · {tally}")
         lines.extend(header_lines(res, lg, rep.path))
+        fits = mapping_hint(res)
+        if fits is not None:
+            lines.append("  " + lab["fits"].format(name=fits))
         f = res.findings
         if f.empty:
             lines.append(f"  ✓ {lab['none']}")

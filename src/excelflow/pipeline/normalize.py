@@ -75,6 +75,7 @@ class Pipeline:
     units: dict[str, Unit] = field(default_factory=dict)
     not_required_for_open: frozenset[str] = frozenset()
     derived: tuple[str, ...] = ()
+    mapping_source: str | None = None
 
     @property
     def present(self) -> set[str]:
@@ -271,6 +272,7 @@ def build_pipeline(
         units=units,
         not_required_for_open=mapping.not_required_for_open,
         derived=derived,
+        mapping_source=None if mapping is EMPTY_MAPPING else mapping.source,
     )
 
 

@@ -258,3 +258,26 @@ def _closest_stage(value: str, ruleset: RuleSet) -> int | None:
             if score > best_score:
                 best, best_score = st.number, score
     return best
+
+
+def fitting_mapping(stage_values: Sequence[Any], ruleset: RuleSet) -> str | None:
+    """The shipped mapping whose stage/status vocabulary covers the distinct stage values of a
+    file read without a mapping (at least 80 % of them and two that ExcelFlow does not read
+    itself), or None."""
+    from excelflow.pipeline.mapping import MappingError, load_mapping
+    from excelflow.pipeline.resources import shipped_mappings
+
+    values = {fold(v) for v in _distinct(stage_values)} - {""}
+    if len(values) < 2:
+        return None
+    best, best_share = None, 0.8
+    for name, path in shipped_mappings().items():
+        try:
+            mapping = load_mapping(path, ruleset)
+        except MappingError:
+            continue
+        vocab = {k for key in ("stage", "status") for k in mapping.values.get(key, {})}
+        share = len(values & vocab) / len(values)
+        if share >= best_share and len(values & vocab) >= 2:
+            best, best_share = name, share
+    return best
