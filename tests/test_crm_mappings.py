@@ -133,3 +133,19 @@ def test_without_a_mapping_the_report_names_the_shipped_mapping_that_fits(
     main(["validate", csv, "--as-of", "2026-11-28", "--mapping", "maven-crm", "--limit", "1"])
     out = capsys.readouterr().out
     assert "try --mapping" not in out and "By code: DQ01 1,425 · DQ07 10" in out
+
+
+def test_mapping_suggest_on_the_real_crm_export(shared_data: Path, tmp_path: Path) -> None:
+    from excelflow.cli import main
+
+    csv = shared_data / "crm-sales-opportunities" / "sales_pipeline.csv"
+    out = tmp_path / "maven.yaml"
+    assert main(["mapping", "suggest", str(csv), "-o", str(out)]) == 0
+    assert "from the shipped mapping maven-crm" in out.read_text(encoding="utf-8")
+    rs = load_ruleset()
+    report = api.validate_file(csv, rs, mapping=load_mapping(out, rs), as_of=AS_OF)
+    assert report.result is not None
+    f = report.result.findings
+    assert set(f["code"]) == {"DQ01", "DQ07"}  # every stage and status understood, no SG01
+    assert set(f.loc[f["code"] == "DQ01", "field"]) == {"customer"}  # 1,425 deals, no account
+    assert report.result.pipeline.columns["project"].header == "product"

@@ -168,7 +168,48 @@ def test_a_salesforce_style_export(tmp_path: Path) -> None:
     assert rep.result is not None
     assert list(rep.result.deals["status"]) == ["open", "open", "won", "lost"]
     text = out.read_text(encoding="utf-8")
-    assert '"Needs Analysis": null  # check: not a stage name' in text
+    # its stage values match the shipped Salesforce mapping: its values and settings are taken
+    assert '"Needs Analysis": 2  # check: from the shipped mapping salesforce' in text
+    assert 'deal_key: ["customer", "project"]' in text
+    d = rep.result.deals
+    assert list(d["stage"].fillna(0)) == [2, 4, 0, 0]
+    assert not rep.result.findings["code"].isin(["DQ03", "DQ04"]).any()
+    assert rep.result.pipeline.frame["deal_id"][0] == "Hooli - Cloud Migration"
+
+
+def test_a_hubspot_style_export(tmp_path: Path) -> None:
+    csv = tmp_path / "hubspot-deals.csv"
+    csv.write_text(
+        "Record ID,Deal Name,Company name,Deal owner,Deal Stage,Close Date,Amount,Pipeline,"
+        "Deal Type,Create Date\n"
+        "1,Website,Hooli,Ann,Appointment Scheduled,2027-03-15,1000,Sales Pipeline,new,2026-01-02\n"
+        "2,Upgrade,Globex,Bob,Presentation Scheduled,2027-05-20,3000,Sales Pipeline,,2026-02-03\n"
+        "3,Licences,Umbrella,Ann,Contract Sent,2027-06-30,4000,Sales Pipeline,,2026-03-04\n"
+        "4,Support,Acme,Bob,Closed Won,2026-01-10,6000,Sales Pipeline,renewal,2025-05-06\n"
+        "5,Pilot,Wayne,Ann,Closed Lost,2026-02-11,7000,Sales Pipeline,,2025-07-08\n",
+        encoding="utf-8",
+    )
+    rep = api.validate_file(csv, as_of=AS_OF)
+    assert rep.result is not None
+    uses = {h.header: h for h in rep.result.pipeline.headers}
+    ignored = {h.header: h.suggestion for h in uses.values() if not h.used}
+    assert ignored == {"Pipeline": None, "Deal Type": "status", "Create Date": None}
+    assert uses["Deal Name"].fields == ("project",) and uses["Deal owner"].fields == ("owner",)
+    assert (rep.result.findings["code"] == "DQ03").sum() == 5  # HubSpot's own stage names
+    text = to_text([rep], lang="en")
+    assert "Columns ignored: Pipeline, Deal Type (closest: Status), Create Date" in text
+    assert "try --mapping hubspot" in text
+    out = tmp_path / "hubspot.yaml"
+    assert main(["mapping", "suggest", str(csv), "-o", str(out)]) == 0
+    # the stage column holds the outcomes, so it feeds the status: Deal Type is not guessed
+    assert '"Deal Stage": ["stage", "status"]' in out.read_text(encoding="utf-8")
+    rs = load_ruleset()
+    rep = api.validate_file(csv, rs, mapping=load_mapping(out, rs), as_of=AS_OF)
+    assert rep.result is not None
+    d = rep.result.deals
+    assert list(d["status"]) == ["open", "open", "open", "won", "lost"]
+    assert list(d["stage"].fillna(0)) == [1, 3, 5, 0, 0]
+    assert not rep.result.findings["code"].isin(["DQ03", "DQ04"]).any()
 
 
 def test_rules_show_lists_every_alias(capsys: pytest.CaptureFixture[str]) -> None:

@@ -57,8 +57,8 @@ def _names(ruleset: RuleSet) -> tuple[tuple[str, str, bool], ...]:
     input field."""
     out: list[tuple[str, str, bool]] = []
     for spec in all_fields(ruleset):
-        if spec.key.startswith("ef_") or spec.key == "ignore":
-            continue
+        if spec.key.startswith(("ef_", "f:")) or spec.key == "ignore":
+            continue  # results, and factor scores: a "product" column is what is sold
         for name in (spec.header.zh, spec.header.en, spec.key, *spec.aliases):
             folded = fold(name)
             if folded:

@@ -42,6 +42,8 @@ class Suggestion:
     ignored: list[str] = field(default_factory=list)
     values: dict[str, dict[str, Any]] = field(default_factory=dict)
     value_notes: dict[tuple[str, str], str] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)
+    fits: str | None = None
 
     def document(self) -> dict[str, Any]:
         """The mapping as a document valid against ``schemas/mapping.schema.json``."""
@@ -54,6 +56,7 @@ class Suggestion:
         doc["columns"] = {h: t[0] if len(t) == 1 else t for h, t in self.columns.items()}
         if self.values:
             doc["values"] = self.values
+        doc.update(self.settings)
         return doc
 
     def to_json(self) -> str:
@@ -80,6 +83,10 @@ class Suggestion:
             out.append(f"  {q(header)}: {q(target)}" + (f"  # check: {note}" if note else ""))
         for header in self.ignored:
             out.append(f"  # {q(header)}: not recognised, ignored")
+        if self.fits is not None:
+            out.append(f"# stage values and settings from the shipped mapping {self.fits!r}")
+        for key, value in self.settings.items():
+            out.append(f"{key}: {q(value)}  # check: from the shipped mapping {self.fits}")
         if self.values:
             out.append("values:")
             for key, table in self.values.items():
@@ -151,6 +158,13 @@ def suggest_mapping(path: str | Path, ruleset: RuleSet, lang: Lang = "en") -> Su
             out.columns[str(text).strip()] = list(keys)
             taken.update(keys)
             where.update((k, j) for k in keys)
+    if "stage" in where and "status" not in taken:
+        stage_cells = [r[where["stage"]] for r in body]
+        if any(_outcome(v) for v in _distinct(stage_cells)):  # Won / 赢单 among the stages
+            stage_header = str(header[where["stage"]]).strip()
+            out.columns[stage_header] = [*out.columns[stage_header], "status"]
+            out.column_notes[stage_header] = "it holds outcomes too: it feeds the status"
+            taken.add("status")
     for j, text in enumerate(header):
         if not isinstance(text, str) or not text.strip() or text.strip() in out.columns:
             continue
@@ -166,6 +180,7 @@ def suggest_mapping(path: str | Path, ruleset: RuleSet, lang: Lang = "en") -> Su
         where[key] = j
     if "stage" in where:
         _stage_values(out, header, body, where, ruleset)
+        _shipped_values(out, [r[where["stage"]] for r in body], ruleset)
     if "status" in where and "status" not in out.values:
         _status_values(out, [r[where["status"]] for r in body], ruleset)
     return out
@@ -213,14 +228,33 @@ def _stage_values(
                 if guess
                 else f"not a stage name: set 1-{len(ruleset.stages)}"
             )
-    needs_status = any(v != "open" for v in status_map.values())
     stage_header = str(header[where["stage"]]).strip()
-    if needs_status and "status" not in where:
-        out.columns[stage_header] = [*out.columns[stage_header], "status"]
-        out.column_notes.setdefault(stage_header, "it holds outcomes too: it feeds the status")
+    if "status" in out.columns[stage_header]:
         out.values["status"] = status_map
     if any(v is None or fold(k) != fold(str(v)) for k, v in stage_map.items()):
         out.values["stage"] = stage_map
+
+
+SHIPPED_SETTINGS = ("date_order", "units", "not_required_for_open", "deal_key")
+
+
+def _shipped_values(out: Suggestion, stage_cells: list[Any], ruleset: RuleSet) -> None:
+    """When the stage values match a shipped mapping, take its stage and status values (for
+    the values the file holds) and its settings instead of the guesses."""
+    from excelflow.pipeline.resources import shipped_mappings
+
+    name = fitting_mapping(stage_cells, ruleset)
+    if name is None:
+        return
+    doc = json.loads(shipped_mappings()[name].read_text(encoding="utf-8"))
+    out.fits = name
+    for key in ("stage", "status"):
+        table = {fold(str(k)): v for k, v in doc.get("values", {}).get(key, {}).items()}
+        for value in list(out.values.get(key, {})):
+            if fold(value) in table:
+                out.values[key][value] = table[fold(value)]
+                out.value_notes[(key, value)] = f"from the shipped mapping {name}"
+    out.settings = {k: doc[k] for k in SHIPPED_SETTINGS if k in doc}
 
 
 def _status_values(out: Suggestion, cells: list[Any], ruleset: RuleSet) -> None:
