@@ -243,3 +243,18 @@ def test_a_folder_run_skips_files_without_a_pipeline_unless_strict(
     assert "✗" in capsys.readouterr().out
     # a file named on the command line is checked as asked: no pipeline table is an error
     assert main(["validate", str(folder / "accounts.csv"), "--fail-on", "never"]) == 2
+
+
+def test_the_annotated_copy_shows_the_header_report(tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    path = _cn_sheet(tmp_path)
+    assert main(["annotate", str(path), "--as-of", "2026-11-28"]) in (0, 1)
+    wb = load_workbook(tmp_path / "手工商机.checked.xlsx")
+    dash = next(ws for ws in wb.worksheets if ws.title in ("看板", "Dashboard"))
+    rows = [tuple(r) for r in dash.iter_rows(values_only=True)]
+    title = next(i for i, r in enumerate(rows) if r[0] == "表头读取情况（列 → 字段）")
+    block = {r[1]: r for r in rows[title + 2 : title + 2 + len(CN_HEADER)]}
+    assert block["负责销售"][2:4] == ("（未读取）", "负责人")
+    assert block["金额(万元)"][2:5] == ("金额", None, "万元")
+    assert block["预计签约"][2] == "预计成交日期"

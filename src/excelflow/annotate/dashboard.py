@@ -17,7 +17,10 @@ import pandas as pd
 
 from excelflow.annotate.labels import (
     CHART_TITLE,
+    COLUMNS_HEADERS,
+    COLUMNS_TITLE,
     DASHBOARD_TITLE,
+    IGNORED,
     KPI_LABEL,
     NO_OWNER,
     NOT_AVAILABLE,
@@ -29,6 +32,7 @@ from excelflow.annotate.labels import (
     UNKNOWN_STAGE,
 )
 from excelflow.engine import Result
+from excelflow.pipeline.headers import field_name
 from excelflow.pipeline.ruleset import Lang
 from excelflow.rules import load_all
 
@@ -73,6 +77,9 @@ class Dashboard:
     subtitle: str
     kpis: list[Kpi]
     tables: dict[str, Table]
+    columns: Table | None = None
+    """The header report: every header of the sheet, the field it was read as, or the closest
+    known field when it was ignored, and its unit (no chart)."""
 
 
 def plain_value(value: Any) -> Any:
@@ -203,7 +210,28 @@ def dashboard(result: Result, lang: Lang) -> Dashboard:
         ruleset=rs.name,
         version=rs.version,
     )
-    return Dashboard(DASHBOARD_TITLE(lang), subtitle, kpis, tables)
+    return Dashboard(DASHBOARD_TITLE(lang), subtitle, kpis, tables, _columns(result, lang))
+
+
+def _columns(result: Result, lang: Lang) -> Table:
+    rs = result.ruleset
+    rows = [
+        [
+            h.letter,
+            h.header,
+            " + ".join(field_name(k, rs, lang) for k in h.fields) if h.used else IGNORED(lang),
+            "" if h.suggestion is None else field_name(h.suggestion, rs, lang),
+            h.unit or "",
+        ]
+        for h in result.pipeline.headers
+    ]
+    return Table(
+        key="columns",
+        title=COLUMNS_TITLE(lang),
+        headers=[h(lang) for h in COLUMNS_HEADERS],
+        rows=rows,
+        formats=[None] * len(COLUMNS_HEADERS),
+    )
 
 
 def _table(key: str, lang: Lang, rows: list[list[Any]], formats: Sequence[str | None]) -> Table:

@@ -95,13 +95,16 @@ def header_uses(
     ruleset: RuleSet,
     units: Mapping[int, str] | None = None,
 ) -> list[HeaderUse]:
-    """One :class:`HeaderUse` per non-blank header cell, in sheet order."""
+    """One :class:`HeaderUse` per non-blank header cell, in sheet order (ExcelFlow's own
+    result columns left out)."""
     taken = {k for keys in targets for k in keys}
     names = _names(ruleset)
     out = []
     for j, (text, keys) in enumerate(zip(header, targets, strict=True)):
         if not isinstance(text, str) or not text.strip():
             continue
+        if any(k.startswith("ef_") for k in keys):
+            continue  # ExcelFlow's own result columns (a checked copy): not the user's data
         hint = None if keys else closest_field(text, ruleset, taken, names)
         out.append(HeaderUse(text.strip(), letters[j], keys, hint, (units or {}).get(j)))
     return out
