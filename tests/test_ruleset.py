@@ -133,10 +133,12 @@ def test_a_yaml_rule_set_with_four_stages_drives_the_engine(tmp_path: Path) -> N
     f = result.findings
     assert f.loc[f["cell"] == "C2", "code"].tolist() == ["DQ03"]  # stage 5 no longer exists
     sg01 = f[f["code"] == "SG01"]
-    assert set(sg01["severity"]) == {"error"} and set(sg01["cell"]) == {None, "G3", "H3"}
+    assert set(sg01["severity"]) == {"error"} and set(sg01["cell"]) == {"G3", "H3"}
     assert "GR01" not in set(f["code"])
-    # two parts missing (coach, key persons) plus stage 1 and 3 milestone columns absent: 0.8^4
-    assert result.deals["adjusted_probability"][1] == pytest.approx(0.5 * 0.8**4)
+    # two parts missing (coach, key persons); the absent stage 1 and 3 milestone columns are
+    # unknown, not missing: no finding and no penalty for them
+    assert result.deals["adjusted_probability"][1] == pytest.approx(0.5 * 0.8**2)
+    assert list(result.deals["gate"].fillna("-")) == ["-", "forced"]
 
 
 def test_penalty_per_milestone_counts_a_stage_once() -> None:

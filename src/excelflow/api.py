@@ -25,6 +25,7 @@ from excelflow.pipeline.normalize import Pipeline, build_pipeline
 from excelflow.pipeline.read import (
     SPREADSHEET_SUFFIXES,
     TEXT_SUFFIXES,
+    NoPipelineTable,
     ReadError,
     Source,
     pipeline_from_source,
@@ -40,12 +41,17 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
     """Files as given; a folder stands for every spreadsheet and CSV below it — except Excel's
     ``~$`` lock files and ExcelFlow's own outputs (``*.checked.*``, ``*.bid.*``, ``*.bak.*``),
     which would count the same deals twice."""
-    out: list[Path] = []
+    return [p for p, _ in _expand(paths)]
+
+
+def _expand(paths: Iterable[str | Path]) -> list[tuple[Path, bool]]:
+    """:func:`expand_paths`, each file with True when it was found in a folder."""
+    out: list[tuple[Path, bool]] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
             out.extend(
-                p
+                (p, True)
                 for p in sorted(path.rglob("*"))
                 if p.is_file()
                 and p.suffix.lower() in SPREADSHEET_SUFFIXES | TEXT_SUFFIXES
@@ -55,7 +61,7 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
                 and ".bak." not in p.name
             )
         else:
-            out.append(path)
+            out.append((path, False))
     return out
 
 
@@ -66,6 +72,7 @@ def validate_file(
     mapping: ColumnMapping = EMPTY_MAPPING,
     lang: Lang | None = None,
     as_of: dt.date | None = None,
+    skip_foreign: bool = False,
 ) -> FileReport:
     """Read and check one file; a file that cannot be read gives a report with ``error`` set.
 
@@ -76,6 +83,7 @@ def validate_file(
         mapping: column renames and value maps for foreign exports.
         lang: report language (default: guessed from the headers).
         as_of: "today" for the date checks.
+        skip_foreign: a file without a pipeline table is ``skipped`` rather than an error.
     """
     try:
         source = Source(Path(path))
@@ -83,6 +91,8 @@ def validate_file(
         return FileReport(str(path), error=str(exc))
     try:
         result = check_source(source, ruleset, mapping=mapping, lang=lang, as_of=as_of)
+    except NoPipelineTable as exc:
+        return FileReport(str(path), error=str(exc), skipped=skip_foreign)
     except ReadError as exc:
         return FileReport(str(path), error=str(exc))
     finally:
@@ -137,11 +147,16 @@ def validate_paths(
     mapping: ColumnMapping = EMPTY_MAPPING,
     lang: Lang | None = None,
     as_of: dt.date | None = None,
+    strict: bool = False,
 ) -> list[FileReport]:
-    """Check every file; one unreadable file never stops the others."""
+    """Check every file; one unreadable file never stops the others. A file found in a folder
+    that holds no pipeline table (accounts.csv beside the pipeline) is skipped, unless
+    ``strict``."""
     return [
-        validate_file(p, ruleset, mapping=mapping, lang=lang, as_of=as_of)
-        for p in expand_paths(paths)
+        validate_file(
+            p, ruleset, mapping=mapping, lang=lang, as_of=as_of, skip_foreign=found and not strict
+        )
+        for p, found in _expand(paths)
     ]
 
 

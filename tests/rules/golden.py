@@ -17,7 +17,8 @@ A case file ``tests/rules/<CODE>.yaml``::
 
 Row keys are field keys (``stage``, ``m:coach``, ``f:funding``, …), so one case runs with
 Chinese and with English headers. ``null`` is a blank cell; ``today+30`` / ``today-10`` are
-dates relative to ``as_of``. ``omit: [keys]`` drops columns; ``hook: name`` lets a rule family
+dates relative to ``as_of``. ``omit: [keys]`` drops columns; ``ruleset: {...}`` is merged
+(recursively) into the standard rule set for the case; ``hook: name`` lets a rule family
 add sheets to the workbook (see ``HOOKS``; a family registers its hooks in a module
 ``tests/rules/hooks_<family>.py``, imported automatically). An ``expect`` entry whose field is
 null is a whole-sheet finding.
@@ -25,6 +26,7 @@ null is a whole-sheet finding.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import re
 from collections.abc import Callable
@@ -126,10 +128,25 @@ def run_case(
     """Run one case; return (found, expected, messages) for ``code``."""
     as_of = doc.get("as_of", DEFAULT_AS_OF)
     path = write_case(tmp / f"{code}-{lang}.xlsx", case, lang, as_of)
-    report = api.validate_file(path, as_of=as_of, lang=lang)
+    ruleset = None
+    if case.get("ruleset"):
+        ruleset = load_ruleset(
+            _merged(copy.deepcopy(dict(load_ruleset().document)), case["ruleset"])
+        )
+    report = api.validate_file(path, ruleset, as_of=as_of, lang=lang)
     assert report.result is not None, report.error
     f = report.result.findings
     mine = f[f["code"] == code]
     found = {(int(r), fld) for r, fld in zip(mine["row"], mine["field"], strict=True)}
     expected = {(int(r), fld) for r, fld in case.get("expect") or []}
     return found, expected, list(mine["message"])
+
+
+def _merged(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    """``patch`` merged into ``base``: nested objects key by key, anything else replaced."""
+    for key, value in patch.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            _merged(base[key], value)
+        else:
+            base[key] = value
+    return base

@@ -17,9 +17,13 @@ import pandas as pd
 
 from excelflow.annotate.labels import (
     CHART_TITLE,
+    COLUMNS_HEADERS,
+    COLUMNS_TITLE,
     DASHBOARD_TITLE,
+    IGNORED,
     KPI_LABEL,
     NO_OWNER,
+    NOT_AVAILABLE,
     SEVERITY_LABEL,
     SEVERITY_RANK,
     SUBTITLE,
@@ -28,6 +32,7 @@ from excelflow.annotate.labels import (
     UNKNOWN_STAGE,
 )
 from excelflow.engine import Result
+from excelflow.pipeline.headers import field_name
 from excelflow.pipeline.ruleset import Lang
 from excelflow.rules import load_all
 
@@ -59,7 +64,8 @@ class Kpi:
 
     key: str
     label: str
-    value: float | int
+    value: float | int | str
+    """The number, or "n/a" (``NOT_AVAILABLE``) when nothing could be counted."""
     number_format: str
 
 
@@ -71,6 +77,9 @@ class Dashboard:
     subtitle: str
     kpis: list[Kpi]
     tables: dict[str, Table]
+    columns: Table | None = None
+    """The header report: every header of the sheet, the field it was read as, or the closest
+    known field when it was ignored, and its unit (no chart)."""
 
 
 def plain_value(value: Any) -> Any:
@@ -156,7 +165,8 @@ def dashboard(result: Result, lang: Lang) -> Dashboard:
         rows = [r[:5] for r in rows]
     tables["by_code"] = _table("by_code", lang, rows, [None, None, COUNT, COUNT, None])
 
-    gated = d["gate"].notna().to_numpy(dtype=bool)
+    # only deals whose milestones could be checked (an absent milestone column is unknown)
+    gated = d["gate"].isin(["pass", "forced"]).to_numpy(dtype=bool)
     owners = result.pipeline.frame["owner"].to_numpy(dtype=object)
     owner_label = np.array(
         [
@@ -186,7 +196,7 @@ def dashboard(result: Result, lang: Lang) -> Dashboard:
         Kpi(
             "forced_rate",
             KPI_LABEL["forced_rate"](lang),
-            float(forced.sum()) / n_gated if n_gated else 0.0,
+            float(forced.sum()) / n_gated if n_gated else NOT_AVAILABLE(lang),
             RATE,
         ),
         Kpi("error", KPI_LABEL["error"](lang), counts["error"], COUNT),
@@ -200,7 +210,28 @@ def dashboard(result: Result, lang: Lang) -> Dashboard:
         ruleset=rs.name,
         version=rs.version,
     )
-    return Dashboard(DASHBOARD_TITLE(lang), subtitle, kpis, tables)
+    return Dashboard(DASHBOARD_TITLE(lang), subtitle, kpis, tables, _columns(result, lang))
+
+
+def _columns(result: Result, lang: Lang) -> Table:
+    rs = result.ruleset
+    rows = [
+        [
+            h.letter,
+            h.header,
+            " + ".join(field_name(k, rs, lang) for k in h.fields) if h.used else IGNORED(lang),
+            "" if h.suggestion is None else field_name(h.suggestion, rs, lang),
+            h.unit or "",
+        ]
+        for h in result.pipeline.headers
+    ]
+    return Table(
+        key="columns",
+        title=COLUMNS_TITLE(lang),
+        headers=[h(lang) for h in COLUMNS_HEADERS],
+        rows=rows,
+        formats=[None] * len(COLUMNS_HEADERS),
+    )
 
 
 def _table(key: str, lang: Lang, rows: list[list[Any]], formats: Sequence[str | None]) -> Table:

@@ -36,7 +36,13 @@ LEGEND_LABEL: dict[str, Text] = {
 }
 LEGEND_TITLE = _T("行底色图例（ExcelFlow）", "Row colours (ExcelFlow)")
 
-GATE_LABEL: dict[str, Text] = {"pass": _T("通过", "Pass"), "forced": _T("强行推进", "Forced")}
+GATE_LABEL: dict[str, Text] = {
+    "pass": _T("通过", "Pass"),
+    "forced": _T("强行推进", "Forced"),
+    "unknown": _T("未知（缺少关键节点列）", "Unknown (milestone column missing)"),
+}
+NOT_AVAILABLE = _T("不适用", "n/a")
+"""A rate with nothing to count (no deal's milestones could be checked)."""
 
 FINDINGS_HEADERS: tuple[Text, ...] = (
     _T("级别", "Severity"),
@@ -109,6 +115,15 @@ CHART_TITLE: dict[str, Text] = {
     "by_code": _T("各规则问题数", "Findings by code"),
     "by_owner": _T("各负责人强行推进比例", "Forced-advance rate by owner"),
 }
+COLUMNS_TITLE = _T("表头读取情况（列 → 字段）", "Headers read (column → field)")
+COLUMNS_HEADERS: tuple[Text, ...] = (
+    _T("列", "Column"),
+    _T("表头", "Header"),
+    _T("读作字段", "Read as"),
+    _T("未读取；最接近的字段", "Ignored; closest known field"),
+    _T("单位", "Unit"),
+)
+IGNORED = _T("（未读取）", "(ignored)")
 UNKNOWN_STAGE = _T("阶段不明", "Unknown stage")
 NO_OWNER = _T("（无负责人）", "(no owner)")
 NO_FINDINGS = _T("未发现问题", "No findings")

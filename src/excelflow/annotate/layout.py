@@ -218,6 +218,9 @@ def dashboard_plan(annotation: AnnotationPlan) -> SheetPlan:
         else:
             plan.put(head + 1, 1, NO_FINDINGS(annotation.lang))
         row += max(len(table.rows) + 3, CHART_ROWS)
+    if dash.columns is not None and dash.columns.rows:  # the header report, without a chart
+        _table_block(plan, row, dash.columns)
+        row += len(dash.columns.rows) + 3
     plan.page.row_breaks = tuple(breaks)
     plan.page.print_area = (1, 1, row, PRINT_LAST_COLUMN)
     return plan

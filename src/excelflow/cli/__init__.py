@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from excelflow import __version__
-from excelflow.cli import annotate, bid, rules, serve, template, validate
+from excelflow.cli import annotate, bid, mapping, rules, serve, template, validate
 from excelflow.cli.common import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, report_invalid
 
 __all__ = ["EXIT_ERROR", "EXIT_FINDINGS", "EXIT_OK", "build_parser", "main"]
@@ -26,6 +26,7 @@ COMMANDS = {
     "annotate": annotate,
     "bid": bid,
     "rules": rules,
+    "mapping": mapping,
     "serve": serve,
 }
 """Command name -> its module, in the order ``excelflow --help`` lists them."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
@@ -65,9 +66,15 @@ def load_mapping_option(path: str | None, ruleset: RuleSet | None) -> ColumnMapp
         MappingError: the file cannot be read or is invalid.
     """
     from excelflow.pipeline.mapping import EMPTY_MAPPING, load_mapping
+    from excelflow.pipeline.resources import shipped_mappings
     from excelflow.pipeline.ruleset import load_ruleset
 
-    return load_mapping(path, ruleset or load_ruleset()) if path else EMPTY_MAPPING
+    if not path:
+        return EMPTY_MAPPING
+    shipped = shipped_mappings()
+    if path in shipped and not Path(path).exists():  # --mapping salesforce
+        return load_mapping(shipped[path], ruleset or load_ruleset())
+    return load_mapping(path, ruleset or load_ruleset())
 
 
 def report_invalid(exc: RuleSetError, err: TextIO | None = None) -> int:

@@ -79,5 +79,9 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps(ruleset.document, ensure_ascii=False, indent=2))
     else:
+        from excelflow.pipeline.fields import describe_columns
+
         print(describe(ruleset, args.lang))
+        print()
+        print(describe_columns(ruleset, args.lang))
     return EXIT_OK

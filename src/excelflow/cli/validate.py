@@ -50,6 +50,11 @@ def add_parser(sub: Any) -> None:
         help="treat DATE (YYYY-MM-DD) as today, for reproducible results",
     )
     val.add_argument(
+        "--strict",
+        action="store_true",
+        help="a file in a folder without a pipeline table is an error (default: skipped)",
+    )
+    val.add_argument(
         "--limit",
         type=int,
         default=200,
@@ -81,7 +86,9 @@ def run(args: argparse.Namespace) -> int:
     ruleset = explicit or load_ruleset()
     mapping = load_mapping_option(args.mapping, ruleset)
     as_of = args.as_of or dt.date.today()
-    reports = api.validate_paths(args.files, explicit, mapping=mapping, lang=args.lang, as_of=as_of)
+    reports = api.validate_paths(
+        args.files, explicit, mapping=mapping, lang=args.lang, as_of=as_of, strict=args.strict
+    )
     if not reports:
         print("excelflow: error: no spreadsheet or CSV files found", file=sys.stderr)
         return EXIT_ERROR
@@ -91,8 +98,9 @@ def run(args: argparse.Namespace) -> int:
         _write(report.to_text(reports, lang=args.lang, limit=args.limit), args.output)
     for rep in reports:
         if rep.error is not None and (args.output or args.format == "json"):
-            print(f"excelflow: {rep.error}", file=sys.stderr)
-    if any(not rep.ok for rep in reports):
+            skipped = "skipped (not a pipeline): " if rep.skipped else ""
+            print(f"excelflow: {skipped}{rep.error}", file=sys.stderr)
+    if any(not rep.ok and not rep.skipped for rep in reports):
         return EXIT_ERROR
     threshold = {"error": 2, "warning": 1, "never": 99}[args.fail_on]
     return EXIT_FINDINGS if report.max_severity(reports) >= threshold else EXIT_OK

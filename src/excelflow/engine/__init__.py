@@ -23,7 +23,7 @@ from excelflow.pipeline.normalize import Pipeline
 from excelflow.pipeline.ruleset import Lang, RuleSet
 from excelflow.rules import Context, WorkbookInputs, label_column, load_all
 from excelflow.rules.evaluation import evaluate
-from excelflow.rules.gates import gate_summary, missing_parts
+from excelflow.rules.gates import gate_summary, missing_parts, unchecked_gates, unknown_milestones
 from excelflow.rules.grading import grade_deals
 
 
@@ -76,7 +76,8 @@ def compute_deals(pipeline: Pipeline, ruleset: RuleSet, as_of: pd.Timestamp) -> 
     stage = f["stage"]
     stage_num = stage.to_numpy(dtype=float, na_value=np.nan)
     known_stage = ~np.isnan(stage_num)
-    missing = missing_parts(f, ruleset, is_open)
+    unknown = unknown_milestones(pipeline.present, ruleset)
+    missing = missing_parts(f, ruleset, is_open, unknown)
     gates = gate_summary(missing, ruleset)
     evaluation = evaluate(f, ruleset)
 
@@ -96,8 +97,13 @@ def compute_deals(pipeline: Pipeline, ruleset: RuleSet, as_of: pd.Timestamp) -> 
     grade_prob = adjusted if ruleset.grade_probability == "adjusted" else stated
     grades = grade_deals(pd.Series(grade_prob), pd.Series(days), is_open, ruleset)
 
-    forced = np.where(gates["missing_parts"].to_numpy() > 0, 1, 2)
-    gate = label_column([None, "forced", "pass"], np.where(open_ & known_stage, forced, 0))
+    # a deal past a milestone whose column is absent has an unknown gate, unless a milestone
+    # that could be checked is missing: then it is a forced advance all the same
+    unchecked = unchecked_gates(f, ruleset, unknown)
+    forced = np.where(gates["missing_parts"].to_numpy() > 0, 1, np.where(unchecked, 3, 2))
+    gate = label_column(
+        [None, "forced", "pass", "unknown"], np.where(open_ & known_stage, forced, 0)
+    )
 
     deals = pd.DataFrame(
         {

@@ -17,17 +17,20 @@ import pandas as pd
 from excelflow import __version__
 from excelflow.engine import Result
 from excelflow.pipeline.findings import FINDING_COLUMNS, Severity
+from excelflow.pipeline.headers import field_name
 from excelflow.pipeline.ruleset import Lang, RuleSet
 from excelflow.pipeline.textutil import pad, width
 
 
 @dataclass
 class FileReport:
-    """The outcome for one input file: a result, or the one-line reason it could not be read."""
+    """The outcome for one input file: a result, or the one-line reason it could not be read;
+    ``skipped`` when a folder run passed over it because it holds no pipeline table."""
 
     path: str
     result: Result | None = None
     error: str | None = None
+    skipped: bool = False
 
     @property
     def ok(self) -> bool:
@@ -49,6 +52,7 @@ def summary(reports: Sequence[FileReport]) -> dict[str, Any]:
     out: dict[str, Any] = {
         "files": len(reports),
         "files_failed": 0,
+        "files_skipped": 0,
         "deals": 0,
         "errors": 0,
         "warnings": 0,
@@ -58,7 +62,7 @@ def summary(reports: Sequence[FileReport]) -> dict[str, Any]:
     weighted = 0.0
     for rep in reports:
         if rep.result is None:
-            out["files_failed"] += 1
+            out["files_skipped" if rep.skipped else "files_failed"] += 1
             continue
         res = rep.result
         counts = res.counts()
@@ -102,6 +106,45 @@ def deals_detail(result: Result, lang: Lang) -> pd.DataFrame:
     )
 
 
+def mapping_hint(result: Result) -> str | None:
+    """The shipped mapping that fits a file read without one, when its stage column holds
+    values ExcelFlow does not read itself (``Won``, ``Closed Lost``…); else None."""
+    p = result.pipeline
+    if (
+        p.mapping_source is not None
+        or "stage" not in p.raw
+        or "DQ03" not in set(result.findings["code"])
+    ):
+        return None
+    from excelflow.pipeline.suggest import fitting_mapping
+
+    return fitting_mapping(list(p.raw["stage"]), result.ruleset)
+
+
+REPORT_VERSION = "2"
+"""Version of ``schemas/report.schema.json`` this module writes (2: ``columns`` per file)."""
+
+
+def columns_detail(result: Result, lang: Lang) -> list[dict[str, Any]]:
+    """The header report of the JSON report: every header, the field(s) it feeds or the closest
+    known field when it was ignored, and the unit its header states."""
+    rs = result.ruleset
+    return [
+        {
+            "header": h.header,
+            "column": h.letter,
+            "fields": list(h.fields),
+            "field_headers": [field_name(k, rs, lang) for k in h.fields],
+            "suggestion": h.suggestion,
+            "suggestion_header": None
+            if h.suggestion is None
+            else field_name(h.suggestion, rs, lang),
+            "unit": h.unit,
+        }
+        for h in result.pipeline.headers
+    ]
+
+
 def _records(frame: pd.DataFrame) -> str:
     if frame.empty:
         return "[]"
@@ -113,6 +156,7 @@ def to_json(
 ) -> str:
     """The whole run as a JSON document (see ``schemas/report.schema.json``)."""
     head = {
+        "report_version": REPORT_VERSION,
         "excelflow_version": __version__,
         "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "as_of": as_of.isoformat(),
@@ -120,10 +164,11 @@ def to_json(
     }
     files = []
     for rep in reports:
+        meta: dict[str, Any]
         if rep.result is None:
             meta = {
                 "path": rep.path,
-                "status": "error",
+                "status": "skipped" if rep.skipped else "error",
                 "error": rep.error,
                 "sheet": None,
                 "lang": lang,
@@ -131,7 +176,10 @@ def to_json(
                 "counts": {"error": 0, "warning": 0, "info": 0},
             }
             files.append(
-                json.dumps({**meta, "findings": [], "deals_detail": []}, ensure_ascii=False)
+                json.dumps(
+                    {**meta, "columns": [], "findings": [], "deals_detail": []},
+                    ensure_ascii=False,
+                )
             )
             continue
         res = rep.result
@@ -144,6 +192,8 @@ def to_json(
             "header_row": res.pipeline.header_row,
             "deals": len(res.deals),
             "counts": res.counts(),
+            "columns": columns_detail(res, res.lang),
+            "mapping_hint": mapping_hint(res),
         }
         findings = _records(res.findings[list(FINDING_COLUMNS)])
         detail = _records(deals_detail(res, res.lang))
@@ -180,7 +230,15 @@ LABELS = {
         "weighted": "加权管道金额",
         "none": "未发现问题",
         "failed": "无法读取",
+        "skipped": "已跳过",
+        "skip_line": "– 跳过（不是商机表）：{error}",
         "total": "合计",
+        "used": "已用列",
+        "ignored": "未用列",
+        "closest": "（最接近：{field}）",
+        "unit": "单位 {unit}",
+        "hint": "提示：用 --mapping 指定这些列；`excelflow mapping suggest {path}` 可生成映射草稿",
+        "fits": "提示：阶段列的值与内置映射 {name} 相符，可试 --mapping {name}",
     },
     "en": {
         "sheet": "sheet",
@@ -202,9 +260,44 @@ LABELS = {
         "weighted": "weighted pipeline",
         "none": "no findings",
         "failed": "could not be read",
+        "skipped": "skipped",
+        "skip_line": "– skipped (not a pipeline): {error}",
         "total": "Total",
+        "used": "Columns used",
+        "ignored": "Columns ignored",
+        "closest": " (closest: {field})",
+        "unit": "unit {unit}",
+        "hint": "Hint: map them with --mapping; `excelflow mapping suggest {path}` writes a "
+        "starting mapping",
+        "fits": "Hint: the stage values match the shipped mapping {name}: try --mapping {name}",
     },
 }
+
+
+def header_lines(result: Result, lang: Lang, path: str) -> list[str]:
+    """The header report as text: the headers used (→ field, with a unit) and the ignored ones
+    with the closest known field, plus a hint when some were ignored."""
+    lab = LABELS[lang]
+    rs = result.ruleset
+    sep, colon = ("，", "：") if lang == "zh" else (", ", ": ")
+    used, ignored = [], []
+    for h in result.pipeline.headers:
+        unit = f" [{lab['unit'].format(unit=h.unit)}]" if h.unit else ""
+        if h.used:
+            names = "+".join(field_name(k, rs, lang) for k in h.fields)
+            used.append(f"{h.header}{unit}" if names == h.header else f"{h.header} → {names}{unit}")
+        else:
+            hint = (
+                ""
+                if h.suggestion is None
+                else lab["closest"].format(field=field_name(h.suggestion, rs, lang))
+            )
+            ignored.append(f"{h.header}{hint}")
+    out = [f"  {lab['used']}{colon}{sep.join(used)}"] if used else []
+    if ignored:
+        out.append(f"  {lab['ignored']}{colon}{sep.join(ignored)}")
+        out.append(f"  {lab['hint'].format(path=path)}")
+    return out
 
 
 def to_text(reports: Sequence[FileReport], *, lang: Lang | None = None, limit: int = 200) -> str:
@@ -214,7 +307,10 @@ def to_text(reports: Sequence[FileReport], *, lang: Lang | None = None, limit: i
         lg: Lang = lang or (rep.result.lang if rep.result is not None else "en")
         lab = LABELS[lg]
         if rep.result is None:
-            lines.append(f"✗ {rep.error}")
+            if rep.skipped:
+                lines.append(lab["skip_line"].format(error=rep.error))
+            else:
+                lines.append(f"✗ {rep.error}")
             lines.append("")
             continue
         res = rep.result
@@ -224,6 +320,10 @@ def to_text(reports: Sequence[FileReport], *, lang: Lang | None = None, limit: i
             f"{counts[s.value]} {lab[s.value]}" for s in Severity
         )
         lines.append(f"{rep.path}{sheet} · {len(res.deals)} {lab['deals']} · {tally}")
+        lines.extend(header_lines(res, lg, rep.path))
+        fits = mapping_hint(res)
+        if fits is not None:
+            lines.append("  " + lab["fits"].format(name=fits))
         f = res.findings
         if f.empty:
             lines.append(f"  ✓ {lab['none']}")
@@ -263,7 +363,8 @@ def to_text(reports: Sequence[FileReport], *, lang: Lang | None = None, limit: i
         tot = summary(reports)
         lab = LABELS[lang or "en"]
         lines.append(
-            f"{lab['total']}: {tot['files']} files ({tot['files_failed']} {lab['failed']}), "
+            f"{lab['total']}: {tot['files']} files ({tot['files_failed']} {lab['failed']}, "
+            f"{tot['files_skipped']} {lab['skipped']}), "
             f"{tot['deals']} {lab['deals']}, {tot['errors']} {lab['error']}, "
             f"{tot['warnings']} {lab['warning']}, {tot['infos']} {lab['info']}"
         )

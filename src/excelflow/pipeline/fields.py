@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
 
-from excelflow.pipeline.ruleset import RuleSet, Text
+from excelflow.pipeline.ruleset import Lang, RuleSet, Text
 
 
 class Kind(StrEnum):
@@ -52,14 +52,43 @@ BASE_FIELDS: tuple[FieldSpec, ...] = (
         "deal_id",
         _t("商机编号", "Deal ID"),
         Kind.ID,
-        ("ID", "编号", "商机ID", "项目编号", "deal", "opportunity id", "opportunity_id", "deal no"),
+        (
+            "ID",
+            "编号",
+            "商机ID",
+            "项目编号",
+            "deal",
+            "opportunity id",
+            "opportunity_id",
+            "deal no",
+            "商机号",
+            "项目号",
+            "序号",
+            "record id",
+            "opportunity number",
+            "deal number",
+            "id",
+        ),
         _t("每个商机唯一的编号", "A unique ID for each deal"),
     ),
     FieldSpec(
         "customer",
         _t("客户", "Customer"),
         Kind.TEXT,
-        ("客户名称", "account", "account name", "company", "client"),
+        (
+            "客户名称",
+            "account",
+            "account name",
+            "company",
+            "client",
+            "客户名",
+            "客户单位",
+            "用户单位",
+            "甲方",
+            "company name",
+            "organization",
+            "organisation",
+        ),
         _t("客户（采购方）名称", "The buying organisation"),
     ),
     FieldSpec(
@@ -81,6 +110,13 @@ BASE_FIELDS: tuple[FieldSpec, ...] = (
             "salesperson",
             "account manager",
             "sales agent",
+            "业务员",
+            "销售代表",
+            "跟进人",
+            "客户经理",
+            "opportunity owner",
+            "deal owner",
+            "owner name",
         ),
         _t("负责该商机的销售", "The salesperson who owns the deal"),
     ),
@@ -88,7 +124,18 @@ BASE_FIELDS: tuple[FieldSpec, ...] = (
         "status",
         _t("状态", "Status"),
         Kind.STATUS,
-        ("商机状态", "deal status", "opportunity status"),
+        (
+            "商机状态",
+            "deal status",
+            "opportunity status",
+            "结果",
+            "输赢",
+            "赢丢",
+            "outcome",
+            "result",
+            "won/lost",
+            "deal outcome",
+        ),
         _t(
             "进行中 / 赢单 / 丢单 / 放弃；空白视为进行中",
             "open / won / lost / withdrawn; blank means open",
@@ -98,7 +145,18 @@ BASE_FIELDS: tuple[FieldSpec, ...] = (
         "stage",
         _t("阶段", "Stage"),
         Kind.STAGE,
-        ("销售阶段", "当前阶段", "sales stage", "deal stage", "current stage"),
+        (
+            "销售阶段",
+            "当前阶段",
+            "sales stage",
+            "deal stage",
+            "current stage",
+            "商机阶段",
+            "项目阶段",
+            "pipeline stage",
+            "stage name",
+            "dealstage",
+        ),
         _t("当前销售阶段（1–6 或阶段名称）", "Current sales stage (1-6 or the stage name)"),
     ),
     FieldSpec(
@@ -122,14 +180,53 @@ BASE_FIELDS: tuple[FieldSpec, ...] = (
         "expected_close",
         _t("预计成交日期", "Expected close"),
         Kind.DATE,
-        ("预计成交", "成交日期", "预计签约日期", "close date", "expected close date", "close_date"),
+        (
+            "预计成交",
+            "成交日期",
+            "预计签约日期",
+            "close date",
+            "expected close date",
+            "close_date",
+            "预计签约",
+            "预计签约时间",
+            "预计成交时间",
+            "成交时间",
+            "预计结单日期",
+            "计划签约日期",
+            "预计下单日期",
+            "expected close",
+            "est close date",
+            "estimated close date",
+            "closing date",
+            "projected close date",
+            "target close date",
+            "close",
+        ),
         _t("预计签约/成交的日期", "When the deal is expected to close"),
     ),
     FieldSpec(
         "probability",
         _t("赢率", "Probability"),
         Kind.PROBABILITY,
-        ("成交概率", "成功率", "可能性", "win %", "win probability", "win rate", "probability %"),
+        (
+            "成交概率",
+            "成功率",
+            "可能性",
+            "win %",
+            "win probability",
+            "win rate",
+            "probability %",
+            "赢单率",
+            "成交率",
+            "签约概率",
+            "把握",
+            "把握度",
+            "win chance",
+            "chance of winning",
+            "likelihood",
+            "confidence",
+            "deal probability",
+        ),
         _t(
             "销售判断的成交可能性（0–100%）；空白时用阶段默认值",
             "Stated chance of winning (0-100%); blank uses the stage default",
@@ -147,6 +244,18 @@ BASE_FIELDS: tuple[FieldSpec, ...] = (
             "value",
             "expected revenue",
             "close value",
+            "项目金额",
+            "预计合同金额",
+            "合同额",
+            "成交金额",
+            "销售额",
+            "报价金额",
+            "deal amount",
+            "deal size",
+            "opportunity amount",
+            "expected amount",
+            "revenue",
+            "expected value",
         ),
         _t("预计合同金额", "Expected contract value"),
     ),
@@ -208,6 +317,37 @@ def factor_key(key: str) -> str:
     return f"f:{key}"
 
 
+TYPED_MILESTONE_ALIASES: dict[str, tuple[str, ...]] = {
+    "evaluated": ("评估分级完成", "已评级", "客户分级", "客户评估", "prospect graded",
+                  "qualification done", "evaluation done"),
+    "coach": ("找到内线", "有内线", "内线已找到", "coach identified", "inside coach"),
+    "key_persons": ("关键人已接触", "决策人", "关键决策人", "key people", "decision maker",
+                    "decision makers engaged"),
+    "criteria": ("采购标准已影响", "影响采购标准", "buying criteria", "criteria set",
+                 "specs in our favour"),
+    "bid_submitted": ("投标", "投标完成", "已递标", "递标", "bid sent", "bid done", "tender"),
+    "contract_approved": ("合同已审批", "审批通过", "approved", "contract approval done"),
+    "contract_signed": ("已签约", "合同签署", "签署", "签约完成", "contract signed", "signature"),
+    "acceptance": ("已验收", "验收完成", "工程验收完成", "final acceptance", "acceptance done",
+                   "accepted by customer"),
+    "project_closed": ("项目结项", "已结项", "结案", "项目关闭", "project closed out", "closeout",
+                       "close-out"),
+}  # fmt: skip
+"""Milestone headers people type (``投标``, ``签约``, ``验收``, ``结项``, ``Bid``, ``Signed``…),
+by the standard rule set's milestone keys, after a rule set's own aliases."""
+
+
+def _date_aliases(column: Text, aliases: tuple[str, ...]) -> tuple[str, ...]:
+    """A milestone's date column as people name it: its tick column's names + 日期/时间/date."""
+    out: list[str] = []
+    for name in (column.zh, column.en, *aliases):
+        if has_cjk(name):
+            out += [f"{name}日期", f"{name}时间"]
+        elif len(name) > 3:
+            out += [f"{name} date", f"date {name}"]
+    return tuple(out)
+
+
 def ruleset_fields(ruleset: RuleSet) -> tuple[FieldSpec, ...]:
     """The milestone and factor columns a rule set adds to the base fields."""
     out: list[FieldSpec] = []
@@ -217,7 +357,9 @@ def ruleset_fields(ruleset: RuleSet) -> tuple[FieldSpec, ...]:
             f"{stage.name.zh}的关键节点：{ms.name.zh}。打勾（✓/是/Y）或填完成日期",
             f"Stage {stage.number} milestone: {ms.name.en}. Tick (✓/Yes/Y) or enter the date done",
         )
-        out.append(FieldSpec(milestone_key(ms.key), ms.column, Kind.TICK, ms.aliases, help_text))
+        typed = tuple(a for a in TYPED_MILESTONE_ALIASES.get(ms.key, ()) if a not in ms.aliases)
+        aliases = (*ms.aliases, *typed)
+        out.append(FieldSpec(milestone_key(ms.key), ms.column, Kind.TICK, aliases, help_text))
         if ms.date_column is not None:
             out.append(
                 FieldSpec(
@@ -303,3 +445,24 @@ def header_index(ruleset: RuleSet) -> dict[str, str]:
 def has_cjk(text: str) -> bool:
     """True when ``text`` contains a CJK ideograph."""
     return any("\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf" for ch in text)
+
+
+def describe_columns(ruleset: RuleSet, lang: Lang = "en") -> str:
+    """Every input column a rule set knows, with its header in both languages and every alias:
+    what ``excelflow rules show`` prints after the rule set. Headers match ignoring case, spaces
+    and punctuation; a unit in brackets (``金额(万元)``) scales the column's numbers."""
+    zh = lang == "zh"
+    out = ["列与别名（表头不区分大小写、空格和标点）" if zh else "Columns and their aliases "
+           "(headers match ignoring case, spaces and punctuation)"]  # fmt: skip
+    for spec in input_fields(ruleset):
+        names = [spec.header.zh, spec.header.en, *spec.aliases]
+        seen: dict[str, str] = {}
+        for name in names:
+            seen.setdefault(fold(name), name)
+        head, *rest = seen.values()
+        out.append(f"  {spec.key:<22} {head} / {spec.header.en}" if head != spec.header.en else
+                   f"  {spec.key:<22} {head}")  # fmt: skip
+        aliases = [n for n in rest if n != spec.header.en]
+        if aliases:
+            out.append(" " * 25 + ("别名：" if zh else "aliases: ") + ", ".join(aliases))
+    return "\n".join(out)

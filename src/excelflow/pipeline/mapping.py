@@ -14,6 +14,7 @@ from typing import Any
 
 from excelflow.pipeline.fields import all_fields, fold, header_index
 from excelflow.pipeline.ruleset import RuleSet, RuleSetError, schema_errors
+from excelflow.pipeline.units import unit_of
 
 
 class MappingError(RuleSetError):
@@ -32,6 +33,9 @@ class ColumnMapping:
     values: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     defaults: Mapping[str, Any] = field(default_factory=dict)
     date_formats: tuple[str, ...] = ()
+    units: Mapping[str, str] = field(default_factory=dict)
+    not_required_for_open: frozenset[str] = frozenset()
+    deal_key: tuple[str, ...] = ()
     ignore_columns: frozenset[str] = frozenset()
     sheet: str | None = None
     header_row: int | None = None
@@ -39,6 +43,13 @@ class ColumnMapping:
 
 
 EMPTY_MAPPING = ColumnMapping()
+
+DATE_ORDERS: dict[str, tuple[str, ...]] = {
+    "MDY": ("%m/%d/%Y", "%m/%d/%y", "%m-%d-%Y", "%m.%d.%Y", "%m/%d/%Y %H:%M", "%m/%d/%Y %I:%M %p"),
+    "DMY": ("%d/%m/%Y", "%d/%m/%y", "%d-%m-%Y", "%d.%m.%Y", "%d/%m/%Y %H:%M"),
+    "YMD": ("%Y/%m/%d", "%Y.%m.%d", "%y/%m/%d"),
+}
+"""A mapping's ``date_order`` as the strptime formats it adds."""
 
 
 def load_mapping(source: str | Path | Mapping[str, Any], ruleset: RuleSet) -> ColumnMapping:
@@ -90,13 +101,28 @@ def load_mapping(source: str | Path | Mapping[str, Any], ruleset: RuleSet) -> Co
     for target, table in doc.get("values", {}).items():
         values[resolve(target, f"values.{target}")] = {fold(str(k)): v for k, v in table.items()}
     defaults = {resolve(k, f"defaults.{k}"): v for k, v in doc.get("defaults", {}).items()}
+    units = {resolve(k, f"units.{k}"): v for k, v in doc.get("units", {}).items()}
+    for key, label in units.items():
+        if unit_of(label) is None:
+            errors.append(f"units.{key}: {label!r} is not a unit ExcelFlow knows")
+    optional = frozenset(
+        resolve(k, f"not_required_for_open[{i}]")
+        for i, k in enumerate(doc.get("not_required_for_open", ()))
+    )
+    deal_key = tuple(resolve(k, f"deal_key[{i}]") for i, k in enumerate(doc.get("deal_key", ())))
     if errors:
         raise MappingError(name, errors)
     return ColumnMapping(
         columns=columns,
         values=values,
         defaults=defaults,
-        date_formats=tuple(doc.get("date_formats", ())),
+        date_formats=(
+            *doc.get("date_formats", ()),
+            *DATE_ORDERS.get(doc.get("date_order", ""), ()),
+        ),
+        units=units,
+        not_required_for_open=optional,
+        deal_key=deal_key,
         ignore_columns=frozenset(fold(c) for c in doc.get("ignore_columns", ())),
         sheet=doc.get("sheet"),
         header_row=doc.get("header_row"),

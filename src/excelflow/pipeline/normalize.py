@@ -22,11 +22,14 @@ from excelflow.pipeline.coerce import (
     coerce_column,
     empty_column,
     factorize,
+    format_id,
     take,
 )
 from excelflow.pipeline.fields import Kind, all_fields, fold, has_cjk, header_index
+from excelflow.pipeline.headers import HeaderUse, header_uses
 from excelflow.pipeline.mapping import EMPTY_MAPPING, ColumnMapping
 from excelflow.pipeline.ruleset import Lang, RuleSet
+from excelflow.pipeline.units import Unit, applies, apply_unit, header_unit, unit_of
 
 HEADER_SCAN_ROWS = 30
 MIN_HEADER_MATCHES = 2
@@ -66,13 +69,19 @@ class Pipeline:
     kinds: dict[str, Kind]
     lang: Lang
     unknown_headers: list[str] = field(default_factory=list)
+    headers: list[HeaderUse] = field(default_factory=list)
     duplicate_headers: list[tuple[str, str]] = field(default_factory=list)
     defaults: dict[str, Any] = field(default_factory=dict)
+    units: dict[str, Unit] = field(default_factory=dict)
+    not_required_for_open: frozenset[str] = frozenset()
+    derived: tuple[str, ...] = ()
+    mapping_source: str | None = None
 
     @property
     def present(self) -> set[str]:
-        """Field keys the source gives values for: a column, or a mapping's default."""
-        return set(self.columns) | set(self.defaults)
+        """Field keys the source gives values for: a column, a mapping's default, or a deal key
+        made from other columns."""
+        return set(self.columns) | set(self.defaults) | set(self.derived)
 
     def __len__(self) -> int:
         return len(self.frame)
@@ -97,6 +106,10 @@ def _resolve_header(text: Any, index: dict[str, str], mapping: ColumnMapping) ->
     if folded in mapping.columns:
         return mapping.columns[folded]
     key = index.get(folded)
+    if key is None:  # 金额(万元), Amount (k): the header without its unit
+        unit = header_unit(text)
+        if unit is not None:
+            key = index.get(fold(unit[0]))
     return (key,) if key else ()
 
 
@@ -172,8 +185,9 @@ def build_pipeline(
     columns: dict[str, Column] = {}
     unknown: list[str] = []
     duplicates: list[tuple[str, str]] = []
+    resolved = [_resolve_header(text, index, mapping) for text in header]
     for j, text in enumerate(header):
-        targets = _resolve_header(text, index, mapping)
+        targets = resolved[j]
         if not targets and isinstance(text, str) and text.strip():
             unknown.append(text.strip())
         for key in targets:
@@ -185,6 +199,13 @@ def build_pipeline(
 
     if lang is None:
         lang = "zh" if any(has_cjk(c.header) for c in columns.values()) else "en"
+    units: dict[str, Unit] = {}
+    for key, col in columns.items():
+        found = header_unit(col.header)
+        stated = unit_of(mapping.units[key]) if key in mapping.units else None
+        unit = found[1] if found is not None else stated
+        if unit is not None and applies(unit, specs[key].kind):
+            units[key] = unit
 
     frame: dict[str, pd.Series] = {}
     raw: dict[str, np.ndarray] = {}
@@ -208,9 +229,18 @@ def build_pipeline(
         coerced: Coerced = coerce_column(
             values, spec.kind, ruleset, date_formats=mapping.date_formats
         )
-        frame[key] = coerced.values
-        if coerced.bad.any():
-            bad[key] = coerced.bad
+        frame[key], key_bad = coerced.values, coerced.bad
+        if key in units and key in columns:
+            frame[key], key_bad = apply_unit(values, coerced.values, key_bad, units[key])
+        if key_bad.any():
+            bad[key] = key_bad
+
+    derived: tuple[str, ...] = ()
+    if "deal_id" not in columns and mapping.deal_key:
+        frame["deal_id"] = _deal_key(
+            cells, [columns[k].index for k in mapping.deal_key if k in columns]
+        )
+        derived = ("deal_id",)
 
     # A milestone with a date column is done when either its tick or its date is there.
     for ms in ruleset.milestones:
@@ -230,9 +260,36 @@ def build_pipeline(
         kinds=kinds,
         lang=lang,
         unknown_headers=unknown,
+        headers=header_uses(
+            header,
+            resolved,
+            [column_letter(col0 + j) for j in range(width)],
+            ruleset,
+            {columns[k].index: u.label for k, u in units.items()},
+        ),
         duplicate_headers=duplicates,
         defaults=defaults,
+        units=units,
+        not_required_for_open=mapping.not_required_for_open,
+        derived=derived,
+        mapping_source=None if mapping is EMPTY_MAPPING else mapping.source,
     )
+
+
+def _deal_key(cells: np.ndarray, at: Sequence[int]) -> pd.Series:
+    """A deal name made of several columns' text (``Hooli - Cloud Migration``); None when all
+    of them are blank."""
+    if not at:
+        return pd.Series(np.full(len(cells), None, dtype=object))
+    parts = [
+        [
+            format_id(v).strip() if not blank else ""
+            for v, blank in zip(col, blank_cells(col), strict=True)
+        ]
+        for col in (cells[:, j] for j in at)
+    ]
+    names = [" - ".join(p for p in row if p) or None for row in zip(*parts, strict=True)]
+    return pd.Series(np.array(names, dtype=object))
 
 
 def _cell_array(body: Sequence[Sequence[Any]], width: int) -> np.ndarray:
@@ -262,7 +319,8 @@ def _blank_rows(cells: np.ndarray, columns: Sequence[int]) -> np.ndarray:
 def _apply_value_map(values: np.ndarray, table: Mapping[str, Any]) -> np.ndarray:
     """Translate a column's values through a mapping's value table (folded keys)."""
     codes, uniques = factorize(values, blank_cells(values))
-    mapped = np.array([table.get(fold(str(u)), u) for u in uniques], dtype=object)
+    # format_id: a number cell read as 2.0 matches the mapping's "2"
+    mapped = np.array([table.get(fold(format_id(u)), u) for u in uniques], dtype=object)
     out = take(mapped, codes, None)
     keep = codes < 0
     out[keep] = values[keep]

@@ -41,6 +41,11 @@ class ReadError(Exception):
         super().__init__(f"{self.path}: {reason}")
 
 
+class NoPipelineTable(ReadError):
+    """The file was read, but no sheet of it has a pipeline header (a Stage column and another
+    known column): in a folder run such a file is skipped, not an error."""
+
+
 @dataclass(frozen=True)
 class Sheet:
     """The used area of one sheet: ``grid`` rows of values; ``origin`` its top-left (row, col)."""
@@ -227,7 +232,7 @@ def choose_sheet(source: Source, ruleset: RuleSet, mapping: ColumnMapping) -> Sh
         if find_header(sheet.grid, ruleset, mapping) is not None:
             return sheet
     looked = ", ".join(source.sheet_names) or "none"
-    raise ReadError(
+    raise NoPipelineTable(
         source.path,
         f"no pipeline table found: no sheet has a header row with a "
         f"Stage/阶段 column (sheets: {looked})",
@@ -259,4 +264,4 @@ def pipeline_from_source(
             lang=lang,
         )
     except TableNotFound as exc:
-        raise ReadError(source.path, str(exc)) from None
+        raise NoPipelineTable(source.path, str(exc)) from None

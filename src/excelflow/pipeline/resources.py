@@ -47,6 +47,15 @@ def ruleset_path(name: str) -> Path:
     return path
 
 
+def shipped_mappings() -> dict[str, Path]:
+    """The mappings shipped for common CRM exports (``examples/mappings/`` in a checkout,
+    ``excelflow/mappings/`` in a wheel), by name: ``salesforce``, ``maven-crm``…"""
+    for candidate in (_PACKAGE_DIR / "mappings", _PACKAGE_DIR.parents[1] / "examples" / "mappings"):
+        if candidate.is_dir():
+            return {p.stem: p for p in sorted(candidate.glob("*.json"))}
+    return {}
+
+
 def builtin_rulesets() -> list[str]:
     """Names of the built-in rule sets."""
     return sorted(p.stem for p in (_RULESETS_DIR).glob("*.json"))

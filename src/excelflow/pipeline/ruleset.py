@@ -60,6 +60,7 @@ class Milestone:
     column: Text
     aliases: tuple[str, ...] = ()
     date_column: Text | None = None
+    date_aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,9 @@ class RuleSet:
     factors: tuple[Factor, ...]
     required_always: tuple[str, ...] = ("deal_id", "customer")
     required_open: tuple[str, ...] = ("stage", "expected_close", "amount")
+    missing_milestone_column: str = "unknown"
+    """``unknown``: a milestone whose column the sheet lacks is not checked (no SG01, no
+    penalty, the gate is unknown); ``missing``: it counts as not reached on every deal."""
     severities: Mapping[str, str] = field(default_factory=dict)
     disabled: frozenset[str] = frozenset()
     source: str = "builtin:standard"
@@ -283,6 +287,7 @@ def ruleset_from_document(doc: Any, source: str) -> RuleSet:
                     column=Text.of(ms["column"]),
                     aliases=tuple(ms.get("aliases", ())),
                     date_column=Text.of(ms["date_column"]) if "date_column" in ms else None,
+                    date_aliases=tuple(ms.get("date_aliases", ())),
                 )
                 for ms in st["milestones"]
             ),
@@ -321,6 +326,7 @@ def ruleset_from_document(doc: Any, source: str) -> RuleSet:
         stages=stages,
         penalty_factor=float(doc["forced_advance"]["penalty_factor"]),
         penalty_per=doc["forced_advance"].get("penalty_per", "milestone"),
+        missing_milestone_column=doc["forced_advance"].get("missing_milestone_column", "unknown"),
         late_entry_stage=int(doc.get("late_entry", {}).get("from_stage", 3)),
         grade_probability=doc.get("grading", {}).get("probability", "adjusted"),
         grades=grades,
@@ -367,6 +373,8 @@ def describe(ruleset: RuleSet, lang: Lang = "en") -> str:
         out += [
             "",
             f"强行推进：每缺一个{unit}，赢率 ×{factor}",
+            "缺少关键节点列："
+            + ("未知（不检查）" if rs.missing_milestone_column == "unknown" else "视为未达到"),
             f"介入过晚：需定制方案的商机在第 {late} 阶段或之后才介入",
             "",
             "客户分级",
@@ -375,6 +383,12 @@ def describe(ruleset: RuleSet, lang: Lang = "en") -> str:
         out += [
             "",
             f"Forced advance: probability x{factor} per missing {unit}",
+            "A missing milestone column: "
+            + (
+                "unknown (not checked)"
+                if rs.missing_milestone_column == "unknown"
+                else "every deal past it lacks the milestone"
+            ),
             f"Late entry: custom-solution deals first engaged at stage {late} or later",
             "",
             f"Grades (by {rs.grade_probability} probability)",

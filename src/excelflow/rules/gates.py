@@ -6,27 +6,59 @@ the next stage anyway, the project's probability of success drops sharply."
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from excelflow.pipeline.fields import milestone_key
+from excelflow.pipeline.fields import milestone_date_key, milestone_key
 from excelflow.pipeline.findings import Severity
 from excelflow.pipeline.ruleset import RuleSet, Text
 from excelflow.rules import Context, hits, label_column, no_hits, rule, stage_names
 
 
-def missing_parts(frame: pd.DataFrame, ruleset: RuleSet, is_open: pd.Series) -> pd.DataFrame:
+def unknown_milestones(present: Collection[str], ruleset: RuleSet) -> frozenset[str]:
+    """Keys of the milestone parts that cannot be checked: the sheet has neither their tick nor
+    their date column, and the rule set treats such a column as unknown (the default)."""
+    if ruleset.missing_milestone_column != "unknown":
+        return frozenset()
+    return frozenset(
+        ms.key
+        for ms in ruleset.milestones
+        if milestone_key(ms.key) not in present and milestone_date_key(ms.key) not in present
+    )
+
+
+def missing_parts(
+    frame: pd.DataFrame,
+    ruleset: RuleSet,
+    is_open: pd.Series,
+    unknown: Collection[str] = frozenset(),
+) -> pd.DataFrame:
     """Boolean frame (deals x milestone keys): True where an open deal is past that milestone's
-    stage but the milestone part is not ticked (nor dated)."""
+    stage but the milestone part is not ticked (nor dated). A part in ``unknown`` (its column is
+    absent) is never missing: it cannot be checked."""
     stage = frame["stage"].astype("Float64").fillna(0).to_numpy(dtype=float)
     open_ = is_open.to_numpy(dtype=bool)
     out = {}
     for ms in ruleset.milestones:
+        if ms.key in unknown:
+            out[ms.key] = np.zeros(len(frame), dtype=bool)
+            continue
         done = frame[milestone_key(ms.key)].to_numpy(dtype=bool)
         out[ms.key] = open_ & (stage > ms.stage) & ~done
     return pd.DataFrame(out, index=frame.index)
+
+
+def unchecked_gates(frame: pd.DataFrame, ruleset: RuleSet, unknown: Collection[str]) -> np.ndarray:
+    """Per deal: True when the deal is past a stage whose milestone part cannot be checked."""
+    stage = frame["stage"].astype("Float64").fillna(0).to_numpy(dtype=float)
+    stages = [ms.stage for ms in ruleset.milestones if ms.key in unknown]
+    if not stages:
+        return np.zeros(len(frame), dtype=bool)
+    out: np.ndarray = stage > min(stages)
+    return out
 
 
 def gate_summary(missing: pd.DataFrame, ruleset: RuleSet) -> pd.DataFrame:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from excelflow.pipeline.fields import factor_key
+from excelflow.pipeline.fields import factor_key, milestone_date_key, milestone_key
 from excelflow.pipeline.findings import Severity
 from excelflow.pipeline.ruleset import Text
 from excelflow.rules import Context, hits, no_hits, rule
@@ -20,7 +20,9 @@ from excelflow.rules import Context, hits, no_hits, rule
 def required_missing(ctx: Context) -> pd.DataFrame:
     """A required field is blank (rule set ``required_fields``: on every deal, or on open deals).
 
-    Also flags the factors left blank when a deal's evaluation is partly filled in. Bad row: an
+    A mapping's ``not_required_for_open`` fields (a CRM's close date and value, blank on open
+    deals by design) are not required on open deals. Also flags the factors left blank when a
+    deal's evaluation is partly filled in. Bad row: an
     open deal with no Expected close. Fix: fill in the cell.
     """
     rs = ctx.ruleset
@@ -28,8 +30,9 @@ def required_missing(ctx: Context) -> pd.DataFrame:
     is_open = ctx.is_open.to_numpy(dtype=bool)
     masks = []
     wanted = [(f, False) for f in rs.required_always] + [(f, True) for f in rs.required_open]
+    optional = ctx.pipeline.not_required_for_open
     for field, open_only in wanted:
-        if field not in present:
+        if field not in present or (open_only and field in optional):
             continue  # a whole missing column is one DQ07 finding, not one per deal
         masks.append((field, _blank(ctx, field) & is_open if open_only else _blank(ctx, field)))
     answered = ctx.evaluation["answered"].to_numpy()
@@ -130,7 +133,9 @@ EXPECTED = {
 def value_not_understood(ctx: Context) -> pd.DataFrame:
     """A cell's value cannot be read as its column's type; the engine treats it as blank.
 
-    Types: date, probability, amount, milestone tick, evaluation score, status.
+    Types: date, probability, amount, milestone tick, evaluation score, status. In a column
+    whose header states a unit (``金额(万元)``), a cell stating another (``120k``) is not
+    understood either.
     Bad row: Expected close "next spring", Coach "maybe". Fix: enter a value of the column's type.
     """
     frames = []
@@ -143,6 +148,12 @@ def value_not_understood(ctx: Context) -> pd.DataFrame:
             expected = Text(zh=f"{lo:g}–{hi:g} 的评估分数", en=f"a score from {lo:g} to {hi:g}")
         else:
             expected = EXPECTED.get(kind, Text(zh=kind, en=kind))
+        unit = ctx.pipeline.units.get(field)
+        if unit is not None and kind == "money":
+            expected = Text(
+                zh=f"以「{unit.label}」为单位的金额；单元格自带的单位与表头不符",
+                en=f"an amount in {unit.label}; the cell's own unit contradicts the header's",
+            )
         frames.append(hits(bad, field, expected=expected))
     frames = [f for f in frames if len(f)]
     return pd.concat(frames, ignore_index=True) if frames else no_hits()
@@ -199,23 +210,39 @@ def probability_range(ctx: Context) -> pd.DataFrame:
 def column_missing(ctx: Context) -> pd.DataFrame:
     """A column the rule set relies on is absent from the sheet.
 
-    One finding per missing column, or one for all the missing evaluation factors.
+    One finding per missing column, or one for all the missing evaluation factors, naming what
+    cannot be checked. A missing milestone column is unknown by default (rule set
+    ``forced_advance.missing_milestone_column``): its milestone is not checked, not failed.
     Bad sheet: no Coach column. Fix: add the column (``excelflow template`` has every column),
     or map the source's own column to it with ``--mapping``.
     """
     present = ctx.pipeline.present
     rs = ctx.ruleset
     rows: list[tuple[str, Text, Text]] = []
-    required = dict.fromkeys([*rs.required_always, *rs.required_open])
+    optional = ctx.pipeline.not_required_for_open
+    required = dict.fromkeys(
+        [*rs.required_always, *(f for f in rs.required_open if f not in optional)]
+    )
     from excelflow.pipeline.fields import BASE_FIELDS
 
     headers = {f.key: f.header for f in BASE_FIELDS}
     for field in required:
         if field not in present:
             rows.append((field, headers[field], CONSEQUENCE["required"]))
+    stage = ctx.frame["stage"].to_numpy(dtype=float, na_value=np.nan)
+    is_open = ctx.is_open.to_numpy(dtype=bool)
     for ms in rs.milestones:
-        if f"m:{ms.key}" not in present:
-            rows.append((f"m:{ms.key}", ms.column, CONSEQUENCE["milestone"]))
+        if milestone_key(ms.key) in present or milestone_date_key(ms.key) in present:
+            continue
+        past = int((is_open & (stage > ms.stage)).sum())
+        if rs.missing_milestone_column == "unknown":
+            consequence = Text(
+                zh=CONSEQUENCE["milestone_unknown"].zh.format(stage=ms.stage, n=past),
+                en=CONSEQUENCE["milestone_unknown"].en.format(stage=ms.stage, n=past),
+            )
+        else:
+            consequence = CONSEQUENCE["milestone"]
+        rows.append((milestone_key(ms.key), ms.column, consequence))
     factors = [fa for fa in rs.factors if factor_key(fa.key) not in present]
     if factors:
         names = Text(
@@ -237,6 +264,12 @@ def column_missing(ctx: Context) -> pd.DataFrame:
 
 CONSEQUENCE = {
     "required": Text(zh="必填字段无法检查", en="a required field cannot be checked"),
+    "milestone_unknown": Text(
+        zh="无法检查第{stage}阶段之后的 {n} 个进行中商机是否达到该关键节点（不报 SG01、"
+        "不下调赢率，关口显示为未知）",
+        en="whether the {n} open deals past stage {stage} reached this milestone cannot be "
+        "checked (no SG01, no probability cut; their gate shows as unknown)",
+    ),
     "milestone": Text(
         zh="无法确认该关键节点，后续阶段的商机都按强行推进处理",
         en="the milestone cannot be confirmed, so every deal past its stage counts as a "
