@@ -276,7 +276,8 @@ LABELS = {
 
 def header_lines(result: Result, lang: Lang, path: str) -> list[str]:
     """The header report as text: the headers used (→ field, with a unit) and the ignored ones
-    with the closest known field, plus a hint when some were ignored."""
+    with the closest known field, plus a hint to map them when no mapping was given or one of
+    them resembles a known field."""
     lab = LABELS[lang]
     rs = result.ruleset
     sep, colon = ("，", "：") if lang == "zh" else (", ", ": ")
@@ -296,7 +297,9 @@ def header_lines(result: Result, lang: Lang, path: str) -> list[str]:
     out = [f"  {lab['used']}{colon}{sep.join(used)}"] if used else []
     if ignored:
         out.append(f"  {lab['ignored']}{colon}{sep.join(ignored)}")
-        out.append(f"  {lab['hint'].format(path=path)}")
+        guessed = any(not h.used and h.suggestion is not None for h in result.pipeline.headers)
+        if guessed or result.pipeline.mapping_source is None:  # a mapping already says what to skip
+            out.append(f"  {lab['hint'].format(path=path)}")
     return out
 
 
