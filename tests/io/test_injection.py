@@ -10,6 +10,7 @@ import re
 import shutil
 import subprocess
 import uuid
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from excelflow.cli import main
 from excelflow.sheets.guard import ILLEGAL_XML, cell_text, formula_like, legal_text
 from excelflow.sheets.parts import Formula
 from excelflow.sheets.plan import SheetPlan
+from excelflow.workbook.formula_cache import ooxml_escape, restore_cached_values
 from excelflow.workbook.render import add_sheet
 from excelflow.xl.render import excel_value
 
@@ -208,3 +210,33 @@ def test_libreoffice_does_not_evaluate_hostile_text(
         assert text in cells, text  # literally, not its result ("id", 2, 1, ...)
     # the sheet's own formulas were computed: a money figure, not a formula text
     assert any(re.fullmatch(r"598,?000(\.0+)?", c) for c in cells)
+
+
+def test_cached_formula_text_with_control_characters_stays_exact(tmp_path: Path) -> None:
+    """A formula's cached text holding ESC (stored as ``_x001B_``) is put back in the copy the
+    way Excel stores it, not raw (which made the sheet part unreadable XML)."""
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title, ws["A1"], ws["B1"], ws["C1"] = "S", "x", '=A1&"y"', "=A1"
+    original = tmp_path / "original.xlsx"
+    wb.save(original)
+    with zipfile.ZipFile(original) as zf:
+        parts = {info.filename: zf.read(info.filename) for info in zf.infolist()}
+    cached = {"B1": "ab_x001B_c", "C1": "lit_x005F_x0041_"}
+    xml = parts["xl/worksheets/sheet1.xml"].decode()
+    for ref, v in cached.items():
+        xml = re.sub(rf'<c r="{ref}"><f>(.*?)</f><v ?/></c>',
+                     rf'<c r="{ref}" t="str"><f>\1</f><v>{v}</v></c>', xml)  # fmt: skip
+    parts["xl/worksheets/sheet1.xml"] = xml.encode()
+    with zipfile.ZipFile(original, "w") as zf:
+        for name, data in parts.items():
+            zf.writestr(name, data)
+    expected = [["x", "ab\x1bc", "lit_x0041_"]]
+    assert CalamineWorkbook.from_path(str(original)).get_sheet_by_name("S").to_python() == expected
+    written = tmp_path / "written.xlsx"
+    load_workbook(original).save(written)
+    assert restore_cached_values(original, written) == 2
+    assert CalamineWorkbook.from_path(str(written)).get_sheet_by_name("S").to_python() == expected
+    load_workbook(written)  # well-formed XML
+    assert ooxml_escape("a\x1b_x0041_\x00") == "a_x001B__x005F_x0041__x0000_"
