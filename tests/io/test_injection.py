@@ -23,6 +23,7 @@ from excelflow.cli import main
 from excelflow.sheets.guard import ILLEGAL_XML, cell_text, formula_like, legal_text
 from excelflow.sheets.parts import Formula
 from excelflow.sheets.plan import SheetPlan
+from excelflow.workbook.annotate_deals import put
 from excelflow.workbook.formula_cache import ooxml_escape, restore_cached_values
 from excelflow.workbook.render import add_sheet
 from excelflow.xl.render import excel_value
@@ -240,3 +241,17 @@ def test_cached_formula_text_with_control_characters_stays_exact(tmp_path: Path)
     assert CalamineWorkbook.from_path(str(written)).get_sheet_by_name("S").to_python() == expected
     load_workbook(written)  # well-formed XML
     assert ooxml_escape("a\x1b_x0041_\x00") == "a_x001B__x005F_x0041__x0000_"
+
+
+def test_annotate_writer_guards_and_a_rerun_takes_the_quote_prefix_off() -> None:
+    ws = Workbook().active
+    assert ws is not None
+    cell = ws["A1"]
+    assert put(cell, "=cmd|' /C calc'!A0")
+    assert cell.data_type == "s" and cell.quotePrefix and cell.value == "=cmd|' /C calc'!A0"
+    assert put(cell, "OK")
+    assert cell.value == "OK" and not cell.quotePrefix
+    assert put(cell, "@x") and cell.quotePrefix
+    assert put(cell, -3)
+    assert cell.value == -3 and cell.data_type == "n" and not cell.quotePrefix
+    assert put(cell, "bell\x07") and cell.value == "bell␇"

@@ -49,6 +49,8 @@ def put(cell: Cell | MergedCell, value: Any) -> bool:
         put_text(cell, value)
     else:
         cell.value = value
+        if cell.quotePrefix:  # an earlier run's text
+            cell.quotePrefix = False
     return True
 
 

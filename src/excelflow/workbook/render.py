@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
 from openpyxl.cell.rich_text import CellRichText, TextBlock
 from openpyxl.cell.text import InlineFont
 from openpyxl.chart import AreaChart, BarChart, LineChart, PieChart, Reference, ScatterChart
@@ -117,16 +118,19 @@ class _Looks:
         return look
 
 
-def put_text(cell: Any, value: str) -> None:
+def put_text(cell: Cell, value: str) -> None:
     """Write the text ``value`` into an openpyxl cell through the guard
     (:func:`excelflow.sheets.guard.cell_text`): characters XML cannot hold become visible, and
     text a spreadsheet could take for a formula stays text (a string cell with Excel's quote
-    prefix, which is not part of the value)."""
+    prefix, which is not part of the value; a quote prefix left by an earlier run on other
+    text is taken off)."""
     text, force = cell_text(value)
     cell.value = text
     if force:
         cell.data_type = "s"
         cell.quotePrefix = True
+    elif cell.quotePrefix:
+        cell.quotePrefix = False
 
 
 def _rich(text: RichText) -> CellRichText:
@@ -161,7 +165,7 @@ def _cells(ws: Worksheet, plan: SheetPlan) -> None:
             cell.value = _rich(value)
             if formula_like(str(value)):
                 cell.quotePrefix = True
-        elif isinstance(value, str):
+        elif isinstance(value, str) and isinstance(cell, Cell):  # merges are drawn afterwards
             put_text(cell, value)
         elif value is not None:
             cell.value = value
