@@ -147,3 +147,26 @@ def test_bid_json_with_controls(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert ws is not None
     texts = [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
     assert "ACME␛]0;pwned␇␀" in texts and "switch␛[31m" in texts
+
+
+def test_bid_json_with_lone_surrogates_writes_a_readable_workbook(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """JSON may escape a lone surrogate (``"\\ud800"``); openpyxl would write it as ``&#55296;``
+    and no reader could open the file again."""
+    example = Path(__file__).resolve().parents[1] / "bid" / "example_bid.json"
+    doc = json.loads(example.read_text(encoding="utf-8"))
+    doc["deal_id"] = "D\ud800\uffff"
+    doc["customer"] = "A\ud800B"
+    src = tmp_path / "b.json"
+    src.write_text(json.dumps(doc), encoding="utf-8")
+    code, _out, err = run(capsys, "bid", "--json", str(src), *AS_OF)
+    assert code in (0, 1), err
+    path = tmp_path / "b.bid.xlsx"
+    ws = load_workbook(path).active
+    assert ws is not None and ws.title == "Bid – D__"
+    texts = [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    assert "A\ufffdB" in texts and "D\ufffd\ufffd" in texts
+    rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_name(ws.title).to_python()
+    assert any("A\ufffdB" in row for row in rows)
+    assert visible("x\ud800") == "x\\ud800"  # the terminal boundary never fails to encode

@@ -80,6 +80,7 @@ def test_illegal_characters_are_exactly_openpyxls_and_become_visible() -> None:
     assert legal_text("a\x1b]0;pwned\x07b\x00") == "a␛]0;pwned␇b␀"
     assert legal_text("tab\tline\ncr\r") == "tab\tline\ncr\r"  # XML holds these
     assert cell_text("=\x1b") == ("=␛", True)
+    assert legal_text("a\ud800b\uffffc\ufffed") == "a\ufffdb\ufffdc\ufffdd"  # XML cannot hold
 
 
 # --------------------------------------------------------------------------- the renderers

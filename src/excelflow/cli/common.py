@@ -82,7 +82,7 @@ def report_invalid(exc: RuleSetError, err: TextIO | None = None) -> int:
     return EXIT_ERROR
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def _shown(match: re.Match[str]) -> str:
@@ -93,7 +93,8 @@ def _shown(match: re.Match[str]) -> str:
 def visible(text: str) -> str:
     """``text`` with every control character but line feed and tab shown as an escape: C0 as
     ``\\x1b``, DEL and C1 as ``\\u009b`` (an escape JSON reads back as the same character, since
-    ``json.dumps`` leaves these raw while it escapes C0 itself). A cell holding ESC or BEL can
+    ``json.dumps`` leaves these raw while it escapes C0 itself); a lone surrogate, which no
+    terminal encoding can write, as ``\\ud800``. A cell holding ESC or BEL can
     then neither retitle nor clear the terminal, nor move the cursor over other lines."""
     return _CONTROL.sub(_shown, text) if _CONTROL.search(text) else text
 

@@ -18,15 +18,18 @@ it is a :class:`~excelflow.sheets.parts.Formula` and stays a formula.
 * **Characters XML cannot hold** (:func:`legal_text`): C0 controls other than tab, line feed and
   carriage return (ESC, BEL, NUL, ...) make openpyxl raise ``IllegalCharacterError`` and Excel
   reject the file. They become their visible Unicode Control Pictures (ESC -> ``␛`` U+241B, NUL
-  -> ``␀`` U+2400), so the cell still shows where they were.
+  -> ``␀`` U+2400), so the cell still shows where they were. Lone surrogates, U+FFFE and U+FFFF
+  (which openpyxl writes into a file no reader can open) become ``�``.
 """
 
 from __future__ import annotations
 
 import re
 
-ILLEGAL_XML = re.compile(r"[\000-\010\013\014\016-\037]")
-"""Characters an XML 1.0 document cannot hold (openpyxl's ``ILLEGAL_CHARACTERS_RE``)."""
+ILLEGAL_XML = re.compile(r"[\000-\010\013\014\016-\037\ud800-\udfff\ufffe\uffff]")
+"""Characters an XML 1.0 document cannot hold: openpyxl's ``ILLEGAL_CHARACTERS_RE`` (which it
+refuses), plus lone surrogates and U+FFFE/U+FFFF (which it writes, leaving a file no reader
+opens; a JSON ``"\\ud800"`` is one)."""
 
 _FORMULA_LIKE = re.compile(
     r"""^(?:
@@ -46,10 +49,15 @@ def formula_like(text: str) -> bool:
 
 def legal_text(text: str) -> str:
     """``text`` with every character XML cannot hold replaced by its Control Picture
-    (``"\\x1b"`` -> ``"␛"``)."""
+    (``"\\x1b"`` -> ``"␛"``), or by ``�`` (U+FFFD) for a lone surrogate, U+FFFE and U+FFFF."""
     if ILLEGAL_XML.search(text) is None:
         return text
-    return ILLEGAL_XML.sub(lambda m: chr(0x2400 + ord(m.group())), text)
+    return ILLEGAL_XML.sub(_picture, text)
+
+
+def _picture(match: re.Match[str]) -> str:
+    n = ord(match.group())
+    return chr(0x2400 + n) if n < 0x20 else "\ufffd"
 
 
 def cell_text(text: str) -> tuple[str, bool]:

@@ -210,7 +210,7 @@ def lookup(labels: Iterable[Label]) -> dict[str, str]:
 SECTION_LOOKUP = {fold(n): k for k, t in SECTIONS.items() for n in (t.zh, t.en)}
 SHEET_PREFIXES = tuple(fold(n) for n in (SHEETS["bid"].zh, SHEETS["bid"].en, "投标"))
 
-_BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\\x00-\x1f\x7f]")
+_BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\\x00-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 MAX_SHEET_NAME = 31
 
 
