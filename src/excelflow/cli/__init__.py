@@ -16,7 +16,13 @@ from collections.abc import Sequence
 
 from excelflow import __version__
 from excelflow.cli import annotate, bid, mapping, rules, serve, template, validate
-from excelflow.cli.common import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, report_invalid
+from excelflow.cli.common import (
+    EXIT_ERROR,
+    EXIT_FINDINGS,
+    EXIT_OK,
+    report_invalid,
+    terminal_safe,
+)
 
 __all__ = ["EXIT_ERROR", "EXIT_FINDINGS", "EXIT_OK", "build_parser", "main"]
 
@@ -46,8 +52,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; returns the exit code."""
-    args = build_parser().parse_args(argv)
+    """Run the CLI; returns the exit code. Everything a command prints passes
+    :func:`~excelflow.cli.common.terminal_safe` (control characters from cell text are shown, never
+    sent to the terminal), except ``serve``'s server log."""
+    with terminal_safe():
+        args = build_parser().parse_args(argv)
+    if args.command == "serve":
+        return _run(args)
+    with terminal_safe():
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     from excelflow.pipeline.ruleset import RuleSetError
 
     try:

@@ -1,13 +1,18 @@
-"""What every command shares: exit codes, the ``--lang`` / ``--as-of`` / ``--ruleset`` options
-and the one way a broken rule set or mapping is reported."""
+"""What every command shares: exit codes, the ``--lang`` / ``--as-of`` / ``--ruleset`` options,
+the one way a broken rule set or mapping is reported, and the one boundary where text reaches
+the terminal (:func:`terminal_safe`)."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
+import io
+import re
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
     from excelflow.pipeline.mapping import ColumnMapping
@@ -82,3 +87,63 @@ def report_invalid(exc: RuleSetError, err: TextIO | None = None) -> int:
     reasons``) and return the exit code 2."""
     print(f"excelflow: {exc}", file=err or sys.stderr)
     return EXIT_ERROR
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def _shown(match: re.Match[str]) -> str:
+    n = ord(match.group())
+    return f"\\x{n:02x}" if n < 0x20 else f"\\u{n:04x}"
+
+
+def visible(text: str) -> str:
+    """``text`` with every control character but line feed and tab shown as an escape: C0 as
+    ``\\x1b``, DEL and C1 as ``\\u009b`` (an escape JSON reads back as the same character, since
+    ``json.dumps`` leaves these raw while it escapes C0 itself); a lone surrogate, which no
+    terminal encoding can write, as ``\\ud800``. A cell holding ESC or BEL can
+    then neither retitle nor clear the terminal, nor move the cursor over other lines."""
+    return _CONTROL.sub(_shown, text) if _CONTROL.search(text) else text
+
+
+class VisibleStream(io.TextIOBase):
+    """A text stream that passes everything written through :func:`visible` to ``inner``."""
+
+    def __init__(self, inner: TextIO) -> None:
+        super().__init__()
+        self.inner = inner
+
+    def write(self, text: str) -> int:
+        """Write ``text`` (escaped); returns the length of ``text``, as a stream does."""
+        self.inner.write(visible(text))
+        return len(text)
+
+    def flush(self) -> None:
+        """Flush ``inner``."""
+        self.inner.flush()
+
+    def isatty(self) -> bool:
+        """Whether ``inner`` is a terminal."""
+        return self.inner.isatty()
+
+    def fileno(self) -> int:
+        """``inner``'s file descriptor."""
+        return self.inner.fileno()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+@contextlib.contextmanager
+def terminal_safe() -> Iterator[None]:
+    """Within the block, everything printed to stdout and stderr passes :func:`visible`: the one
+    boundary between cell text (reports, messages, warnings, paths) and the terminal."""
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = VisibleStream(saved[0]), VisibleStream(saved[1])
+    try:
+        yield
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        sys.stdout, sys.stderr = saved

@@ -31,6 +31,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from excelflow.annotate.labels import MARK, NOTE_MARKER, SEVERITIES, SEVERITY_FILL
 from excelflow.annotate.plan import AnnotationPlan, Note
+from excelflow.sheets.guard import legal_text
+from excelflow.workbook.render import put_text
 
 NOTE_JOIN = "\n\n"
 NOTE_MAX_WIDTH_PX = 420
@@ -38,12 +40,17 @@ NOTE_CHAR_PX = 7
 
 
 def put(cell: Cell | MergedCell, value: Any) -> bool:
-    """Set a cell's value; text starting with ``=`` stays text. False for a merged cell."""
+    """Set a cell's value; text passes the one guard (:func:`~excelflow.workbook.render.put_text`:
+    formula-like text stays text, characters XML cannot hold become visible). False for a merged
+    cell."""
     if isinstance(cell, MergedCell):
         return False
-    cell.value = value
-    if isinstance(value, str) and value.startswith("="):
-        cell.data_type = "s"
+    if isinstance(value, str):
+        put_text(cell, value)
+    else:
+        cell.value = value
+        if cell.quotePrefix:  # an earlier run's text
+            cell.quotePrefix = False
     return True
 
 
@@ -217,7 +224,7 @@ def write_notes(wb: Workbook, notes: list[Note]) -> list[str]:
         if isinstance(cell, MergedCell):
             warnings.append(f"{note.sheet}!{note.cell} is inside a merged range: note skipped")
             continue
-        body = NOTE_MARKER + "\n" + note.text
+        body = NOTE_MARKER + "\n" + legal_text(note.text)
         old = cell.comment
         if old is not None:
             text, author = (old.text or "").rstrip("\n") + NOTE_JOIN + body, old.author

@@ -56,8 +56,20 @@ def encode(value: Any, date1904: bool = False) -> tuple[bytes, bytes] | None:
     if isinstance(value, dt.timedelta):
         return b"", repr(value.total_seconds() / 86400).encode()
     if isinstance(value, str) and value:
-        return b' t="str"', escape(value).encode("utf-8")
+        return b' t="str"', escape(ooxml_escape(value)).encode("utf-8")
     return None
+
+
+_UNDERSCORE_X = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)")
+_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def ooxml_escape(text: str) -> str:
+    """``text`` as OOXML stores a string: characters XML cannot hold as ``_xHHHH_`` (ESC ->
+    ``_x001B_``, as Excel writes it) and a literal ``_xHHHH_`` protected by ``_x005F_``, so every
+    reader gets ``text`` back exactly."""
+    text = _UNDERSCORE_X.sub("_x005F_", text)
+    return _NOT_XML.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
 
 
 def _patch(xml: bytes, grid: list[list[Any]], date1904: bool) -> tuple[bytes, int]:

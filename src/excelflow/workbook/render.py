@@ -1,11 +1,13 @@
 """Draw a :class:`~excelflow.sheets.plan.SheetPlan` (or a whole
 :class:`~excelflow.sheets.book.BookPlan`) with openpyxl: the one openpyxl renderer.
 
-Everything in a plan has an openpyxl counterpart, so nothing is skipped: values (text stays text
-even when it starts with ``=``; :class:`~excelflow.sheets.parts.Formula` is a formula; rich text
-as ``CellRichText``), named styles (one openpyxl font, fill, border and alignment per distinct
-combination, shared by its cells), links, notes, merged cells, sizes, frozen panes, tables,
-validations, conditional formats, native charts, sheet settings and the page setup.
+Everything in a plan has an openpyxl counterpart, so nothing is skipped: values (text passes the
+guard of :mod:`excelflow.sheets.guard`: it stays text even when it starts with ``=``, ``+``, ``-``,
+``@`` or looks like DDE, and characters XML cannot hold become visible;
+:class:`~excelflow.sheets.parts.Formula` is a formula; rich text as ``CellRichText``), named
+styles (one openpyxl font, fill, border and alignment per distinct combination, shared by its
+cells), links, notes, merged cells, sizes, frozen panes, tables, validations, conditional formats,
+native charts, sheet settings and the page setup.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
 from openpyxl.cell.rich_text import CellRichText, TextBlock
 from openpyxl.cell.text import InlineFont
 from openpyxl.chart import AreaChart, BarChart, LineChart, PieChart, Reference, ScatterChart
@@ -42,6 +45,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from excelflow.sheets import style as sp
 from excelflow.sheets.book import BookPlan
+from excelflow.sheets.guard import cell_text, formula_like, legal_text
 from excelflow.sheets.parts import (
     Area,
     Axis,
@@ -114,17 +118,32 @@ class _Looks:
         return look
 
 
+def put_text(cell: Cell, value: str) -> None:
+    """Write the text ``value`` into an openpyxl cell through the guard
+    (:func:`excelflow.sheets.guard.cell_text`): characters XML cannot hold become visible, and
+    text a spreadsheet could take for a formula stays text (a string cell with Excel's quote
+    prefix, which is not part of the value; a quote prefix left by an earlier run on other
+    text is taken off)."""
+    text, force = cell_text(value)
+    cell.value = text
+    if force:
+        cell.data_type = "s"
+        cell.quotePrefix = True
+    elif cell.quotePrefix:
+        cell.quotePrefix = False
+
+
 def _rich(text: RichText) -> CellRichText:
     parts: list[str | TextBlock] = []
     for run in text.runs:
         if run.font is None:
-            parts.append(run.text)
+            parts.append(legal_text(run.text))
             continue
         f = run.font
         inline = InlineFont(**_kw(rFont=f.name, family=f.family, scheme=f.scheme, b=f.bold,
                                   i=f.italic, sz=f.size, u=f.underline,
                                   color=None if f.color is None else Color(f.color)))  # fmt: skip
-        parts.append(TextBlock(inline, run.text))
+        parts.append(TextBlock(inline, legal_text(run.text)))
     return CellRichText(*parts)
 
 
@@ -144,10 +163,12 @@ def _cells(ws: Worksheet, plan: SheetPlan) -> None:
             cell.value = value.text
         elif isinstance(value, RichText):
             cell.value = _rich(value)
+            if formula_like(str(value)):
+                cell.quotePrefix = True
+        elif isinstance(value, str) and isinstance(cell, Cell):  # merges are drawn afterwards
+            put_text(cell, value)
         elif value is not None:
             cell.value = value
-            if isinstance(value, str) and value.startswith("="):
-                cell.data_type = "s"  # text, not a formula
         names = styled.get(key)
         if names:
             font, fill, border, align, fmt = looks(names)
@@ -170,7 +191,7 @@ def _cells(ws: Worksheet, plan: SheetPlan) -> None:
         note = plan.notes.get(key)
         if note is not None:
             size = _kw(width=note.width, height=note.height)
-            cell.comment = Comment(note.text, note.author or "", **size)
+            cell.comment = Comment(legal_text(note.text), legal_text(note.author or ""), **size)
 
 
 # --------------------------------------------------------------------------- sheet objects

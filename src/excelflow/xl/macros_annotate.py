@@ -58,6 +58,7 @@ from excelflow.pipeline import arguments
 from excelflow.pipeline.fields import has_cjk
 from excelflow.pipeline.read import ReadError
 from excelflow.pipeline.ruleset import Lang, Text
+from excelflow.sheets.guard import legal_text
 from excelflow.sheets.plan import runs
 from excelflow.xl import macro_labels as say
 from excelflow.xl.book_source import BookSource, check_book
@@ -284,7 +285,8 @@ def note_work(checked: Checked, previous: set[tuple[str, str]]) -> NoteWork:
     book = checked.source.book
     wanted: dict[str, dict[str, str]] = {}
     for note in checked.plan.notes:
-        wanted.setdefault(note.sheet, {})[note.cell.upper()] = NOTE_MARKER + "\n" + note.text
+        text = NOTE_MARKER + "\n" + legal_text(note.text)
+        wanted.setdefault(note.sheet, {})[note.cell.upper()] = text
     ours: dict[str, set[str]] = {}
     for sheet_name, cell in previous:
         ours.setdefault(sheet_name, set()).add(cell)

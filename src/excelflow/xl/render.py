@@ -10,9 +10,11 @@ becomes one action the add-in's JavaScript applies; on classic desktop xlwings t
 to Excel through COM.
 
 Cell values are made safe for Excel on the way: ``None``/NaN become blank, dates ISO text (which
-Excel reads as dates), and text that Excel would otherwise turn into a number, date, boolean or
-formula (``"2024-01"``, ``"=x"``), or that starts with an apostrophe itself, gets a leading
-apostrophe, Excel's own "this is text" prefix that is not part of the value. A link becomes a
+Excel reads as dates), and text passes the one guard of :mod:`excelflow.sheets.guard` (characters
+XML cannot hold become visible); text that Excel would otherwise turn into a number, date, boolean
+or formula (``"2024-01"``, ``"=x"``, ``"+1"``, a leading tab, a DDE call), or that starts with an
+apostrophe itself, gets a leading apostrophe, Excel's own "this is text" prefix that is not part
+of the value. A link becomes a
 ``HYPERLINK`` formula (written with the values, so still one call per block).
 
 What xlwings cannot write is never dropped silently: :attr:`Rendered.missed` names it
@@ -36,6 +38,7 @@ from typing import Any
 import numpy as np
 import xlwings as xw
 
+from excelflow.sheets.guard import cell_text, legal_text
 from excelflow.sheets.parts import Link, Table
 from excelflow.sheets.plan import Area, Formula, RichText, SheetPlan, address, rectangles, runs
 from excelflow.sheets.style import SIDES, Style
@@ -65,7 +68,8 @@ def excel_value(value: Any) -> Any:
     if isinstance(value, RichText):
         value = str(value)
     if isinstance(value, str):
-        return "'" + value if _COERCIBLE.match(value) else value
+        text, force = cell_text(value)
+        return "'" + text if force or _COERCIBLE.match(text) else text
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, bool | int):
@@ -179,7 +183,7 @@ def hyperlink(link: Link, text: Any) -> Formula:
         return '"' + s.replace('"', '""') + '"'
 
     target = "#" + link.location if link.location is not None else link.target or ""
-    return Formula(f"=HYPERLINK({quoted(target)},{quoted(str(text))})")
+    return Formula(f"=HYPERLINK({quoted(target)},{quoted(legal_text(str(text)))})")
 
 
 def _values(plan: SheetPlan) -> list[list[Any]]:
@@ -268,7 +272,7 @@ def write_styles(sheet: xw.Sheet, looks: dict[tuple[int, int], Style], skipped: 
 
 
 def _notes(plan: SheetPlan) -> dict[tuple[int, int], str]:
-    notes = {cell: n.text for cell, n in plan.notes.items()}
+    notes = {cell: legal_text(n.text) for cell, n in plan.notes.items()}
     for cell, text in prompt_notes(plan).items():
         notes.setdefault(cell, text)
     return notes

@@ -210,16 +210,17 @@ def lookup(labels: Iterable[Label]) -> dict[str, str]:
 SECTION_LOOKUP = {fold(n): k for k, t in SECTIONS.items() for n in (t.zh, t.en)}
 SHEET_PREFIXES = tuple(fold(n) for n in (SHEETS["bid"].zh, SHEETS["bid"].en, "投标"))
 
-_BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
+_BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\\x00-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 MAX_SHEET_NAME = 31
 
 
 def sheet_name(deal_id: str, lang: Lang, taken: Iterable[str] = ()) -> str:
     """``Bid – <deal>`` / ``投标分析 – <deal>``, made a valid, unused Excel sheet name.
 
-    Excel allows 31 characters and none of ``[]:*?/\\``, and no leading or trailing apostrophe;
-    names compare case-insensitively. A clash gets `` (2)``, `` (3)``… (the deal ID inside is
-    shortened to make room; the reader takes the deal from the Deal ID cell, not the name).
+    Excel allows 31 characters and none of ``[]:*?/\\`` nor control characters, and no leading
+    or trailing apostrophe; names compare case-insensitively. A clash gets `` (2)``, `` (3)``…
+    (the deal ID inside is shortened to make room; the reader takes the deal from the Deal ID
+    cell, not the name).
     """
     base = f"{SHEETS['bid'](lang)} – "
     ident = _BAD_SHEET_CHARS.sub("_", str(deal_id)).strip().strip("'") or "_"
