@@ -25,7 +25,9 @@ SCRIPTS = {
 
 
 def _main() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("excelflow_addin_main", ADDIN / "main.py")
+    spec = importlib.util.spec_from_file_location(
+        "excelflow_addin_main", ADDIN / "lite" / "main.py"
+    )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
