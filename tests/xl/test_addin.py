@@ -43,15 +43,43 @@ def test_main_exposes_every_function_and_script_to_xlwings() -> None:
     assert {s["function_name"] for s in scripts} >= SCRIPTS
 
 
-def test_ribbon_buttons_call_existing_vba_subs_that_run_existing_scripts() -> None:
+def _bas() -> str:
+    return (ADDIN / "ExcelFlow.bas").read_bytes().decode("ascii")
+
+
+def test_every_ribbon_action_is_a_ribbon_sub_of_the_bas() -> None:
     tree = parse_xml(ADDIN / "customUI14.xml")
-    actions = {b.get("onAction") for b in tree.getroot().iterfind(".//ui:button", NS)}
-    bas = (ADDIN / "ExcelFlow.bas").read_text(encoding="utf-8")
-    subs = set(re.findall(r"Public Sub (\w+)\(control As IRibbonControl\)", bas))
-    assert actions == subs and len(actions) == 5
-    called = set(re.findall(r'RunScript "(\w+)"', bas))
-    assert called == SCRIPTS
-    assert all(callable(getattr(macros, name)) for name in called)
+    actions = [b.get("onAction") for b in tree.getroot().iterfind(".//ui:button", NS)]
+    assert len(actions) == len(set(actions)) == 5
+    subs = re.findall(r"^(?:Public )?Sub (\w+)\((.*)\)\r$", _bas(), flags=re.MULTILINE)
+    signature = dict(subs)
+    for action in actions:
+        assert action in signature, f"onAction {action} has no Sub in ExcelFlow.bas"
+        # the ribbon passes the control: exactly this parameter list, or Excel says it cannot
+        # run the macro
+        assert signature[action] == "control As IRibbonControl", action
+
+
+def test_every_run_python_of_the_bas_names_an_existing_script() -> None:
+    calls = re.findall(r"^\s*RunPython (.*)\r$", _bas(), flags=re.MULTILINE)
+    assert len(calls) == 5
+    scripts = set()
+    for call in calls:
+        match = re.fullmatch(r'"import excelflow\.xl\.macros as m; m\.(\w+)\(\)"', call)
+        assert match, call
+        scripts.add(match[1])
+    assert scripts == SCRIPTS
+    registered = {s["function_name"] for s in xlwings.server.custom_scripts_meta(macros)}
+    assert scripts <= registered  # each is an @xw.script of excelflow.xl.macros
+
+
+def test_the_bas_has_crlf_line_endings() -> None:
+    raw = (ADDIN / "ExcelFlow.bas").read_bytes()
+    assert raw.endswith(b"\r\n")
+    assert raw.count(b"\n") == raw.count(b"\r\n") > 20  # no bare LF
+    assert raw.count(b"\r") == raw.count(b"\r\n")  # no bare CR
+    attributes = (ADDIN.parent / ".gitattributes").read_text(encoding="utf-8")
+    assert re.search(r"^\*\.bas -text", attributes, flags=re.MULTILINE)
 
 
 def test_scripts_run_through_the_dispatcher_from_main(tmp_path: Path) -> None:
