@@ -104,3 +104,93 @@ def test_scripts_run_through_the_dispatcher_from_main(tmp_path: Path) -> None:
     finally:
         book.close()
     assert [a["func"] for a in actions] == ["alert"]  # an empty book: one message, no writes
+
+
+# --------------------------------------------------------------------------- ExcelFlow.xlam
+
+
+def _build_xlam() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("build_xlam", ADDIN / "build_xlam.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _ovba_decompress(data: bytes) -> bytes:
+    """MS-OVBA 2.4.1 decompression of a VBA module's source stream (from its signature byte)."""
+    assert data[0] == 1
+    out, pos = bytearray(), 1
+    while pos + 2 <= len(data):
+        header = int.from_bytes(data[pos : pos + 2], "little")
+        chunk, pos = data[pos + 2 : pos + 3 + (header & 0x0FFF)], pos + 3 + (header & 0x0FFF)
+        if not header & 0x8000:
+            out += chunk
+            continue
+        start, i = len(out), 0
+        while i < len(chunk):
+            flags, i = chunk[i], i + 1
+            for bit in range(8):
+                if i >= len(chunk):
+                    break
+                if not flags >> bit & 1:
+                    out.append(chunk[i])
+                    i += 1
+                    continue
+                token, i = int.from_bytes(chunk[i : i + 2], "little"), i + 2
+                shift = max((len(out) - start - 1).bit_length(), 4)
+                offset, length = (token >> (16 - shift)) + 1, (token & (0xFFFF >> shift)) + 3
+                for _ in range(length):
+                    out.append(out[-offset])
+    return bytes(out)
+
+
+def _vba_modules(vba_project: bytes) -> dict[str, str]:
+    """Module name -> VBA source of a vbaProject.bin (sources found by their VB_Name line)."""
+    import io
+
+    import olefile
+
+    ole = olefile.OleFileIO(io.BytesIO(vba_project))
+    out: dict[str, str] = {}
+    for stream in ole.listdir():
+        if stream[0] != "VBA" or stream[1] in ("dir", "_VBA_PROJECT"):
+            continue
+        raw = ole.openstream(stream).read()
+        for m in re.finditer(rb"\x01[\x00-\xff][\xb0-\xbf]", raw):
+            try:
+                text = _ovba_decompress(raw[m.start() :])
+            except IndexError:
+                continue
+            if text.startswith(b"Attribute VB_Name"):
+                out[stream[1]] = text.decode("latin-1")
+                break
+    return out
+
+
+def test_xlam_is_xlwings_ribbon_template_with_our_ribbon(tmp_path: Path) -> None:
+    import zipfile
+
+    build = _build_xlam()
+    source = build.template()
+    out = build.build(tmp_path / "ExcelFlow.xlam")
+    again = build.build(tmp_path / "again" / "ExcelFlow.xlam")
+    assert out.read_bytes() == again.read_bytes()  # reproducible
+    with zipfile.ZipFile(out) as z, zipfile.ZipFile(source) as t:
+        assert z.testzip() is None
+        assert set(z.namelist()) == set(t.namelist()) - {"customUI/customUI.xml"} | {
+            "customUI/customUI14.xml"
+        }
+        assert z.read("customUI/customUI14.xml") == (ADDIN / "customUI14.xml").read_bytes()
+        rels = z.read("_rels/.rels").decode()
+        ribbon = re.findall(r'<Relationship [^>]*ui/extensibility"[^>]*/>', rels)
+        assert len(ribbon) == 1 and 'Target="customUI/customUI14.xml"' in ribbon[0]
+        assert "office/2007/relationships/ui/extensibility" in ribbon[0]  # the customUI14 type
+        for name in t.namelist():
+            if name not in ("customUI/customUI.xml", "_rels/.rels"):
+                assert z.read(name) == t.read(name), name  # VBA and sheets untouched
+        modules = _vba_modules(z.read("xl/vbaProject.bin"))
+    # xlwings' RunPython is inside the add-in's own VBA project: ExcelFlow.bas, imported once,
+    # needs no reference to the xlwings add-in; our Subs are not there until then
+    assert re.search(r"^Public Function RunPython\(", modules["xlwings"], flags=re.MULTILINE)
+    assert not any("EF_ValidatePipeline" in src for src in modules.values())
