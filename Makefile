@@ -5,13 +5,14 @@ BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 OUT    := out
 
-.PHONY: demo test lint typecheck pytest bench soffice dist clean help
+.PHONY: demo test lint typecheck pytest bench soffice dist xlam clean help
 
 help:
 	@echo "make demo   - install into .venv and run ExcelFlow on the template and a generated sample (outputs in out/)"
 	@echo "make test   - install with dev extras, then ruff, lint-imports, mypy --strict and the whole pytest suite"
 	@echo "make bench  - run the benchmarks in benchmarks/ and print their ratios"
 	@echo "make dist   - build the wheel of excelflow-sales into dist/"
+	@echo "make xlam   - build dist/ExcelFlow.xlam (xlwings' ribbon add-in template with our ribbon)"
 	@echo "make clean  - remove .venv, out/ and caches"
 
 $(BIN)/activate:
@@ -63,6 +64,12 @@ dist: $(VENV)/.installed-dev
 	rm -rf dist
 	$(PY) -m pip wheel --no-deps --no-build-isolation -q -w dist .
 	@ls dist
+
+# The desktop add-in: xlwings' own ribbon add-in template (from the installed xlwings) with our
+# ribbon part. Its VBA is xlwings' as shipped: import addin/ExcelFlow.bas once in Excel (see
+# addin/README.md). Run after `make dist`, which empties dist/.
+xlam: $(VENV)/.installed
+	$(PY) addin/build_xlam.py dist/ExcelFlow.xlam
 
 clean:
 	rm -rf $(VENV) $(OUT) dist .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

@@ -9,26 +9,32 @@ from __future__ import annotations
 import datetime as dt
 import inspect
 import os
+import re
 import statistics
 import subprocess
 import sys
 import types
+from pathlib import Path
 from typing import Any
 
 import pytest
+from openpyxl import load_workbook
 from xlwings import server
 
+from excelflow.functions.checks import default_ruleset as udf_ruleset
+from excelflow.pipeline.fields import all_fields
 from excelflow.xl import udfs
 from xl.udf_payload import NA_ERROR_IN, NA_ERROR_OUT, call, cell, column, serial
 
+REPO = Path(__file__).resolve().parents[2]
 TODAY = dt.date.today()
 AS_OF = dt.date(2026, 11, 28)
 EXPECTED = {
     "EF_STAGE": ["value"],
     "EF_GRADE": ["expected_close", "probability", "as_of"],
     "EF_SCORE": ["scores", "weights"],
-    "EF_GATE": ["stage", "milestones", "lang"],
-    "EF_ADJPROB": ["stage", "milestones", "probability"],
+    "EF_GATE": ["stage", "milestones", "lang", "header"],
+    "EF_ADJPROB": ["stage", "milestones", "probability", "header"],
     "EF_CHECK": ["table", "lang", "as_of", "origin"],
     "EF_MARGIN": ["price", "cost"],
     "EF_MARKUP": ["price", "cost"],
@@ -38,7 +44,7 @@ EXPECTED = {
     "EF_BEST_MARKUP": ["markups", "p_beat_table", "model"],
     "EF_BEST_MARKUP_NORMAL": ["mean", "sd", "floor"],
 }
-OPTIONAL = {"as_of", "weights", "lang", "origin", "model", "floor"}
+OPTIONAL = {"as_of", "weights", "lang", "origin", "model", "floor", "header"}
 TICKS_ALL = ["✓"] * 9  # M1, M2a, M2b, M3, M4, M5a, M5b, M6a, M6b
 
 
@@ -239,6 +245,80 @@ def test_gate_bad_arguments() -> None:
     mismatch = call("ef_gate", column(4.0, 3.0, 2.0), [ticks(), ticks()])
     assert value_error(mismatch) == "#VALUE! 3 stages but 2 rows of milestones"
     assert "use zh or en" in value_error(call("ef_gate", cell(4.0), [ticks()], cell("fr")))
+
+
+def _template_deals(name: str) -> tuple[list[Any], list[list[Any]]]:
+    """The Deals sheet of a shipped template as Office.js passes a range: header, rows."""
+    ws = load_workbook(REPO / "templates" / name, data_only=True).worksheets[0]
+    rows = [
+        [serial(v) if isinstance(v, dt.date) else v for v in row]
+        for row in ws.iter_rows(values_only=True)
+    ]
+    return rows[0], rows[1:]
+
+
+@pytest.mark.parametrize("name", ["pipeline.xlsx", "pipeline_en.xlsx"])
+def test_gate_takes_the_template_milestone_columns_as_they_are(name: str) -> None:
+    """The template's milestone columns M:W hold two date columns: no 9 adjacent cells to pick."""
+    header, rows = _template_deals(name)
+    keys = [f.key for f in all_fields(udf_ruleset())]
+    stage = keys.index("stage")
+    ticks9 = [keys.index(f"m:{m.key}") for m in udf_ruleset().milestones]
+    first, last = ticks9[0], ticks9[-1]
+    stages = column(*[r[stage] for r in rows])
+    want = call("ef_gate", stages, [[r[j] for j in ticks9] for r in rows])
+    assert any(w != [""] for w in want) and not any(str(w[0]).startswith("#") for w in want)
+    # the whole deal row (A2:AL…), with or without its header row
+    assert call("ef_gate", stages, rows) == want
+    assert call("ef_gate", stages, rows, None, [header]) == want
+    # the milestone span M:W as the template lays it out, date columns included
+    span = [r[first : last + 1] for r in rows]
+    assert call("ef_gate", stages, span) == want
+    # any range with columns in between, resolved by its header row (here F:W, from Stage on)
+    part = [r[stage : last + 1] for r in rows]
+    assert call("ef_gate", stages, part, None, [header[stage : last + 1]]) == want
+    probs = column(*[r[keys.index("probability")] for r in rows])
+    adj = call("ef_adjprob", stages, [[r[j] for j in ticks9] for r in rows], probs)
+    assert call("ef_adjprob", stages, rows, probs, [header]) == adj
+    # one deal, the row in one call; the header row may be fixed with $ and reused
+    assert call("ef_gate", cell(rows[0][stage]), [rows[0]], None, [header]) == [want[0]]
+
+
+@pytest.mark.parametrize("name", ["pipeline.xlsx", "pipeline_en.xlsx"])
+def test_the_template_gate_note_documents_calls_that_work(name: str) -> None:
+    ws = load_workbook(REPO / "templates" / name, data_only=True).worksheets[0]
+    gate = next(c for c in ws[1] if c.comment is not None and "EF_GATE" in c.comment.text)
+    assert gate.value in ("关口", "Gate")
+    calls = re.findall(r"=EF_GATE\(([^)]*)\)", gate.comment.text)
+    assert len(calls) == 2 and "=EF.EF_GATE(" in gate.comment.text
+
+    def arg(text: str) -> Any:
+        if text.startswith('"'):
+            return cell(text.strip('"'))
+        ref = text.replace("$", "")
+        rows = ws[ref if ":" in ref else f"{ref}:{ref}"]
+        return [
+            [serial(c.value) if isinstance(c.value, dt.date) else c.value for c in r] for r in rows
+        ]
+
+    header, rows = _template_deals(name)
+    ticks9 = [header.index(m.column.zh if name == "pipeline.xlsx" else m.column.en)
+              for m in udf_ruleset().milestones]  # fmt: skip
+    stage = header.index("阶段" if name == "pipeline.xlsx" else "Stage")
+    want = call("ef_gate", cell(rows[0][stage]), [[rows[0][j] for j in ticks9]])
+    for text in calls:
+        assert call("ef_gate", *[arg(a) for a in text.split(",")]) == want, text
+
+
+def test_gate_header_must_name_every_milestone() -> None:
+    header, rows = _template_deals("pipeline_en.xlsx")
+    cut = header.index("Coach")
+    text = value_error(call("ef_gate", cell(3.0), [rows[0][:cut]], None, [header[:cut]]))
+    assert text.startswith("#VALUE! the header has no column for M2 Coach, M2 Key persons")
+    bad = value_error(call("ef_gate", cell(3.0), [rows[0]], None, [header[:5]]))
+    assert bad == "#VALUE! the header has 5 cells but the milestones 38 columns"
+    ten = value_error(call("ef_gate", cell(3.0), [["✓"] * 10]))
+    assert ten.endswith("got 10; or give the whole row and its header row as header")
 
 
 def test_adjusted_probability_halves_per_missing_milestone() -> None:

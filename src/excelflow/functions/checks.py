@@ -30,7 +30,7 @@ from excelflow import engine
 from excelflow.engine.report import LABELS
 from excelflow.pipeline import arguments
 from excelflow.pipeline.coerce import Coerced, coerce_column, format_id
-from excelflow.pipeline.fields import BASE_FIELDS, Kind, factor_key
+from excelflow.pipeline.fields import BASE_FIELDS, Kind, all_fields, factor_key, fold, header_index
 from excelflow.pipeline.normalize import Pipeline, TableNotFound, build_pipeline
 from excelflow.pipeline.ruleset import Factor, Lang, RuleSet, Text, load_ruleset
 from excelflow.rules.evaluation import evaluate
@@ -247,6 +247,75 @@ def scores(matrix: np.ndarray, ruleset: RuleSet, weights: Sequence[Any] | None =
     score = evaluate(pd.DataFrame(columns), rs)["score"].round(1).to_numpy(dtype=float)
     keep = filled & is_none(problems) & ~np.isnan(score)
     return Computed(_objects(score.astype(object), keep), problems)
+
+
+def milestone_block(cells: np.ndarray, header: np.ndarray | None, ruleset: RuleSet) -> np.ndarray:
+    """The milestone cells of each row of ``cells``, one column per milestone part in rule-set
+    order, whatever else the range holds.
+
+    * With ``header`` (the header row over ``cells``): every column whose header names a
+      milestone (Chinese or English, or an alias) is used; every other column — a milestone
+      date, the stage, the whole deal row — is ignored.
+    * Without it: as many columns as milestone parts are taken as they are; a range as wide as
+      the template's whole deal row, or as its milestone span (the first milestone column to the
+      last, with the date columns between), is read by the template's column order.
+
+    Raises:
+        CalcError: the columns cannot be matched to the milestones.
+    """
+    milestones = ruleset.milestones
+    keys = [f"m:{m.key}" for m in milestones]
+    width = cells.shape[1]
+    if header is not None:
+        found = _by_header(header, width, ruleset)
+        missing = [m for m, k in zip(milestones, keys, strict=True) if k not in found]
+        if missing:
+            raise CalcError(
+                Text(
+                    zh="表头中没有关键节点列："
+                    + "、".join(f"M{m.stage} {m.column.zh}" for m in missing),
+                    en="the header has no column for "
+                    + ", ".join(f"M{m.stage} {m.column.en}" for m in missing),
+                )
+            )
+        return cells[:, [found[k] for k in keys]]
+    if width == len(milestones):
+        return cells
+    template = [f.key for f in all_fields(ruleset)]
+    first, last = template.index(keys[0]), template.index(keys[-1])
+    if width == len(template):
+        return cells[:, [template.index(k) for k in keys]]
+    if width == last - first + 1:
+        return cells[:, [template.index(k) - first for k in keys]]
+    names = ", ".join(f"M{m.stage} {m.column.en}" for m in milestones)
+    names_zh = "、".join(f"M{m.stage} {m.column.zh}" for m in milestones)
+    raise CalcError(
+        Text(
+            zh=f"需要 {len(milestones)} 个关键节点单元格（{names_zh}），实际 {width} 个；"
+            "或选整行并在 header 参数给出表头行",
+            en=f"expects {len(milestones)} milestone cells ({names}), got {width}; "
+            "or give the whole row and its header row as header",
+        )
+    )
+
+
+def _by_header(header: np.ndarray, width: int, ruleset: RuleSet) -> dict[str, int]:
+    """Field key -> column position, for the milestone columns named in a header row."""
+    cells = header.ravel() if 1 in header.shape else header[0]
+    if len(cells) != width:
+        raise CalcError(
+            Text(
+                zh=f"表头有 {len(cells)} 个单元格，关键节点区域有 {width} 列",
+                en=f"the header has {len(cells)} cells but the milestones {width} columns",
+            )
+        )
+    index = header_index(ruleset)
+    found: dict[str, int] = {}
+    for j, name in enumerate(cells):
+        key = index.get(fold(str(name))) if isinstance(name, str) else None
+        if key is not None and key.startswith("m:"):
+            found.setdefault(key, j)
+    return found
 
 
 def _gate_deals(

@@ -14,14 +14,15 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import python_calamine as pc
+from typing import TYPE_CHECKING, Any
 
 from excelflow.pipeline.fields import fold
 from excelflow.pipeline.mapping import EMPTY_MAPPING, ColumnMapping
 from excelflow.pipeline.normalize import Pipeline, TableNotFound, build_pipeline, find_header
 from excelflow.pipeline.ruleset import Lang, RuleSet
+
+if TYPE_CHECKING:  # imported where a spreadsheet file is opened: the live-book path needs none
+    import python_calamine as pc
 
 SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xlsb", ".xls", ".ods", ".xltx", ".xltm"}
 TEXT_SUFFIXES = {".csv", ".tsv", ".txt"}
@@ -68,6 +69,11 @@ class Source:
             self.sheet_names = [path.stem]
             self.visible = [path.stem]
         else:
+            # Imported here, not at module level, so that xlwings Lite (Pyodide) can run the
+            # worksheet functions and scripts, which read the live book and never a file, without
+            # python-calamine installed. After the first file it is one sys.modules lookup.
+            import python_calamine as pc
+
             try:
                 self._book = pc.CalamineWorkbook.from_path(str(path))
             except pc.PasswordError:

@@ -24,7 +24,7 @@ from excelflow.pipeline.fields import FieldSpec, Kind, all_fields
 from excelflow.pipeline.normalize import column_letter
 from excelflow.pipeline.ruleset import Lang, RuleSet, Text
 from excelflow.sheets.look import BLUE, GREY_INK, STYLES
-from excelflow.sheets.parts import A4, Area, PageSetup, SheetProps, Table, Validation
+from excelflow.sheets.parts import A4, Area, Note, PageSetup, SheetProps, Table, Validation
 from excelflow.sheets.plan import SheetPlan
 from excelflow.sheets.style import Fill, Style, body_font
 from excelflow.sheets.text import fit_width, literal_list, serial
@@ -93,6 +93,8 @@ def deals_plan(ruleset: RuleSet, lang: Lang, lists: dict[str, str]) -> SheetPlan
         check = _check(spec, (2, j, VALIDATED_ROWS + 1, j), ruleset, lang, lists)
         if check is not None:
             plan.validations.append(check)
+    gate = next(j for j, spec in enumerate(fields, start=1) if spec.key == "ef_gate")
+    plan.notes[(1, gate)] = gate_note(ruleset, lang)
     area = (1, 1, 1 + max(1, len(rows)), len(fields))
     plan.tables.append(Table(area, TABLE_NAME, TABLE_STYLE))
     plan.heights[1] = HEADER_HEIGHT
@@ -100,6 +102,32 @@ def deals_plan(ruleset: RuleSet, lang: Lang, lists: dict[str, str]) -> SheetPlan
     plan.page = PageSetup(orientation="landscape", paper_size=A4, title_rows=(1, 1),
                           title_cols=(1, 2))  # fmt: skip
     return plan
+
+
+def gate_note(ruleset: RuleSet, lang: Lang) -> Note:
+    """The Gate header's note: its help, and how to call ``EF_GATE`` on this table's columns (the
+    milestone columns are not adjacent, so the call takes the row and its header row, or the
+    milestone span as laid out here)."""
+    keys = [spec.key for spec in all_fields(ruleset)]
+    stage = f"{column_letter(keys.index('stage'))}2"
+    ticks = [keys.index(f"m:{m.key}") for m in ruleset.milestones]
+    first, last = column_letter(ticks[0]), column_letter(ticks[-1])
+    span, row, header = f"{first}2:{last}2", f"A2:{last}2", f"A$1:{last}$1"
+    help_text = FILLED(lang) + RESULT_HELP["ef_gate"](lang)
+    if lang == "zh":
+        call = (
+            f"在别的列自己算一行的关口：=EF_GATE({stage},{span})，即本表的关键节点列，"
+            f'中间的日期列自动跳过；任何带表头的区域也行：=EF_GATE({stage},{row},"zh",{header})。'
+            "xlwings Server 加载项里写作 =EF.EF_GATE(…)。"
+        )
+    else:
+        call = (
+            f"One row's gate in a cell of another column: =EF_GATE({stage},{span}), the "
+            "milestone columns as laid out here (the date columns between are skipped); any range "
+            f'with its header row works too: =EF_GATE({stage},{row},"en",{header}). With the '
+            "xlwings Server add-in: =EF.EF_GATE(…)."
+        )
+    return Note(f"{help_text}\n{call}", width=360.0, height=150.0)
 
 
 def _header_looks(spec: FieldSpec) -> tuple[str, ...]:

@@ -19,8 +19,6 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
-import python_calamine as pc
-
 from excelflow.workbook.losses import sheet_parts
 
 _FORMULA_CELL = re.compile(
@@ -118,6 +116,8 @@ def restore_cached_values(original: Path, written: Path) -> int:
     with zipfile.ZipFile(original) as zf:
         book = next((n for n in zf.namelist() if n.endswith("workbook.xml")), None)
         date1904 = bool(book and _DATE1904.search(zf.read(book)))
+    import python_calamine as pc  # here, not at the top: xlwings Lite imports this module, has none
+
     source = pc.CalamineWorkbook.from_path(str(original))
     try:
         known = set(source.sheet_names)

@@ -57,6 +57,14 @@ __all__ = [
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
 ERROR_PREFIX = "#VALUE! "
+MILESTONES_DOC = (
+    "The milestone cells M1..M6b (tick or date): the 9 cells, or the whole deal row (e.g. A2:AL2)"
+    " or its milestone span M2:W2 as the template lays them out, or any range with header"
+)
+HEADER_DOC = (
+    "Optional header row over milestones (e.g. A$1:AL$1): its milestone columns are used, the "
+    "others (dates, stage...) ignored"
+)
 
 
 def _help(f: F) -> F:
@@ -114,10 +122,22 @@ def _cells(
     return convert.spill(out.reshape(shape))
 
 
-def _rows_for(stage: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Pair a stage range with a milestone block: one stage per block row (either may repeat)."""
-    if rows.shape[1] == 1 and rows.shape[0] == len(calc.default_ruleset().milestones):
+def _rows_for(stage: np.ndarray, milestones: Any, header: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Pair a stage range with its milestone cells: one stage per row (either may repeat).
+
+    The milestone range may be the 9 milestone cells, a wider range with a header row (the
+    whole deal row, date columns between), or the template's whole row or milestone span
+    (:func:`excelflow.functions.checks.milestone_block`).
+    """
+    rows = convert.grid(milestones)
+    head = None if header is None else convert.grid(header)
+    if head is not None and convert.blank_mask(head).all():
+        head = None
+    if rows.shape[1] == 1 and rows.shape[0] > 1 and stage.size == 1:
         rows = rows.T  # one deal's milestones listed down a column
+        if head is not None and head.shape[1] == 1:
+            head = head.T
+    rows = calc.milestone_block(rows, head, calc.default_ruleset())
     stages = stage.ravel()
     if len(stages) == 1 and rows.shape[0] > 1:
         stages = np.repeat(stages, rows.shape[0])
@@ -202,20 +222,21 @@ def _score(scores: Any, weights: Any) -> Any:
 
 @xw.func
 @xw.arg("stage", "raw", doc="The deal's current stage (number or name); a column for many deals")
-@xw.arg("milestones", "raw", doc="The 9 milestone cells M1..M6b in template order (tick or date)")
+@xw.arg("milestones", "raw", doc=MILESTONES_DOC)
 @xw.arg("lang", "raw", doc="Language of the milestone names: en (default) or zh")
+@xw.arg("header", "raw", doc=HEADER_DOC)
 @_help
-def ef_gate(stage: Any, milestones: Any, lang: Any = None) -> Any:
+def ef_gate(stage: Any, milestones: Any, lang: Any = None, header: Any = None) -> Any:
     """关口检查 / Stage gate: "" when every milestone of the stages before the deal's stage is
     there, else the missing ones as text ("M2 Coach; M3 Purchasing criteria"). One
     result per deal."""
-    return _run(_gate, stage, milestones, lang, lang=lang)
+    return _run(_gate, stage, milestones, lang, header, lang=lang)
 
 
-def _gate(stage: Any, milestones: Any, lang: Any) -> Any:
+def _gate(stage: Any, milestones: Any, lang: Any, header: Any) -> Any:
     language = calc.parse_lang(convert.scalar(lang, "lang")) or "en"
     stage_cells = convert.grid(stage)
-    stages, rows = _rows_for(stage_cells, convert.grid(milestones))
+    stages, rows = _rows_for(stage_cells, milestones, header)
     result = calc.missing_milestones(stages, rows, calc.default_ruleset(), language)
     errors = _errors(stages)
     row_err = _row_errors(rows)
@@ -225,19 +246,20 @@ def _gate(stage: Any, milestones: Any, lang: Any) -> Any:
 
 @xw.func
 @xw.arg("stage", "raw", doc="The deal's current stage (number or name); a column for many deals")
-@xw.arg("milestones", "raw", doc="The 9 milestone cells M1..M6b in template order (tick or date)")
+@xw.arg("milestones", "raw", doc=MILESTONES_DOC)
 @xw.arg("probability", "raw", doc="Stated probability: 0.6, 60 or 60% (blank: the stage default)")
+@xw.arg("header", "raw", doc=HEADER_DOC)
 @_help
-def ef_adjprob(stage: Any, milestones: Any, probability: Any) -> Any:
+def ef_adjprob(stage: Any, milestones: Any, probability: Any, header: Any = None) -> Any:
     """调整后赢率 / Probability after the forced-advance penalty: the stated probability (or the
     stage default) x 0.5 for each earlier stage whose milestone is missing. One result
     per deal."""
-    return _run(_adjprob, stage, milestones, probability)
+    return _run(_adjprob, stage, milestones, probability, header)
 
 
-def _adjprob(stage: Any, milestones: Any, probability: Any) -> Any:
+def _adjprob(stage: Any, milestones: Any, probability: Any, header: Any) -> Any:
     stage_cells = convert.grid(stage)
-    stages, rows = _rows_for(stage_cells, convert.grid(milestones))
+    stages, rows = _rows_for(stage_cells, milestones, header)
     probs = convert.grid(probability).ravel()
     if len(probs) == 1:
         probs = np.repeat(probs, len(stages))

@@ -1,7 +1,8 @@
 """ExcelFlow's entry module for xlwings Lite.
 
-xlwings Lite: paste this file into the add-in's ``main.py`` editor and add ``excelflow-sales`` to
-its ``requirements.txt``. xlwings Server uses ``addin/server/`` instead (``excelflow serve``).
+xlwings Lite: paste this file into the add-in's ``main.py`` tab and ``requirements.txt`` (beside
+it) into its ``requirements.txt`` tab. xlwings Server uses ``addin/server/`` instead
+(``excelflow serve``).
 Everything here is the package's own code: the worksheet functions (``EF_STAGE`` …
 ``EF_BEST_MARKUP_NORMAL``) and the five ribbon scripts.
 """
