@@ -48,7 +48,7 @@ class Rule:
 
     @property
     def family(self) -> str:
-        """The two-letter family (SG, EV, GR, DQ, BD, HX)."""
+        """The two-letter family (SG, EV, GR, CL, DQ, BD, HX)."""
         return self.code[:2]
 
     @property
@@ -243,6 +243,7 @@ def load_all() -> dict[str, Rule]:
     """Import every rule family so the registry is complete, and return it."""
     from excelflow.rules import (  # noqa: F401
         bid,
+        closing,
         evaluation,
         gates,
         grading,
