@@ -107,6 +107,13 @@ def compute_deals(pipeline: Pipeline, ruleset: RuleSet, as_of: pd.Timestamp) -> 
     days = (f["expected_close"] - as_of).dt.days.to_numpy(dtype=float, na_value=np.nan)
     grade_prob = adjusted if ruleset.grade_probability == "adjusted" else stated
     grades = grade_deals(pd.Series(grade_prob), pd.Series(days), is_open, ruleset)
+    if ruleset.fail_action is not None:  # a failed evaluation caps the action, not the grade
+        failed = open_ & evaluation["evaluation"].isin(("fail", "knockout")).to_numpy(dtype=bool)
+        if failed.any():
+            for lang in ("zh", "en"):
+                grades[f"action_{lang}"] = grades[f"action_{lang}"].mask(
+                    failed, ruleset.fail_action(lang)
+                )
 
     # a deal past a milestone whose column is absent has an unknown gate, unless a milestone
     # that could be checked is missing: then it is a forced advance all the same
