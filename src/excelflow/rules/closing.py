@@ -89,11 +89,15 @@ def won_without_contract(ctx: Context) -> pd.DataFrame:
     stage = _stage_numbers(ctx)
     won = (_status(ctx) == "won") & ~(stage < sign.number)  # a blank stage is not below
     frames = [
-        hits(won & ~ctx.reached(ms.key), milestone_key(ms.key), ms_stage=sign.number,
-             milestone=ms.name)
+        hits(
+            won & ~ctx.reached(ms.key),
+            milestone_key(ms.key),
+            ms_stage=sign.number,
+            milestone=ms.name,
+        )
         for ms in sign.milestones
         if ms.key not in unknown
-    ]  # fmt: skip
+    ]
     frames = [f for f in frames if len(f)]
     return pd.concat(frames, ignore_index=True) if frames else no_hits()
 
