@@ -218,3 +218,81 @@ def test_the_wheel_ships_the_schemas(tmp_path: Path) -> None:
     ):
         assert project + part in names, part
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc") or "/certs/" in n]
+
+
+def test_a_milestone_dated_after_as_of_is_a_plan_with_its_penalty() -> None:
+    """Issue 12: a bid "submitted" on 2027-03-01, checked on 2027-01-15, is a plan: SG01 on the
+    cell, the probability is cut, the grade and the weighted amount follow; checked after that
+    date it is done."""
+    from excelflow.engine import run
+    from excelflow.pipeline.normalize import build_pipeline
+
+    headers, rows = sample_deals(1, as_of=dt.date(2027, 1, 15), violations=False)
+    col = {h: i for i, h in enumerate(headers)}
+    row = rows[0]
+    for key in ("Evaluated & graded", "Coach", "Key persons", "Purchasing criteria"):
+        row[col[key]] = "✓"
+    row[col["Stage"]] = 5
+    row[col["Probability"]] = 0.8
+    row[col["Amount"]] = 200_000
+    row[col["Expected close"]] = dt.date(2027, 2, 15)
+    row[col["Bid submitted"]] = "2027-03-01"
+    row[col["Bid date"]] = None
+    rs = load_ruleset()
+    pipeline = build_pipeline([headers, row], rs, source="x")
+    early = run(pipeline, rs, as_of="2027-01-15")
+    sg01 = early.findings[early.findings["code"] == "SG01"]
+    assert list(sg01["field"]) == ["m:bid_submitted"]
+    assert "planned for 2027-03-01, not yet done" in sg01["message_en"].iloc[0]
+    deal = early.deals.iloc[0]
+    assert deal["adjusted_probability"] == pytest.approx(0.4)
+    assert deal["weighted_amount"] == pytest.approx(80_000)
+    assert deal["grade"] == "B" and deal["gate"] == "forced"
+    late = run(pipeline, rs, as_of="2027-03-02")
+    assert "SG01" not in set(late.findings["code"])
+    assert late.deals["adjusted_probability"][0] == pytest.approx(0.8)
+
+
+@pytest.mark.parametrize(
+    ("fail_action", "want"),
+    [
+        (None, "evaluation failed: lower the contact level"),
+        (True, "evaluation failed: lower the contact level"),
+        (
+            {"zh": "评估未通过：暂停投入", "en": "evaluation failed: pause"},
+            "evaluation failed: pause",
+        ),
+        (False, "All-out: run the full sales process"),
+    ],
+)
+def test_a_failed_evaluation_caps_the_action_not_the_grade(fail_action: Any, want: str) -> None:
+    """Issue 12: a deal that fails the evaluation (EV01/EV02) is not told "all-out" at the same
+    time; its grade stays what the bands say, its action follows the evaluation."""
+    from excelflow.engine import run
+    from excelflow.pipeline.normalize import build_pipeline
+
+    doc = copy.deepcopy(dict(load_ruleset().document))
+    if fail_action is not None:
+        doc["evaluation"]["fail_action"] = fail_action
+    rs = ruleset_from_document(doc, "test")
+    headers, rows = sample_deals(3, as_of=AS_OF, violations=False)
+    col = {h: i for i, h in enumerate(headers)}
+    for row in rows:
+        row[col["Status"]] = "open"
+        row[col["Stage"]] = 1
+        row[col["Probability"]] = 0.8
+        row[col["Expected close"]] = AS_OF + dt.timedelta(days=30)
+        for h in headers:
+            if h.startswith("Eval: "):
+                row[col[h]] = 4
+    for h in headers:
+        if h.startswith("Eval: "):
+            rows[0][col[h]] = 2  # fails the pass mark
+    rows[1][col["Eval: funding"]] = 1  # knocked out
+    result = run(build_pipeline([headers, *rows], rs, source="x"), rs, as_of=AS_OF)
+    deals = result.deals
+    assert list(deals["grade"]) == ["A", "A", "A"]
+    assert list(deals["evaluation"]) == ["fail", "knockout", "pass"]
+    assert list(deals["action_en"]) == [want, want, "All-out: run the full sales process"]
+    if isinstance(fail_action, dict):
+        assert deals["action_zh"][0] == fail_action["zh"]

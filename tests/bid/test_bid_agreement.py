@@ -68,7 +68,8 @@ def expected(model: BidModel, r: BidResult, lang: Lang) -> dict[str, Any]:
     w = {k: t(lang) for k, t in WORDS.items()}
     cost = r.total_cost
     proposed = (r.quote or r.target).price
-    assert r.optimum is not None and r.budget_fit is not None and r.quote is not None
+    assert r.optimum is not None and r.budget_fit is not None
+    quote = r.quote
     opt = r.optimum.point
     out: dict[str, Any] = {
         "out.direct_cost": r.direct_cost,
@@ -76,9 +77,9 @@ def expected(model: BidModel, r: BidResult, lang: Lang) -> dict[str, Any]:
         "out.total_cost": cost,
         "out.target_price": r.target.price,
         "out.floor_price": r.floor.price,
-        "out.quote_margin": r.quote.margin,
-        "out.quote_markup": r.quote.markup,
-        "out.quote_amount": r.quote.margin_amount,
+        "out.quote_margin": None if quote is None else quote.margin,
+        "out.quote_markup": None if quote is None else quote.markup,
+        "out.quote_amount": None if quote is None else quote.margin_amount,
         "out.proposed_price": proposed,
         "out.budget_headroom": r.budget_fit.headroom,
         "out.budget_margin": r.budget_fit.margin_at_budget,
@@ -113,7 +114,7 @@ def expected(model: BidModel, r: BidResult, lang: Lang) -> dict[str, Any]:
     lines = {
         "floor": r.floor.markup,
         "budget": r.budget_fit.budget / cost - 1,
-        "quote": r.quote.markup,
+        "quote": None if quote is None else quote.markup,  # NA() reads back blank
     }
     for key, x in lines.items():
         out[f"chart.{key}.x"] = out[f"chart.{key}.x1"] = x
@@ -191,3 +192,22 @@ def test_after_user_edits_the_sheet_still_agrees(tmp_path: Path, soffice: str) -
     before, after = recalculate(soffice, path, edited_path)
     assert compare(path, layout, model, "zh", before) > 150
     compare(edited_path, layout, edited, "zh", after)
+
+
+def test_position_against_the_recommended_price_and_history_medians(
+    tmp_path: Path, soffice: str
+) -> None:
+    """Issue 12: without a quote the competitors are compared with the recommended price (not
+    the price at target margin), and a competitor with both an expected price and a P(beat)
+    history keeps its history median markup as the snapshot (not its price − 1)."""
+    base = example()
+    first = replace(base.competitors[0], expected_price=700_000.0)
+    model = replace(base, quoted_price=None, competitors=(first, *base.competitors[1:]))
+    r = analyze_bid(model)
+    assert r.optimum is not None and r.recommended_price < r.target.price
+    path = tmp_path / "bid.xlsx"
+    layout = bid_book(path, model)[0]
+    ws = load_workbook(path)[layout.sheet]
+    assert math.isclose(ws[layout.cells["comp.0.median"]].value, 0.1375)
+    (recalculated,) = recalculate(soffice, path)
+    assert compare(path, layout, model, "en", recalculated) > 150

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from excelflow.bid.analysis import analyze_bid, bid_issues, price_point
+from excelflow.bid.analysis import analyze_bid, bid_issues, price_point, win_table
 from excelflow.bid.checks import BidError
 from excelflow.bid.competitors import Competitor
 from excelflow.bid.doc import bid_to_dict
@@ -155,6 +155,36 @@ def test_price_position_against_competitors() -> None:
     assert r.our_position == 3  # "Stated" and "History" are cheaper than our 5400
     assert r.win_models == ()
     assert any("competitors[3]" in n for n in r.notes)  # "Unknown" blocks Friedman and Gates
+
+
+def test_history_median_is_a_markup_even_beside_an_expected_price() -> None:
+    """Issue 12: with both an expected price and a P(beat) history, the history median was the
+    expected price − 1 (win_table asked implied_price(1.0), which returns the stated price)."""
+    both = Competitor("Both", expected_price=1_250_000.0, p_beat=((0.2, 0.7), (0.4, 0.3)))
+    history = Competitor("History", p_beat=((0.1, 0.5), (0.3, 0.2)))
+    none = Competitor("None", expected_price=5000.0)
+    table = win_table(model(competitors=(both, history, none)))
+    assert table.history_medians[0] == pytest.approx(0.3)
+    assert table.history_medians[1:] == (0.1, None)
+    assert both.implied_price(4050.0) == (1_250_000.0, "stated")
+    cleared = replace(both, expected_price=None)
+    assert cleared.implied_price(4050.0) == (pytest.approx(4050.0 * 1.3), "history_median")
+
+
+def test_price_position_compares_the_recommended_price_not_the_target() -> None:
+    """Issue 12: without a quote, our position is that of the recommended price. The normal
+    model recommends about 12 % markup (≈ 4540), below the competitor's 4860 and far below the
+    price at target margin (5400): we are the cheapest."""
+    comp = (Competitor("Rival", rank=1, expected_price=4860.0),)
+    m = model(competitors=comp, lowest_bid_mean=0.1, lowest_bid_sd=0.05)
+    r = analyze_bid(m)
+    assert r.optimum is not None and r.recommended_price < 4860.0 < r.target.price
+    (pos,) = r.positions
+    assert pos.position == "below"
+    assert pos.difference == pytest.approx(r.recommended_price - 4860.0)
+    assert r.our_position == 1
+    quoted = analyze_bid(replace(m, quoted_price=5000.0))  # a quote is what we bid
+    assert (quoted.positions[0].position, quoted.our_position) == ("above", 2)
 
 
 # --------------------------------------------------------------------------- win models

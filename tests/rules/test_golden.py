@@ -53,5 +53,5 @@ def test_codes_are_stable_and_well_formed() -> None:
     assert len(set(names)) == len(names)
     for code, rule in registry.items():
         assert len(code) == 4 and code[:2].isupper() and code[2:].isdigit()
-        assert rule.family in {"SG", "EV", "GR", "DQ", "BD", "HX"}
+        assert rule.family in {"SG", "EV", "GR", "CL", "DQ", "BD", "HX"}
         assert rule.name.count(".") == 1

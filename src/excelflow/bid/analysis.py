@@ -200,7 +200,6 @@ def analyze_bid(model: BidModel) -> BidResult:
         fit = BudgetFit(
             b, p, basis, b - p, p <= b, margin_of(b, cost), target.price <= b, floor.price <= b
         )
-    positions = _positions(model, cost, proposed.price)
     grid = _grid(model, ctx.win, ctx.floor_markup)
     best = ctx.win.optimum(grid, ctx.floor_markup)
     optimum = None
@@ -208,6 +207,10 @@ def analyze_bid(model: BidModel) -> BidResult:
         optimum = BidOptimum(
             sel, ctx.point(best.markup), best.exact, best.floor_binding, best.extrapolated
         )
+    recommended = target.price if optimum is None else optimum.point.price
+    # the price we would bid: the quote when there is one, else the recommended price (not the
+    # price at target margin, which the optimum may undercut)
+    positions = _positions(model, cost, recommended if quote is None else quote.price)
     notes = [
         f"competitors[{i}]: no p_beat or ratio_mean/ratio_sd, so Friedman and Gates are skipped"
         for i in ctx.win.lacking
@@ -232,7 +235,7 @@ def analyze_bid(model: BidModel) -> BidResult:
         win_model=ctx.selected,
         sensitivity=tuple(ctx.point(m) for m in grid),
         optimum=optimum,
-        recommended_price=target.price if optimum is None else optimum.point.price,
+        recommended_price=recommended,
         withdraw=_withdraw(model, optimum),
         notes=tuple(notes),
     )
@@ -294,11 +297,8 @@ def win_table(model: BidModel) -> WinTable:
     grid = _grid(model, win, floor)
     selected = win.selected
     rows = tuple(WinRow(m, win.p_wins(m), win.extrapolated(m)) for m in grid)
-    medians: list[float | None] = []
-    for c in model.competitors:
-        implied = None if c.p_beat is None else c.implied_price(1.0)
-        medians.append(None if implied is None else implied[0] - 1.0)
-    return WinTable(floor, win.available, selected, rows, win.optimum(grid, floor), tuple(medians))
+    medians = tuple(c.history_median for c in model.competitors)  # never their stated price
+    return WinTable(floor, win.available, selected, rows, win.optimum(grid, floor), medians)
 
 
 def price_point(model: BidModel, price: float) -> PricePoint:

@@ -104,6 +104,19 @@ class Competitor:
             return 0.0
         return max(self.p_beat[0][0] - markup, markup - self.p_beat[-1][0], 0.0)
 
+    @property
+    def history_median(self) -> float | None:
+        """The markup where the p_beat history crosses 0.5 (their median markup against our
+        cost), interpolated linearly; None without a history or without such a crossing."""
+        pts = self.p_beat or ()
+        for x, y in pts:
+            if y == 0.5:
+                return x
+        for (x0, y0), (x1, y1) in itertools.pairwise(pts):
+            if (y0 - 0.5) * (y1 - 0.5) < 0.0:
+                return x0 + (y0 - 0.5) / (y0 - y1) * (x1 - x0)
+        return None
+
     def implied_price(self, cost: float) -> tuple[float, str] | None:
         """Our estimate of their price and its basis, or None when nothing supports one.
 
@@ -114,13 +127,9 @@ class Competitor:
             return float(self.expected_price), "stated"
         if self.ratio_mean is not None:
             return self.ratio_mean * cost, "ratio_mean"
-        pts = self.p_beat or ()
-        for x, y in pts:
-            if y == 0.5:
-                return cost * (1.0 + x), "history_median"
-        for (x0, y0), (x1, y1) in itertools.pairwise(pts):
-            if (y0 - 0.5) * (y1 - 0.5) < 0.0:
-                return cost * (1.0 + x0 + (y0 - 0.5) / (y0 - y1) * (x1 - x0)), "history_median"
+        median = self.history_median
+        if median is not None:
+            return cost * (1.0 + median), "history_median"
         return None
 
 

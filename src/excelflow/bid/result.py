@@ -108,7 +108,8 @@ class BudgetFit:
 
 @dataclass(frozen=True)
 class PricePosition:
-    """Our proposed price against one competitor's expected price.
+    """Our price (the quote, else the recommended price) against one competitor's expected
+    price.
 
     Attributes:
         name: The competitor.
@@ -116,7 +117,7 @@ class PricePosition:
         expected_price: Their expected price.
         basis: Where it comes from: ``stated``, ``ratio_mean`` (× our cost) or
             ``history_median`` (the markup at which the p_beat history crosses 0.5).
-        difference: Our price − theirs.
+        difference: Our price (quoted, else recommended) − theirs.
         difference_pct: difference / their price.
         position: ``below``, ``equal`` or ``above`` (our price relative to theirs).
     """

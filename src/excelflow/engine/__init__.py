@@ -23,7 +23,14 @@ from excelflow.pipeline.normalize import Pipeline
 from excelflow.pipeline.ruleset import Lang, RuleSet
 from excelflow.rules import Context, WorkbookInputs, label_column, load_all
 from excelflow.rules.evaluation import evaluate
-from excelflow.rules.gates import gate_summary, missing_parts, unchecked_gates, unknown_milestones
+from excelflow.rules.gates import (
+    done_parts,
+    gate_summary,
+    missing_parts,
+    planned_parts,
+    unchecked_gates,
+    unknown_milestones,
+)
 from excelflow.rules.grading import grade_deals
 
 
@@ -65,6 +72,8 @@ class Metrics(NamedTuple):
     deals: pd.DataFrame
     evaluation: pd.DataFrame
     missing: pd.DataFrame
+    planned: pd.DataFrame | None = None
+    done: pd.DataFrame | None = None
 
 
 def compute_deals(pipeline: Pipeline, ruleset: RuleSet, as_of: pd.Timestamp) -> Metrics:
@@ -77,7 +86,9 @@ def compute_deals(pipeline: Pipeline, ruleset: RuleSet, as_of: pd.Timestamp) -> 
     stage_num = stage.to_numpy(dtype=float, na_value=np.nan)
     known_stage = ~np.isnan(stage_num)
     unknown = unknown_milestones(pipeline.present, ruleset)
-    missing = missing_parts(f, ruleset, is_open, unknown)
+    planned = planned_parts(pipeline, ruleset, as_of)  # dated after as_of: a plan, not done
+    done = done_parts(f, ruleset, planned)
+    missing = missing_parts(f, ruleset, is_open, unknown, done)
     gates = gate_summary(missing, ruleset)
     evaluation = evaluate(f, ruleset)
 
@@ -96,6 +107,13 @@ def compute_deals(pipeline: Pipeline, ruleset: RuleSet, as_of: pd.Timestamp) -> 
     days = (f["expected_close"] - as_of).dt.days.to_numpy(dtype=float, na_value=np.nan)
     grade_prob = adjusted if ruleset.grade_probability == "adjusted" else stated
     grades = grade_deals(pd.Series(grade_prob), pd.Series(days), is_open, ruleset)
+    if ruleset.fail_action is not None:  # a failed evaluation caps the action, not the grade
+        failed = open_ & evaluation["evaluation"].isin(("fail", "knockout")).to_numpy(dtype=bool)
+        if failed.any():
+            for lang in ("zh", "en"):
+                grades[f"action_{lang}"] = grades[f"action_{lang}"].mask(
+                    failed, ruleset.fail_action(lang)
+                )
 
     # a deal past a milestone whose column is absent has an unknown gate, unless a milestone
     # that could be checked is missing: then it is a forced advance all the same
@@ -132,7 +150,7 @@ def compute_deals(pipeline: Pipeline, ruleset: RuleSet, as_of: pd.Timestamp) -> 
         index=f.index,
         copy=False,  # the columns are ours: no consolidating copy
     )
-    return Metrics(deals, evaluation, missing)
+    return Metrics(deals, evaluation, missing, planned, done)
 
 
 def run(
@@ -155,9 +173,11 @@ def run(
     """
     stamp = as_of_timestamp(as_of)
     language: Lang = lang or pipeline.lang
-    deals, evaluation, missing = compute_deals(pipeline, ruleset, stamp)
+    deals, evaluation, missing, planned, done = compute_deals(pipeline, ruleset, stamp)
     given = inputs or WorkbookInputs()
-    ctx = Context(pipeline, ruleset, stamp, deals, evaluation, missing, given)
+    ctx = Context(
+        pipeline, ruleset, stamp, deals, evaluation, missing, given, planned=planned, done=done
+    )
     specs = {s.key: s for s in all_fields(ruleset)}
     parts = []
     for code, rule in sorted(load_all().items()):

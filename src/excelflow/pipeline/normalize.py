@@ -76,6 +76,9 @@ class Pipeline:
     not_required_for_open: frozenset[str] = frozenset()
     derived: tuple[str, ...] = ()
     mapping_source: str | None = None
+    tick_dates: dict[str, pd.Series] = field(default_factory=dict)
+    """Milestone tick columns (``m:<key>``) holding dates: the date each cell gives (NaT where
+    it gives none). A date after the as-of date is a plan, not a milestone reached."""
 
     @property
     def present(self) -> set[str]:
@@ -212,6 +215,7 @@ def build_pipeline(
     bad: dict[str, np.ndarray] = {}
     kinds: dict[str, Kind] = {}
     defaults: dict[str, Any] = {}
+    tick_dates: dict[str, pd.Series] = {}
     n = len(cells)
     for key, spec in specs.items():
         kinds[key] = spec.kind
@@ -230,6 +234,8 @@ def build_pipeline(
             values, spec.kind, ruleset, date_formats=mapping.date_formats
         )
         frame[key], key_bad = coerced.values, coerced.bad
+        if coerced.dates is not None and coerced.dates.notna().any():
+            tick_dates[key] = coerced.dates
         if key in units and key in columns:
             frame[key], key_bad = apply_unit(values, coerced.values, key_bad, units[key])
         if key_bad.any():
@@ -273,6 +279,7 @@ def build_pipeline(
         not_required_for_open=mapping.not_required_for_open,
         derived=derived,
         mapping_source=None if mapping is EMPTY_MAPPING else mapping.source,
+        tick_dates=tick_dates,
     )
 
 

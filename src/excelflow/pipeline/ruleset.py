@@ -99,6 +99,14 @@ class Factor:
     knockout_reason: Text | None = None
 
 
+DEFAULT_FAIL_ACTION = {
+    "zh": "评估未通过：降低接触级别",
+    "en": "evaluation failed: lower the contact level",
+}
+"""The action of a deal whose opportunity evaluation failed, whatever its grade (rule set
+``evaluation.fail_action``: a text, ``true`` for this one, ``false`` to keep the grade's)."""
+
+
 @dataclass(frozen=True)
 class RuleSet:
     """A validated rule set, ready for the engine."""
@@ -122,6 +130,9 @@ class RuleSet:
     missing_milestone_column: str = "unknown"
     """``unknown``: a milestone whose column the sheet lacks is not checked (no SG01, no
     penalty, the gate is unknown); ``missing``: it counts as not reached on every deal."""
+    fail_action: Text | None = None
+    """The action shown instead of the grade's when an open deal's evaluation failed or was
+    knocked out (the grade itself stays); None: the grade's action stands."""
     severities: Mapping[str, str] = field(default_factory=dict)
     disabled: frozenset[str] = frozenset()
     source: str = "builtin:standard"
@@ -334,6 +345,13 @@ def ruleset_from_document(doc: Any, source: str) -> RuleSet:
         scale_max=float(ev["scale"]["max"]),
         pass_mark=float(ev["pass_mark"]),
         recommendation=Text.of(ev.get("recommendation", default_rec)),
+        fail_action=(
+            None
+            if ev.get("fail_action", True) is False
+            else Text.of(
+                DEFAULT_FAIL_ACTION if ev.get("fail_action", True) is True else ev["fail_action"]
+            )
+        ),
         factors=factors,
         required_always=tuple(
             doc.get("required_fields", {}).get("always", ("deal_id", "customer"))

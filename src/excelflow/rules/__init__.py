@@ -48,7 +48,7 @@ class Rule:
 
     @property
     def family(self) -> str:
-        """The two-letter family (SG, EV, GR, DQ, BD, HX)."""
+        """The two-letter family (SG, EV, GR, CL, DQ, BD, HX)."""
         return self.code[:2]
 
     @property
@@ -107,6 +107,10 @@ class Context:
         evaluation: Per-deal evaluation score, result and factors answered (EV rules).
         missing: Per-deal missing milestone parts (SG01).
         inputs: The workbook's Rules-sheet problems and Bid sheets.
+        planned: Per deal and milestone part, the date it is planned for (a date after
+            ``as_of``; NaT otherwise). None: nothing is planned.
+        done: Per deal and milestone part, reached by ``as_of`` (ticked, or dated no later).
+            None: as ticked.
     """
 
     pipeline: Pipeline
@@ -116,6 +120,18 @@ class Context:
     evaluation: pd.DataFrame
     missing: pd.DataFrame
     inputs: WorkbookInputs = WorkbookInputs()
+    planned: pd.DataFrame | None = None
+    done: pd.DataFrame | None = None
+
+    def reached(self, key: str) -> np.ndarray:
+        """Per deal: milestone part ``key`` is reached by the as-of date."""
+        if self.done is not None:
+            out: np.ndarray = self.done[key].to_numpy(dtype=bool)
+            return out
+        from excelflow.pipeline.fields import milestone_key
+
+        ticked: np.ndarray = self.frame[milestone_key(key)].to_numpy(dtype=bool)
+        return ticked
 
     @property
     def frame(self) -> pd.DataFrame:
@@ -227,6 +243,7 @@ def load_all() -> dict[str, Rule]:
     """Import every rule family so the registry is complete, and return it."""
     from excelflow.rules import (  # noqa: F401
         bid,
+        closing,
         evaluation,
         gates,
         grading,

@@ -14,6 +14,7 @@ import pandas as pd
 
 from excelflow.pipeline.fields import milestone_date_key, milestone_key
 from excelflow.pipeline.findings import Severity
+from excelflow.pipeline.normalize import Pipeline
 from excelflow.pipeline.ruleset import RuleSet, Text
 from excelflow.rules import Context, hits, label_column, no_hits, rule, stage_names
 
@@ -30,15 +31,49 @@ def unknown_milestones(present: Collection[str], ruleset: RuleSet) -> frozenset[
     )
 
 
+def planned_parts(pipeline: Pipeline, ruleset: RuleSet, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Dates frame (deals x milestone keys): the date a milestone part is given for when that
+    date is after ``as_of`` — a plan, not a milestone reached — else NaT.
+
+    The date in the tick cell counts first, then the part's date column; a tick (✓) beside a
+    future date is a plan too: the date says when.
+    """
+    frame = pipeline.frame
+    nat = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
+    out = {}
+    for ms in ruleset.milestones:
+        tick = pipeline.tick_dates.get(milestone_key(ms.key))
+        dated = frame.get(milestone_date_key(ms.key))
+        given = nat if tick is None else tick.set_axis(frame.index)
+        if dated is not None:
+            given = given.fillna(dated)
+        out[ms.key] = given.where(given.gt(as_of).fillna(False).astype(bool))
+    return pd.DataFrame(out, index=frame.index)
+
+
+def done_parts(frame: pd.DataFrame, ruleset: RuleSet, planned: pd.DataFrame) -> pd.DataFrame:
+    """Boolean frame (deals x milestone keys): the part is ticked or dated, and not only planned
+    (dated after the as-of date)."""
+    return pd.DataFrame(
+        {
+            ms.key: frame[milestone_key(ms.key)].to_numpy(dtype=bool)
+            & planned[ms.key].isna().to_numpy(dtype=bool)
+            for ms in ruleset.milestones
+        },
+        index=frame.index,
+    )
+
+
 def missing_parts(
     frame: pd.DataFrame,
     ruleset: RuleSet,
     is_open: pd.Series,
     unknown: Collection[str] = frozenset(),
+    done: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Boolean frame (deals x milestone keys): True where an open deal is past that milestone's
-    stage but the milestone part is not ticked (nor dated). A part in ``unknown`` (its column is
-    absent) is never missing: it cannot be checked."""
+    stage but the milestone part is not done (``done``, default: ticked or dated). A part in
+    ``unknown`` (its column is absent) is never missing: it cannot be checked."""
     stage = frame["stage"].astype("Float64").fillna(0).to_numpy(dtype=float)
     open_ = is_open.to_numpy(dtype=bool)
     out = {}
@@ -46,8 +81,8 @@ def missing_parts(
         if ms.key in unknown:
             out[ms.key] = np.zeros(len(frame), dtype=bool)
             continue
-        done = frame[milestone_key(ms.key)].to_numpy(dtype=bool)
-        out[ms.key] = open_ & (stage > ms.stage) & ~done
+        ticked = done[ms.key] if done is not None else frame[milestone_key(ms.key)]
+        out[ms.key] = open_ & (stage > ms.stage) & ~ticked.to_numpy(dtype=bool)
     return pd.DataFrame(out, index=frame.index)
 
 
@@ -101,34 +136,65 @@ def gate_summary(missing: pd.DataFrame, ruleset: RuleSet) -> pd.DataFrame:
     Severity.WARNING,
     Text(
         zh="强行推进：商机处于第{stage}阶段（{stage_name}），但缺少第{ms_stage}阶段的关键节点"
-        "「{milestone}」，赢率按规则下调",
+        "「{milestone}」{planned}，赢率按规则下调",
         en="Forced advance: the deal is at stage {stage} ({stage_name}) without the stage "
-        "{ms_stage} milestone '{milestone}'; its probability is cut",
+        "{ms_stage} milestone '{milestone}'{planned}; its probability is cut",
     ),
 )
 def forced_advance(ctx: Context) -> pd.DataFrame:
     """An open deal at stage k lacks a milestone part of an earlier stage (forced advance).
 
-    One finding per missing part, on that part's cell. Bad row: stage 4 (Bidding) with the
-    Coach column blank. Fix: record the milestone (tick it or enter the date) or move the deal
-    back to the stage it has really reached.
+    One finding per missing part, on that part's cell. A part given as a date after today (or
+    ``--as-of``) is a plan, not a milestone reached: it is missing, and the finding (on the cell
+    holding the date) says "planned for …, not yet done". Bad row: stage 4 (Bidding) with the
+    Coach column blank, or stage 5 with Bid submitted dated next month. Fix: record the
+    milestone (tick it or enter the date done) or move the deal back to the stage it has really
+    reached.
     """
     missing = ctx.missing
     stage = ctx.frame["stage"]
     stage_name = stage_names(ctx.ruleset, stage)
-    frames = [
-        hits(
-            missing[ms.key],
-            milestone_key(ms.key),
-            stage=stage,
-            stage_name=stage_name,
-            ms_stage=ms.stage,
-            milestone=ms.name,
+    planned = ctx.planned
+    frames = []
+    for ms in ctx.ruleset.milestones:
+        if not missing[ms.key].any():
+            continue
+        key = milestone_key(ms.key)
+        field: Any = key
+        note: Any = None
+        if planned is not None and planned[ms.key].notna().any():
+            when = planned[ms.key]
+            tick = ctx.pipeline.tick_dates.get(key)
+            in_tick = np.zeros(len(when), dtype=bool) if tick is None else tick.eq(when).to_numpy()
+            in_dates = when.notna().to_numpy() & ~in_tick
+            field = np.where(in_dates, milestone_date_key(ms.key), key).astype(object)
+            note = _planned_notes(when)
+        frames.append(
+            hits(
+                missing[ms.key],
+                field,
+                stage=stage,
+                stage_name=stage_name,
+                ms_stage=ms.stage,
+                milestone=ms.name,
+                planned=note,
+            )
         )
-        for ms in ctx.ruleset.milestones
-        if missing[ms.key].any()
-    ]
     return pd.concat(frames, ignore_index=True) if frames else no_hits()
+
+
+def _planned_notes(when: pd.Series) -> np.ndarray:
+    """Per deal, "(planned for 2027-03-01, not yet done)" as a :class:`Text`, None when the
+    part is not planned; one text per distinct date."""
+    codes, uniques = pd.factorize(when, use_na_sentinel=True)
+    labels = np.empty(len(uniques) + 1, dtype=object)  # Text is a tuple: fill one by one
+    for i, day in enumerate(uniques):
+        shown = pd.Timestamp(day).strftime("%Y-%m-%d")
+        labels[i] = Text(
+            zh=f"（计划于 {shown}，尚未完成）", en=f" (planned for {shown}, not yet done)"
+        )
+    out: np.ndarray = labels[codes]
+    return out
 
 
 @rule(

@@ -199,6 +199,26 @@ def probability_range(ctx: Context) -> pd.DataFrame:
 
 
 @rule(
+    "DQ09",
+    "data_quality.amount_not_positive",
+    Severity.WARNING,
+    Text(
+        zh="进行中商机的金额 {value} 不是正数，加权预测因此失真",
+        en="Amount {value} of an open deal is zero or negative, which distorts the weighted "
+        "forecast",
+    ),
+)
+def amount_not_positive(ctx: Context) -> pd.DataFrame:
+    """An open deal's amount is zero or negative.
+
+    Bad row: status open, Amount 0 (or -50,000). Fix: enter the deal's expected value; a
+    refund or credit is not a deal.
+    """
+    amount = ctx.frame["amount"]
+    return hits(ctx.is_open & amount.le(0).fillna(False), "amount")
+
+
+@rule(
     "DQ07",
     "data_quality.column_missing",
     Severity.WARNING,

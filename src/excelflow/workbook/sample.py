@@ -134,6 +134,8 @@ def _clean_row(
         range(1, len(rs.stages) + 1), weights=[30, 25, 20, 12, 8, 5][: len(rs.stages)]
     )[0]
     status_i = rng.choices(range(4), weights=[85, 8, 5, 2])[0]
+    if status_i == 1:  # a won deal has reached the last stage, its contract signed (CL02/CL03)
+        stage = len(rs.stages)
     put("deal_id", f"D-{i + 1:05d}")
     put("customer", rng.choice(CUSTOMERS[lang]))
     put("project", rng.choice(PROJECTS[lang]))

@@ -332,7 +332,12 @@ class SheetBuilder:
         self.headers(head, 1, COMPETITOR_HEADERS)
         first = head + 1
         last = first + max(len(comps), 1) - 1
-        cost, ours = self.ref("out.total_cost"), self.ref("out.proposed_price")
+        cost, q, rec = (
+            self.ref("out.total_cost"),
+            self.ref("in.quoted_price"),
+            self.ref("out.rec_price"),
+        )
+        ours = f"IF(ISNUMBER({q}),{q},{rec})"  # the quote, else the recommended price
         medians = () if snapshot is None else snapshot.history_medians
         keys = [h.key for h in COMPETITOR_HEADERS]
         w = {k: self.word(k) for k in ("stated", "ratio_mean", "history_median")}
