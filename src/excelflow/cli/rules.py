@@ -68,7 +68,14 @@ def run(args: argparse.Namespace) -> int:
                 }
                 for r in registry.values()
             ]
-            print(json.dumps(sorted(doc, key=lambda d: d["code"]), ensure_ascii=False, indent=2))
+            print(
+                json.dumps(
+                    sorted(doc, key=lambda d: d["code"]),
+                    ensure_ascii=False,
+                    indent=2,
+                    allow_nan=False,
+                )
+            )
             return EXIT_OK
         for code, rule in sorted(registry.items()):
             print(f"{code}  {rule.severity.value:<7}  {rule.name:<36}  {rule.description}")
@@ -77,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_OK
     ruleset = load_ruleset(args.ruleset)
     if args.format == "json":
-        print(json.dumps(ruleset.document, ensure_ascii=False, indent=2))
+        print(json.dumps(ruleset.document, ensure_ascii=False, indent=2, allow_nan=False))
     else:
         from excelflow.pipeline.fields import describe_columns
 

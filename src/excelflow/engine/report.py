@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -47,6 +48,15 @@ def max_severity(reports: Sequence[FileReport]) -> int:
     return max(ranks)
 
 
+def weighted_pipeline(result: Result) -> float:
+    """The weighted amount of the open deals: 0 when none has a known amount (a CRM export with
+    no value on its open deals), never NaN or infinite, so the text report, the JSON report and
+    a folder run's total all say the same finite number."""
+    deals = result.deals
+    total = float(deals.loc[deals["is_open"], "weighted_amount"].sum())  # all-NaN sums to 0
+    return total if math.isfinite(total) else 0.0
+
+
 def summary(reports: Sequence[FileReport]) -> dict[str, Any]:
     """Totals over all files."""
     out: dict[str, Any] = {
@@ -72,8 +82,7 @@ def summary(reports: Sequence[FileReport]) -> dict[str, Any]:
         out["infos"] += counts["info"]
         for grade, n in res.deals["grade"].value_counts().items():
             grades[str(grade)] = grades.get(str(grade), 0) + int(n)
-        open_ = res.deals["is_open"]
-        weighted += float(res.deals.loc[open_, "weighted_amount"].sum(min_count=1) or 0.0)
+        weighted += weighted_pipeline(res)
     out["grades"] = dict(sorted(grades.items()))
     out["weighted_pipeline"] = round(weighted, 2)
     return out
@@ -179,6 +188,7 @@ def to_json(
                 json.dumps(
                     {**meta, "columns": [], "findings": [], "deals_detail": []},
                     ensure_ascii=False,
+                    allow_nan=False,
                 )
             )
             continue
@@ -198,11 +208,11 @@ def to_json(
         findings = _records(res.findings[list(FINDING_COLUMNS)])
         detail = _records(deals_detail(res, res.lang))
         files.append(
-            json.dumps(meta, ensure_ascii=False)[:-1]
+            json.dumps(meta, ensure_ascii=False, allow_nan=False)[:-1]
             + f', "findings": {findings}, "deals_detail": {detail}}}'
         )
-    body = json.dumps(head, ensure_ascii=False)[:-1]
-    total = json.dumps(summary(reports), ensure_ascii=False)
+    body = json.dumps(head, ensure_ascii=False, allow_nan=False)[:-1]
+    total = json.dumps(summary(reports), ensure_ascii=False, allow_nan=False)
     return f'{body}, "files": [{", ".join(files)}], "summary": {total}}}\n'
 
 
@@ -359,7 +369,7 @@ def to_text(reports: Sequence[FileReport], *, lang: Lang | None = None, limit: i
             lines.append(f"  {lab['codes']}: {tally_codes}")
         grades = res.deals["grade"].value_counts()
         mix = " · ".join(f"{b.grade} {int(grades.get(b.grade, 0))}" for b in res.ruleset.grades)
-        weighted = res.deals.loc[res.deals["is_open"], "weighted_amount"].sum()
+        weighted = weighted_pipeline(res)
         lines.append(f"  {lab['grades']}: {mix} — {lab['weighted']} {weighted:,.0f}")
         lines.append("")
     if len(reports) > 1:
