@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import errno
 import io
 import re
 import sys
@@ -106,6 +107,10 @@ def visible(text: str) -> str:
     return _CONTROL.sub(_shown, text) if _CONTROL.search(text) else text
 
 
+_PIECE = 1 << 16
+"""Characters per write to the real stream (:meth:`VisibleStream.write`)."""
+
+
 class VisibleStream(io.TextIOBase):
     """A text stream that passes everything written through :func:`visible` to ``inner``."""
 
@@ -114,8 +119,13 @@ class VisibleStream(io.TextIOBase):
         self.inner = inner
 
     def write(self, text: str) -> int:
-        """Write ``text`` (escaped); returns the length of ``text``, as a stream does."""
-        self.inner.write(visible(text))
+        """Write ``text`` (escaped); returns the length of ``text``, as a stream does.
+
+        Written in pieces: CPython's text stream can drop one huge write to a pipe whose reader
+        has gone without raising, while a piece at a time raises ``BrokenPipeError`` reliably."""
+        shown = visible(text)
+        for start in range(0, len(shown), _PIECE):
+            self.inner.write(shown[start : start + _PIECE])
         return len(text)
 
     def flush(self) -> None:
@@ -140,10 +150,17 @@ def terminal_safe() -> Iterator[None]:
     boundary between cell text (reports, messages, warnings, paths) and the terminal."""
     saved = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = VisibleStream(saved[0]), VisibleStream(saved[1])
+    broken = False
     try:
         yield
     finally:
         for stream in (sys.stdout, sys.stderr):
-            with contextlib.suppress(Exception):
+            try:
                 stream.flush()
+            except BrokenPipeError:
+                broken = True
+            except Exception:  # a stream that cannot flush has nothing left to lose
+                pass
         sys.stdout, sys.stderr = saved
+    if broken:  # the reader hung up (`| head -1`): the caller decides, once (cli.main)
+        raise BrokenPipeError(errno.EPIPE, "the reader of the output closed the pipe")
