@@ -16,6 +16,7 @@ from excelflow.cli.common import (
     as_of_arg,
     load_mapping_option,
     load_ruleset_option,
+    output_problem,
     report_invalid,
 )
 
@@ -86,6 +87,10 @@ def annotate_command(
     from excelflow.workbook.annotate import lost_message
     from excelflow.workbook.safe_write import WriteRefused
 
+    problem = output_problem(out_path)
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        return EXIT_ERROR
     try:
         explicit = load_ruleset_option(ruleset_path)
         outcome = api.annotate(

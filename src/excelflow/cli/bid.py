@@ -19,6 +19,7 @@ from excelflow.cli.common import (
     add_lang,
     as_of_arg,
     load_ruleset_option,
+    output_problem,
     report_invalid,
 )
 
@@ -150,6 +151,10 @@ def bid_command(
 
     out = out or sys.stdout
     err = err or sys.stderr
+    problem = output_problem(output)
+    if problem is not None:
+        print(problem, file=err)
+        return EXIT_ERROR
     try:
         outcome = api.write_bid(
             workbook,

@@ -83,6 +83,20 @@ def load_mapping_option(path: str | None, ruleset: RuleSet | None) -> ColumnMapp
     return load_mapping(path, ruleset or load_ruleset())
 
 
+def output_problem(path: str | Path | None) -> str | None:
+    """Why ``-o PATH`` cannot be written, as one line, before any work is done; None when it can
+    (or no path was given). The folder must exist: ExcelFlow never creates one, so a typo in a
+    path is an error rather than a new folder tree."""
+    if path is None:
+        return None
+    target = Path(path)
+    if target.is_dir():
+        return f"excelflow: {target}: is a folder; give a file name"
+    if not target.parent.is_dir():
+        return f"excelflow: {target}: the folder {target.parent} does not exist"
+    return None
+
+
 def report_invalid(exc: RuleSetError, err: TextIO | None = None) -> int:
     """Print a broken rule set or mapping as one line (``excelflow: FILE: invalid rule set:
     reasons``) and return the exit code 2."""

@@ -20,6 +20,7 @@ from excelflow.cli.common import (
     as_of_arg,
     load_mapping_option,
     load_ruleset_option,
+    output_problem,
 )
 
 
@@ -81,7 +82,12 @@ def run(args: argparse.Namespace) -> int:
     from excelflow import api
     from excelflow.engine import report
     from excelflow.pipeline.ruleset import load_ruleset
+    from excelflow.workbook.safe_write import WriteRefused
 
+    problem = output_problem(args.output)
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        return EXIT_ERROR
     explicit = load_ruleset_option(args.ruleset)
     ruleset = explicit or load_ruleset()
     mapping = load_mapping_option(args.mapping, ruleset)
@@ -93,9 +99,19 @@ def run(args: argparse.Namespace) -> int:
         print("excelflow: error: no spreadsheet or CSV files found", file=sys.stderr)
         return EXIT_ERROR
     if args.format == "json":
-        _write(report.to_json(reports, ruleset, as_of=as_of, lang=args.lang), args.output)
+        text = report.to_json(reports, ruleset, as_of=as_of, lang=args.lang)
     else:
-        _write(report.to_text(reports, lang=args.lang, limit=args.limit), args.output)
+        text = report.to_text(reports, lang=args.lang, limit=args.limit)
+    try:
+        _write(text, args.output)
+    except WriteRefused as exc:
+        print(f"excelflow: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except OSError as exc:
+        if isinstance(exc, BrokenPipeError):
+            raise
+        print(f"excelflow: {args.output}: cannot write ({exc.strerror or exc})", file=sys.stderr)
+        return EXIT_ERROR
     for rep in reports:
         if rep.error is not None and (args.output or args.format == "json"):
             skipped = "skipped (not a pipeline): " if rep.skipped else ""
