@@ -18,6 +18,7 @@ from excelflow.cli.common import (
     EXIT_OK,
     add_lang,
     as_of_arg,
+    load_mapping_option,
     load_ruleset_option,
     output_problem,
     report_invalid,
@@ -37,7 +38,9 @@ def add_parser(sub: Any) -> None:
         "with live formulas, margin and markup, competitors, P(win) and expected profit by "
         "markup with a chart, the recommended price, floor and budget. Seeded from the deal's row "
         "the first time; re-running refreshes it from the sheet's own (edited) inputs. Writes "
-        "WORKBOOK.bid.xlsx unless --in-place or -o is given.",
+        "WORKBOOK.bid.xlsx unless --in-place or -o is given; an existing file is never "
+        "overwritten without --force (add a second deal's bid to WORKBOOK.bid.xlsx with "
+        "--in-place).",
     )
     bid.add_argument(
         "workbook",
@@ -62,8 +65,10 @@ def add_parser(sub: Any) -> None:
         help="update WORKBOOK itself (atomically, with a timestamped backup)",
     )
     bid.add_argument("--ruleset", metavar="F", help="rule set file (default: standard)")
+    bid.add_argument("--mapping", metavar="F", help="column/value mapping for foreign exports")
     add_lang(bid, "language of the sheet")
     bid.add_argument("--as-of", type=as_of_arg, metavar="DATE", help="treat DATE as today")
+    bid.add_argument("--force", action="store_true", help="overwrite an existing output file")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -77,6 +82,8 @@ def run(args: argparse.Namespace) -> int:
         args.as_of,
         in_place=args.in_place,
         ruleset_path=args.ruleset,
+        mapping_path=args.mapping,
+        force=args.force,
     )
 
 
@@ -135,6 +142,8 @@ def bid_command(
     *,
     in_place: bool = False,
     ruleset_path: str | None = None,
+    mapping_path: str | None = None,
+    force: bool = False,
     out: TextIO | None = None,
     err: TextIO | None = None,
 ) -> int:
@@ -156,6 +165,7 @@ def bid_command(
         print(problem, file=err)
         return EXIT_ERROR
     try:
+        ruleset = load_ruleset_option(ruleset_path)
         outcome = api.write_bid(
             workbook,
             deal,
@@ -164,7 +174,9 @@ def bid_command(
             lang=lang,
             as_of=as_of,
             in_place=in_place,
-            ruleset=load_ruleset_option(ruleset_path),
+            ruleset=ruleset,
+            mapping=load_mapping_option(mapping_path, ruleset),
+            overwrite=force,
         )
     except RuleSetError as exc:
         return report_invalid(exc, err)
