@@ -64,7 +64,11 @@ def add_parser(sub: Any) -> None:
         action="store_true",
         help="update WORKBOOK itself (atomically, with a timestamped backup)",
     )
-    bid.add_argument("--ruleset", metavar="F", help="rule set file (default: standard)")
+    bid.add_argument(
+        "--ruleset",
+        metavar="F",
+        help="rule set file (default: the workbook's Rules sheet, else standard)",
+    )
     bid.add_argument("--mapping", metavar="F", help="column/value mapping for foreign exports")
     add_lang(bid, "language of the sheet")
     bid.add_argument("--as-of", type=as_of_arg, metavar="DATE", help="treat DATE as today")

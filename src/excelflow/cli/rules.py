@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 from typing import Any
 
 from excelflow.cli.common import EXIT_OK, add_lang
@@ -21,6 +22,15 @@ def add_parser(sub: Any) -> None:
     show.add_argument("--ruleset", metavar="F", help="rule set file (default: standard)")
     add_lang(show, default="en")
     show.add_argument("--format", choices=("text", "json"), default="text")
+
+
+_LITERAL = re.compile(r"``(.+?)``")
+
+
+def plain(text: str) -> str:
+    """A docstring as a terminal shows it: reStructuredText literals (````required_fields````)
+    without their backquotes."""
+    return _LITERAL.sub(r"\1", text)
 
 
 def markdown_table() -> str:
@@ -78,9 +88,10 @@ def run(args: argparse.Namespace) -> int:
             )
             return EXIT_OK
         for code, rule in sorted(registry.items()):
-            print(f"{code}  {rule.severity.value:<7}  {rule.name:<36}  {rule.description}")
+            print(f"{code}  {rule.severity.value:<7}  {rule.name:<36}  {plain(rule.description)}")
             if args.verbose:
-                print("\n".join("      " + line for line in rule.doc.splitlines()[1:] if line))
+                doc = plain(rule.doc).splitlines()[1:]
+                print("\n".join("      " + line for line in doc if line))
         return EXIT_OK
     ruleset = load_ruleset(args.ruleset)
     if args.format == "json":

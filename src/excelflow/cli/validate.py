@@ -33,7 +33,11 @@ def add_parser(sub: Any) -> None:
         "spreadsheet and CSV in it) and report findings.",
     )
     val.add_argument("files", nargs="+", metavar="FILE")
-    val.add_argument("--ruleset", metavar="F", help="rule set JSON/YAML file (default: standard)")
+    val.add_argument(
+        "--ruleset",
+        metavar="F",
+        help="rule set JSON/YAML file (default: the workbook's Rules sheet, else standard)",
+    )
     val.add_argument("--mapping", metavar="F", help="column/value mapping for foreign exports")
     add_lang(val, "report language (default: from headers)")
     val.add_argument("--format", choices=("text", "json"), default="text")

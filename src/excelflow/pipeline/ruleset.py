@@ -29,7 +29,7 @@ class RuleSetError(ValueError):
 
     def __init__(self, source: str, errors: Sequence[str]) -> None:
         self.source = source
-        self.errors = list(errors)
+        self.errors = list(dict.fromkeys(errors))  # a schema may say one thing several times
         shown = "; ".join(self.errors[:5])
         more = f" (+{len(self.errors) - 5} more)" if len(self.errors) > 5 else ""
         super().__init__(f"{source}: invalid rule set: {shown}{more}")
@@ -211,7 +211,7 @@ def schema_errors(document: Any, schema_name: str) -> list[str]:
         else:
             errors.append(f"{format_path(path)}: {err.message}")
     errors.extend(f"{format_path(path)}: not a finite number" for path in _non_finite(document))
-    return errors
+    return list(dict.fromkeys(errors))  # `required` in several subschemas: each problem once
 
 
 def _non_finite(value: Any, path: tuple[str | int, ...] = ()) -> Iterator[tuple[str | int, ...]]:
