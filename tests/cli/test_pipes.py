@@ -69,8 +69,19 @@ def test_reader_gone_before_anything_is_written() -> None:
 
 
 def test_head_of_a_long_report(make_sample: Callable[..., Path]) -> None:
-    """A report far longer than a pipe's buffer: the writer is still writing when head exits."""
+    """A report far longer than a pipe's buffer (about 1.5 MB of JSON): ExcelFlow is still
+    writing when the reader exits."""
     sample = make_sample(3000)
-    proc = _run_piped(f"validate {shlex.quote(str(sample))} {' '.join(AS_OF)} --limit 0")
+    proc = _run_piped(
+        f"validate {shlex.quote(str(sample))} {' '.join(AS_OF)} --format json", "head -c 100"
+    )
+    _assert_quiet(proc)
+    assert len(proc.stdout) == 100
+
+
+def test_head_of_a_long_text_report(shared_data: Path) -> None:
+    """The Maven CRM export's 20,000 findings as text (2.4 MB), read up to its first line."""
+    crm = shared_data / "crm-sales-opportunities" / "sales_pipeline.csv"
+    proc = _run_piped(f"validate {shlex.quote(str(crm))} {' '.join(AS_OF)} --limit 0")
     _assert_quiet(proc)
     assert proc.stdout.count("\n") == 1

@@ -90,8 +90,8 @@ def run(args: argparse.Namespace) -> int:
         for code, rule in sorted(registry.items()):
             print(f"{code}  {rule.severity.value:<7}  {rule.name:<36}  {plain(rule.description)}")
             if args.verbose:
-                doc = plain(rule.doc).splitlines()[1:]
-                print("\n".join("      " + line for line in doc if line))
+                body = plain(rule.doc).splitlines()[1:]
+                print("\n".join("      " + line for line in body if line))
         return EXIT_OK
     ruleset = load_ruleset(args.ruleset)
     if args.format == "json":
