@@ -9,8 +9,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pandas as pd
@@ -382,3 +383,82 @@ def to_text(reports: Sequence[FileReport], *, lang: Lang | None = None, limit: i
             f"{tot['warnings']} {lab['warning']}, {tot['infos']} {lab['info']}"
         )
     return "\n".join(lines).rstrip() + "\n"
+
+
+# --------------------------------------------------------------------------- select / statistics
+
+
+def matches(code: str, prefixes: Sequence[str]) -> bool:
+    """Whether ``code`` starts with one of ``prefixes`` (``SG``, ``DQ0``, ``DQ07``)."""
+    return any(code.startswith(p) for p in prefixes)
+
+
+def select_codes(
+    reports: Sequence[FileReport], select: Sequence[str] = (), ignore: Sequence[str] = ()
+) -> list[FileReport]:
+    """The reports with only the findings whose code starts with a ``select`` prefix (all when
+    none is given) and with none of the ``ignore`` prefixes. The per-deal results (grade, gate,
+    adjusted probability) are the engine's, whatever is selected."""
+    if not select and not ignore:
+        return list(reports)
+    out = []
+    for rep in reports:
+        if rep.result is None:
+            out.append(rep)
+            continue
+        codes = rep.result.findings["code"]
+        keep = codes.map(lambda c: (not select or matches(c, select)) and not matches(c, ignore))
+        findings = rep.result.findings.loc[keep.astype(bool)].reset_index(drop=True)
+        out.append(replace(rep, result=replace(rep.result, findings=findings)))
+    return out
+
+
+def statistics(reports: Sequence[FileReport]) -> list[dict[str, Any]]:
+    """Findings per code over all files, most frequent first (then by code): code, count,
+    severity and the rule's description."""
+    from excelflow.rules import load_all
+
+    registry = load_all()
+    counts: dict[str, int] = {}
+    severities: dict[str, str] = {}
+    for rep in reports:
+        if rep.result is None or rep.result.findings.empty:
+            continue
+        f = rep.result.findings
+        for code, n in f["code"].value_counts().items():
+            counts[str(code)] = counts.get(str(code), 0) + int(n)
+        for code, sev in zip(f["code"], f["severity"], strict=True):
+            severities.setdefault(str(code), str(sev))
+    rows = []
+    for code, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+        rule = registry.get(code)
+        rows.append(
+            {
+                "code": code,
+                "count": n,
+                "severity": severities[code],
+                "description": rule.description if rule is not None else "",
+            }
+        )
+    return rows
+
+
+def statistics_text(rows: Sequence[dict[str, Any]]) -> str:
+    """:func:`statistics` as aligned lines (``1,425  DQ01  error    A required field…``)."""
+    if not rows:
+        return ""
+    counts = [f"{r['count']:,}" for r in rows]
+    w = max(map(len, counts))
+    return "".join(
+        f"{n:>{w}}  {r['code']}  {r['severity']:<7}  {plain(r['description'])}\n"
+        for n, r in zip(counts, rows, strict=True)
+    )
+
+
+def plain(text: str) -> str:
+    """A rule's docstring as a terminal shows it: reStructuredText literals (````x````) without
+    their backquotes."""
+    return _LITERAL.sub(r"\1", text)
+
+
+_LITERAL = re.compile(r"``(.+?)``")
