@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 from typing import Any
 
 from excelflow.cli.common import EXIT_OK, add_lang
@@ -22,15 +21,6 @@ def add_parser(sub: Any) -> None:
     show.add_argument("--ruleset", metavar="F", help="rule set file (default: standard)")
     add_lang(show, default="en")
     show.add_argument("--format", choices=("text", "json"), default="text")
-
-
-_LITERAL = re.compile(r"``(.+?)``")
-
-
-def plain(text: str) -> str:
-    """A docstring as a terminal shows it: reStructuredText literals (````required_fields````)
-    without their backquotes."""
-    return _LITERAL.sub(r"\1", text)
 
 
 def markdown_table() -> str:
@@ -59,6 +49,7 @@ def run(args: argparse.Namespace) -> int:
     Raises:
         RuleSetError: the --ruleset file is invalid.
     """
+    from excelflow.engine.report import plain
     from excelflow.pipeline.ruleset import describe, load_ruleset
     from excelflow.rules import load_all
 
