@@ -227,6 +227,7 @@ class BidOutcome:
         lang: The language the sheet was written in.
         codes: The BD codes the engine raises on the written sheet (the rule set's disabled
             codes and stage scope applied), as ``excelflow validate`` reports them.
+        findings: Those findings as ``CODE CELL: message`` lines in ``lang``.
     """
 
     path: Path
@@ -237,6 +238,7 @@ class BidOutcome:
     lost: tuple[str, ...] = ()
     lang: Lang = "en"
     codes: tuple[str, ...] = ()
+    findings: tuple[str, ...] = ()
 
 
 def write_bid(
@@ -317,7 +319,7 @@ def write_bid(
         as_of=as_of,
         overwrite=overwrite,
     )
-    codes = _bid_codes(saved.path, saved.sheet, deal_id, ruleset, language, as_of, mapping)
+    codes, lines = _bid_codes(saved.path, saved.sheet, deal_id, ruleset, language, as_of, mapping)
     return BidOutcome(
         saved.path,
         saved.sheet,
@@ -327,6 +329,7 @@ def write_bid(
         saved.lost,
         language,
         codes,
+        lines,
     )
 
 
@@ -356,7 +359,7 @@ def _bid_codes(
     lang: Lang,
     as_of: dt.date | None,
     mapping: ColumnMapping = EMPTY_MAPPING,
-) -> tuple[str, ...]:
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The codes the engine raises on the written Bid sheet, as ``excelflow validate`` would.
 
     A workbook without deals (a bid written from --json alone) is checked as if the deal were
@@ -376,4 +379,11 @@ def _bid_codes(
     finally:
         source.close()
     findings = result.findings
-    return tuple(sorted(set(findings.loc[findings["sheet"] == sheet, "code"])))
+    own = findings.loc[findings["sheet"] == sheet]
+    lines = tuple(
+        f"{code} {cell}: {message}" if cell else f"{code}: {message}"
+        for code, cell, message in zip(
+            own["code"], own["cell"].fillna(""), own[f"message_{lang}"], strict=True
+        )
+    )
+    return tuple(sorted(set(own["code"]))), lines

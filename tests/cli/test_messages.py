@@ -85,3 +85,20 @@ def test_benchmark_results_go_to_an_ignored_folder() -> None:
             ["git", "-C", str(REPO), "check-ignore", "-q", str(probe)], check=False
         )
         assert ignored.returncode == 0, f"{probe} is not git-ignored"
+
+
+def test_bid_explains_its_codes_in_the_sheet_language(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A Chinese run says why in Chinese (no English model error beside 无法分析), and every code
+    under 待处理 comes with its cell and message."""
+    book = tmp_path / "pipeline.xlsx"
+    shutil.copyfile(REPO / "templates" / "pipeline.xlsx", book)
+    code, out, _ = run(capsys, "bid", str(book), "--deal", "D-1011", "--as-of", "2026-11-28")
+    assert code == 0
+    assert "total cost" not in out and "cost_lines" not in out
+    assert "待处理: BD04" in out
+    assert "  BD04 E25: 成本明细不完整" in out
+    (book.with_name("pipeline.bid.xlsx")).unlink()
+    code, out, _ = run(capsys, "bid", str(book), "--deal", "D-1011", "--lang", "en")
+    assert code == 0 and "  BD04 E25: Cost lines incomplete" in out

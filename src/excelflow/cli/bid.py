@@ -111,7 +111,10 @@ def _summary(outcome: BidOutcome, lang: Lang) -> list[str]:
         r = analyze_bid(m)
     except BidError as exc:
         r = None
-        lines.append(f"excelflow: {'无法分析' if zh else 'not analysed'}: {exc}")
+        # the engine's findings below say why in the sheet's language; the model's own reason
+        # is English, so a Chinese run shows it only when there is nothing else to go on
+        reason = "原因见下" if zh and outcome.findings else str(exc)
+        lines.append(f"excelflow: {'无法分析' if zh else 'not analysed'}: {reason}")
     if r is not None:
         c = m.currency
         fig: list[tuple[str, str, Any]] = [
@@ -127,6 +130,7 @@ def _summary(outcome: BidOutcome, lang: Lang) -> list[str]:
         )
     if outcome.codes:
         lines.append(f"excelflow: {'待处理' if zh else 'to look at'}: {', '.join(outcome.codes)}")
+        lines.extend(f"  {line}" for line in outcome.findings)
     if outcome.backup is not None:
         lines.append(
             f"excelflow: {'原文件备份' if zh else 'backup of the original'}: {outcome.backup}"
