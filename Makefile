@@ -10,7 +10,7 @@ OUT    := out
 help:
 	@echo "make demo   - install into .venv and run ExcelFlow on the template and a generated sample (outputs in out/)"
 	@echo "make test   - install with dev extras, then ruff, lint-imports, mypy --strict and the whole pytest suite"
-	@echo "make bench  - run the benchmarks in benchmarks/ and print their ratios"
+	@echo "make bench  - run the benchmarks in benchmarks/ and print their ratios (also into out/bench/)"
 	@echo "make dist   - build the wheel of excelflow-sales into dist/"
 	@echo "make xlam   - build dist/ExcelFlow.xlam (xlwings' ribbon add-in template with our ribbon)"
 	@echo "make clean  - remove .venv, out/ and caches"

@@ -50,7 +50,7 @@ from excelflow.xl import convert
 from excelflow.xl.udfs import ef_check
 
 AS_OF = dt.date(2026, 11, 28)
-RESULTS = Path(__file__).resolve().parent / "results" / "bench_udf.txt"
+RESULTS = Path(__file__).resolve().parents[1] / "out" / "bench" / "bench_udf.txt"  # git-ignored
 __all__ = ["ef_check", "ef_check_df"]
 
 
@@ -146,7 +146,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     ]
     print("\n".join(lines))
     if not args.no_save:
-        RESULTS.parent.mkdir(exist_ok=True)
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
         stamp = dt.datetime.now().isoformat(timespec="seconds")
         RESULTS.write_text(f"# {stamp}\n" + "\n".join(lines) + "\n", encoding="utf-8")
     return {**best, "ratio": ratio}

@@ -13,7 +13,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import python_calamine as pc
-from common import best_of, pipeline_workbook
+from common import RESULTS, best_of, pipeline_workbook
 
 from excelflow import api
 from excelflow.engine import report
@@ -66,9 +66,8 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         f"calamine read {read_s:.2f} s; validate (text) {text_s:.2f} s = {text_s / read_s:.2f}x; "
         f"validate (json) {json_s:.2f} s = {json_s / read_s:.2f}x",
     ]
-    results = Path(__file__).resolve().parent / "results"
-    results.mkdir(exist_ok=True)
-    (results / "bench_validate.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "bench_validate.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return {"read_s": read_s, "text_s": text_s, "json_s": json_s, "ratio": text_s / read_s}
 
 

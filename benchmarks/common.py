@@ -8,6 +8,9 @@ from pathlib import Path
 from typing import Any
 
 DATA = Path(__file__).resolve().parent / "data"
+RESULTS = Path(__file__).resolve().parents[1] / "out" / "bench"
+"""Where ``make bench`` writes its results: under the git-ignored ``out/``, so a benchmark run
+never modifies a tracked file (the README's Performance table holds the figures worth keeping)."""
 
 
 def best_of(fn: Callable[[], Any], repeat: int = 3) -> float:

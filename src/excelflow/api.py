@@ -172,6 +172,7 @@ def annotate(
     mapping: ColumnMapping = EMPTY_MAPPING,
     lang: Lang | None = None,
     as_of: dt.date | None = None,
+    overwrite: bool = True,
 ) -> AnnotateOutcome:
     """Check a workbook and write the annotated result (see :mod:`excelflow.workbook.annotate`).
 
@@ -184,6 +185,7 @@ def annotate(
         mapping: column renames and value maps for foreign exports.
         lang: language of the result headers, sheets and notes (default: from the headers).
         as_of: "today" for the date checks (default: the real today).
+        overwrite: write over an existing copy (``--force``); else that is refused.
 
     Raises:
         ReadError: the file cannot be read or holds no pipeline table (one line).
@@ -199,7 +201,9 @@ def annotate(
         text = report.error or "cannot be read"
         prefix = f"{src}: "
         raise ReadError(src, text[len(prefix) :] if text.startswith(prefix) else text)
-    return write_annotations(src, report.result, target, in_place=in_place, lang=lang)
+    return write_annotations(
+        src, report.result, target, in_place=in_place, lang=lang, overwrite=overwrite
+    )
 
 
 # --------------------------------------------------------------------------- bid
@@ -223,6 +227,7 @@ class BidOutcome:
         lang: The language the sheet was written in.
         codes: The BD codes the engine raises on the written sheet (the rule set's disabled
             codes and stage scope applied), as ``excelflow validate`` reports them.
+        findings: Those findings as ``CODE CELL: message`` lines in ``lang``.
     """
 
     path: Path
@@ -233,6 +238,7 @@ class BidOutcome:
     lost: tuple[str, ...] = ()
     lang: Lang = "en"
     codes: tuple[str, ...] = ()
+    findings: tuple[str, ...] = ()
 
 
 def write_bid(
@@ -246,6 +252,8 @@ def write_bid(
     in_place: bool = False,
     ruleset: RuleSet | None = None,
     model: BidModel | None = None,
+    mapping: ColumnMapping = EMPTY_MAPPING,
+    overwrite: bool = True,
 ) -> BidOutcome:
     """Seed, refresh or import a deal's Bid sheet and save the workbook.
 
@@ -254,6 +262,8 @@ def write_bid(
     into a new one. Otherwise an existing Bid sheet for the deal is refreshed from its own
     (possibly edited) inputs, else a new one is seeded from the deal's row
     (:mod:`excelflow.bid.seed`); where it is saved is :func:`excelflow.workbook.bid.save_bid`.
+    ``mapping`` reads a foreign export's deals (as ``validate --mapping``); without
+    ``overwrite`` (``--force``) an existing output file is refused.
 
     Raises:
         BidInputError: bad arguments, an unknown deal, an invalid --json file, or a Bid
@@ -283,7 +293,9 @@ def write_bid(
     if deal_id is None:
         raise BidInputError("--deal ID is required")
     pipeline, entries = (
-        (None, []) if workbook is None else _bid_workbook(workbook, ruleset, imported is None)
+        (None, [])
+        if workbook is None
+        else _bid_workbook(workbook, ruleset, imported is None, mapping)
     )
     language: Lang = lang or (pipeline.lang if pipeline is not None else "en")
     try:
@@ -305,8 +317,9 @@ def write_bid(
         in_place=in_place,
         replace=choice.replace,
         as_of=as_of,
+        overwrite=overwrite,
     )
-    codes = _bid_codes(saved.path, saved.sheet, deal_id, ruleset, language, as_of)
+    codes, lines = _bid_codes(saved.path, saved.sheet, deal_id, ruleset, language, as_of, mapping)
     return BidOutcome(
         saved.path,
         saved.sheet,
@@ -316,18 +329,19 @@ def write_bid(
         saved.lost,
         language,
         codes,
+        lines,
     )
 
 
 def _bid_workbook(
-    workbook: Path, ruleset: RuleSet | None, need_pipeline: bool
+    workbook: Path, ruleset: RuleSet | None, need_pipeline: bool, mapping: ColumnMapping
 ) -> tuple[Pipeline | None, list[BidEntry]]:
     """The workbook's deals (None when it has none and they are not needed) and Bid sheets."""
     source = Source(workbook)
     try:
         rs = resolve_ruleset(source, ruleset)[0]
         try:
-            pipeline: Pipeline | None = pipeline_from_source(source, rs)
+            pipeline: Pipeline | None = pipeline_from_source(source, rs, mapping=mapping)
         except ReadError:
             if need_pipeline:
                 raise
@@ -344,7 +358,8 @@ def _bid_codes(
     ruleset: RuleSet | None,
     lang: Lang,
     as_of: dt.date | None,
-) -> tuple[str, ...]:
+    mapping: ColumnMapping = EMPTY_MAPPING,
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The codes the engine raises on the written Bid sheet, as ``excelflow validate`` would.
 
     A workbook without deals (a bid written from --json alone) is checked as if the deal were
@@ -353,7 +368,7 @@ def _bid_codes(
 
     def read(rs: RuleSet) -> Pipeline:
         try:
-            return pipeline_from_source(source, rs, lang=lang)
+            return pipeline_from_source(source, rs, mapping=mapping, lang=lang)
         except ReadError:
             grid = [["deal_id", "stage", "status"], [deal, "bidding", "open"]]
             return build_pipeline(grid, rs, source=str(path), lang=lang)
@@ -364,4 +379,11 @@ def _bid_codes(
     finally:
         source.close()
     findings = result.findings
-    return tuple(sorted(set(findings.loc[findings["sheet"] == sheet, "code"])))
+    own = findings.loc[findings["sheet"] == sheet]
+    lines = tuple(
+        f"{code} {cell}: {message}" if cell else f"{code}: {message}"
+        for code, cell, message in zip(
+            own["code"], own["cell"].fillna(""), own[f"message_{lang}"], strict=True
+        )
+    )
+    return tuple(sorted(set(own["code"]))), lines

@@ -92,6 +92,9 @@ def test_import_json_into_a_workbook_and_into_a_new_one(tmp_path: Path) -> None:
     path = tmp_path / "pipeline.xlsx"
     pipeline_book(path)
     out_path = tmp_path / "out" / "with-bid.xlsx"
+    code, _, err = run(path, None, EXAMPLE, out_path, lang="zh")
+    assert code == 2 and "does not exist" in err and not out_path.parent.exists()  # no mkdir -p
+    out_path.parent.mkdir()
     code, out, err = run(path, None, EXAMPLE, out_path, lang="zh")
     assert code == 0, err
     assert "导入投标分析表「投标分析 – OPP-2024-017」" in out

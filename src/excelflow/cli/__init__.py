@@ -11,6 +11,7 @@ file could not be read, or a usage / configuration error.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -55,12 +56,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code. Everything a command prints passes
     :func:`~excelflow.cli.common.terminal_safe` (control characters from cell text are shown, never
     sent to the terminal), except ``serve``'s server log."""
-    with terminal_safe():
-        args = build_parser().parse_args(argv)
-    if args.command == "serve":
-        return _run(args)
-    with terminal_safe():
-        return _run(args)
+    try:
+        with terminal_safe():
+            try:
+                args = build_parser().parse_args(argv)
+            except SystemExit:  # --help, --version or a usage error: flush before exiting
+                sys.stdout.flush()
+                raise
+        if args.command == "serve":
+            return _run(args)
+        with terminal_safe():
+            code = _run(args)
+        sys.stdout.flush()  # a reader that hung up shows here, not at interpreter exit
+        return code
+    except BrokenPipeError:
+        return _reader_gone()
+
+
+def _reader_gone() -> int:
+    """stdout's reader closed the pipe (``excelflow … | head -1``): what it read is all it
+    wanted, so exit 0 quietly, as ``cat`` and ``ruff`` do, without a traceback, and point stdout
+    at /dev/null so that Python's final flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # stdout is no real file (a test's capture): nothing to flush
+        pass
+    return EXIT_OK
 
 
 def _run(args: argparse.Namespace) -> int:

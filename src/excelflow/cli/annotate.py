@@ -16,6 +16,7 @@ from excelflow.cli.common import (
     as_of_arg,
     load_mapping_option,
     load_ruleset_option,
+    output_problem,
     report_invalid,
 )
 
@@ -31,7 +32,9 @@ def add_parser(sub: Any) -> None:
         description="Check IN and write the results into a copy (default IN.checked.xlsx): result "
         "columns for every deal, rows coloured by severity, a note on each offending cell, a "
         "Findings sheet and a Dashboard with native charts. The input is never modified unless "
-        "--in-place is given (then atomically, with a timestamped backup).",
+        "--in-place is given (then atomically, with a timestamped backup); an existing copy is "
+        "never overwritten without --force. A checked copy (NAME.checked.xlsx) is its own "
+        "default copy: refresh it with --in-place, or write elsewhere with -o.",
     )
     ann.add_argument("input", metavar="IN")
     where = ann.add_mutually_exclusive_group()
@@ -50,6 +53,7 @@ def add_parser(sub: Any) -> None:
     ann.add_argument("--mapping", metavar="F", help="column/value mapping for foreign exports")
     add_lang(ann, "language of what is written")
     ann.add_argument("--as-of", type=as_of_arg, metavar="DATE", help="treat DATE as today")
+    ann.add_argument("--force", action="store_true", help="overwrite an existing copy")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -62,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
         mapping_path=args.mapping,
         lang=args.lang,
         as_of=args.as_of,
+        force=args.force,
     )
 
 
@@ -74,6 +79,7 @@ def annotate_command(
     mapping_path: str | None = None,
     lang: Lang | None = None,
     as_of: dt.date | None = None,
+    force: bool = False,
 ) -> int:
     """The ``excelflow annotate`` subcommand: 0 written, 2 unreadable, invalid or refused.
 
@@ -86,6 +92,10 @@ def annotate_command(
     from excelflow.workbook.annotate import lost_message
     from excelflow.workbook.safe_write import WriteRefused
 
+    problem = output_problem(out_path)
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        return EXIT_ERROR
     try:
         explicit = load_ruleset_option(ruleset_path)
         outcome = api.annotate(
@@ -96,6 +106,7 @@ def annotate_command(
             mapping=load_mapping_option(mapping_path, explicit),
             lang=lang,
             as_of=as_of,
+            overwrite=force,
         )
     except RuleSetError as exc:
         return report_invalid(exc)

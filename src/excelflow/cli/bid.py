@@ -18,7 +18,9 @@ from excelflow.cli.common import (
     EXIT_OK,
     add_lang,
     as_of_arg,
+    load_mapping_option,
     load_ruleset_option,
+    output_problem,
     report_invalid,
 )
 
@@ -36,7 +38,9 @@ def add_parser(sub: Any) -> None:
         "with live formulas, margin and markup, competitors, P(win) and expected profit by "
         "markup with a chart, the recommended price, floor and budget. Seeded from the deal's row "
         "the first time; re-running refreshes it from the sheet's own (edited) inputs. Writes "
-        "WORKBOOK.bid.xlsx unless --in-place or -o is given.",
+        "WORKBOOK.bid.xlsx unless --in-place or -o is given; an existing file is never "
+        "overwritten without --force (add a second deal's bid to WORKBOOK.bid.xlsx with "
+        "--in-place).",
     )
     bid.add_argument(
         "workbook",
@@ -60,9 +64,15 @@ def add_parser(sub: Any) -> None:
         action="store_true",
         help="update WORKBOOK itself (atomically, with a timestamped backup)",
     )
-    bid.add_argument("--ruleset", metavar="F", help="rule set file (default: standard)")
+    bid.add_argument(
+        "--ruleset",
+        metavar="F",
+        help="rule set file (default: the workbook's Rules sheet, else standard)",
+    )
+    bid.add_argument("--mapping", metavar="F", help="column/value mapping for foreign exports")
     add_lang(bid, "language of the sheet")
     bid.add_argument("--as-of", type=as_of_arg, metavar="DATE", help="treat DATE as today")
+    bid.add_argument("--force", action="store_true", help="overwrite an existing output file")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -76,6 +86,8 @@ def run(args: argparse.Namespace) -> int:
         args.as_of,
         in_place=args.in_place,
         ruleset_path=args.ruleset,
+        mapping_path=args.mapping,
+        force=args.force,
     )
 
 
@@ -99,7 +111,10 @@ def _summary(outcome: BidOutcome, lang: Lang) -> list[str]:
         r = analyze_bid(m)
     except BidError as exc:
         r = None
-        lines.append(f"excelflow: {'无法分析' if zh else 'not analysed'}: {exc}")
+        # the engine's findings below say why in the sheet's language; the model's own reason
+        # is English, so a Chinese run shows it only when there is nothing else to go on
+        reason = "原因见下" if zh and outcome.findings else str(exc)
+        lines.append(f"excelflow: {'无法分析' if zh else 'not analysed'}: {reason}")
     if r is not None:
         c = m.currency
         fig: list[tuple[str, str, Any]] = [
@@ -115,6 +130,7 @@ def _summary(outcome: BidOutcome, lang: Lang) -> list[str]:
         )
     if outcome.codes:
         lines.append(f"excelflow: {'待处理' if zh else 'to look at'}: {', '.join(outcome.codes)}")
+        lines.extend(f"  {line}" for line in outcome.findings)
     if outcome.backup is not None:
         lines.append(
             f"excelflow: {'原文件备份' if zh else 'backup of the original'}: {outcome.backup}"
@@ -134,6 +150,8 @@ def bid_command(
     *,
     in_place: bool = False,
     ruleset_path: str | None = None,
+    mapping_path: str | None = None,
+    force: bool = False,
     out: TextIO | None = None,
     err: TextIO | None = None,
 ) -> int:
@@ -150,7 +168,12 @@ def bid_command(
 
     out = out or sys.stdout
     err = err or sys.stderr
+    problem = output_problem(output)
+    if problem is not None:
+        print(problem, file=err)
+        return EXIT_ERROR
     try:
+        ruleset = load_ruleset_option(ruleset_path)
         outcome = api.write_bid(
             workbook,
             deal,
@@ -159,7 +182,9 @@ def bid_command(
             lang=lang,
             as_of=as_of,
             in_place=in_place,
-            ruleset=load_ruleset_option(ruleset_path),
+            ruleset=ruleset,
+            mapping=load_mapping_option(mapping_path, ruleset),
+            overwrite=force,
         )
     except RuleSetError as exc:
         return report_invalid(exc, err)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import errno
 import io
 import re
 import sys
@@ -82,6 +83,20 @@ def load_mapping_option(path: str | None, ruleset: RuleSet | None) -> ColumnMapp
     return load_mapping(path, ruleset or load_ruleset())
 
 
+def output_problem(path: str | Path | None) -> str | None:
+    """Why ``-o PATH`` cannot be written, as one line, before any work is done; None when it can
+    (or no path was given). The folder must exist: ExcelFlow never creates one, so a typo in a
+    path is an error rather than a new folder tree."""
+    if path is None:
+        return None
+    target = Path(path)
+    if target.is_dir():
+        return f"excelflow: {target}: is a folder; give a file name"
+    if not target.parent.is_dir():
+        return f"excelflow: {target}: the folder {target.parent} does not exist"
+    return None
+
+
 def report_invalid(exc: RuleSetError, err: TextIO | None = None) -> int:
     """Print a broken rule set or mapping as one line (``excelflow: FILE: invalid rule set:
     reasons``) and return the exit code 2."""
@@ -106,6 +121,10 @@ def visible(text: str) -> str:
     return _CONTROL.sub(_shown, text) if _CONTROL.search(text) else text
 
 
+_PIECE = 1 << 16
+"""Characters per write to the real stream (:meth:`VisibleStream.write`)."""
+
+
 class VisibleStream(io.TextIOBase):
     """A text stream that passes everything written through :func:`visible` to ``inner``."""
 
@@ -114,8 +133,13 @@ class VisibleStream(io.TextIOBase):
         self.inner = inner
 
     def write(self, text: str) -> int:
-        """Write ``text`` (escaped); returns the length of ``text``, as a stream does."""
-        self.inner.write(visible(text))
+        """Write ``text`` (escaped); returns the length of ``text``, as a stream does.
+
+        Written in pieces: CPython's text stream can drop one huge write to a pipe whose reader
+        has gone without raising, while a piece at a time raises ``BrokenPipeError`` reliably."""
+        shown = visible(text)
+        for start in range(0, len(shown), _PIECE):
+            self.inner.write(shown[start : start + _PIECE])
         return len(text)
 
     def flush(self) -> None:
@@ -140,10 +164,17 @@ def terminal_safe() -> Iterator[None]:
     boundary between cell text (reports, messages, warnings, paths) and the terminal."""
     saved = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = VisibleStream(saved[0]), VisibleStream(saved[1])
+    broken = False
     try:
         yield
     finally:
         for stream in (sys.stdout, sys.stderr):
-            with contextlib.suppress(Exception):
+            try:
                 stream.flush()
+            except BrokenPipeError:
+                broken = True
+            except Exception:  # a stream that cannot flush has nothing left to lose
+                pass
         sys.stdout, sys.stderr = saved
+    if broken:  # the reader hung up (`| head -1`): the caller decides, once (cli.main)
+        raise BrokenPipeError(errno.EPIPE, "the reader of the output closed the pipe")

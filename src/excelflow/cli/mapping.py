@@ -7,7 +7,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from excelflow.cli.common import EXIT_ERROR, EXIT_OK, add_lang, load_ruleset_option
+from excelflow.cli.common import (
+    EXIT_ERROR,
+    EXIT_OK,
+    add_lang,
+    load_ruleset_option,
+    output_problem,
+)
 
 
 def add_parser(sub: Any) -> None:
@@ -41,6 +47,10 @@ def run(args: argparse.Namespace) -> int:
     from excelflow.pipeline.ruleset import load_ruleset
     from excelflow.pipeline.suggest import suggest_mapping
 
+    problem = output_problem(args.output)
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        return EXIT_ERROR
     ruleset = load_ruleset_option(args.ruleset) or load_ruleset()
     try:
         suggestion = suggest_mapping(args.file, ruleset, args.lang)
@@ -52,8 +62,13 @@ def run(args: argparse.Namespace) -> int:
     if args.output is None:
         sys.stdout.write(text)
     else:
-        from excelflow.workbook.safe_write import atomic_write_text
+        from excelflow.workbook.safe_write import WriteRefused, atomic_write_text
 
-        atomic_write_text(Path(args.output), text)
+        try:
+            atomic_write_text(Path(args.output), text)
+        except (WriteRefused, OSError) as exc:
+            reason = exc if isinstance(exc, WriteRefused) else exc.strerror or exc
+            print(f"excelflow: {args.output}: cannot write ({reason})", file=sys.stderr)
+            return EXIT_ERROR
         print(f"excelflow: wrote {args.output}", file=sys.stderr)
     return EXIT_OK

@@ -49,6 +49,7 @@ def run(args: argparse.Namespace) -> int:
     Raises:
         RuleSetError: the --ruleset file is invalid.
     """
+    from excelflow.engine.report import plain
     from excelflow.pipeline.ruleset import describe, load_ruleset
     from excelflow.rules import load_all
 
@@ -68,16 +69,24 @@ def run(args: argparse.Namespace) -> int:
                 }
                 for r in registry.values()
             ]
-            print(json.dumps(sorted(doc, key=lambda d: d["code"]), ensure_ascii=False, indent=2))
+            print(
+                json.dumps(
+                    sorted(doc, key=lambda d: d["code"]),
+                    ensure_ascii=False,
+                    indent=2,
+                    allow_nan=False,
+                )
+            )
             return EXIT_OK
         for code, rule in sorted(registry.items()):
-            print(f"{code}  {rule.severity.value:<7}  {rule.name:<36}  {rule.description}")
+            print(f"{code}  {rule.severity.value:<7}  {rule.name:<36}  {plain(rule.description)}")
             if args.verbose:
-                print("\n".join("      " + line for line in rule.doc.splitlines()[1:] if line))
+                body = plain(rule.doc).splitlines()[1:]
+                print("\n".join("      " + line for line in body if line))
         return EXIT_OK
     ruleset = load_ruleset(args.ruleset)
     if args.format == "json":
-        print(json.dumps(ruleset.document, ensure_ascii=False, indent=2))
+        print(json.dumps(ruleset.document, ensure_ascii=False, indent=2, allow_nan=False))
     else:
         from excelflow.pipeline.fields import describe_columns
 

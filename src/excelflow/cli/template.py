@@ -8,7 +8,14 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from excelflow.cli.common import EXIT_ERROR, EXIT_OK, add_lang, load_ruleset_option, report_invalid
+from excelflow.cli.common import (
+    EXIT_ERROR,
+    EXIT_OK,
+    add_lang,
+    load_ruleset_option,
+    output_problem,
+    report_invalid,
+)
 
 if TYPE_CHECKING:
     from excelflow.pipeline.ruleset import Lang
@@ -61,6 +68,10 @@ def template_command(
     if target.suffix.lower() != ".xlsx":
         print(f"{target}: the template is an .xlsx workbook; use a .xlsx name", file=sys.stderr)
         return EXIT_ERROR
+    problem = output_problem(target)
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        return EXIT_ERROR
     if target.exists() and not force:
         print(f"{target}: refused: the file exists (use --force to overwrite it)", file=sys.stderr)
         return EXIT_ERROR
@@ -75,6 +86,9 @@ def template_command(
         return report_invalid(exc)
     try:
         build_template(target, lang=lang, ruleset=ruleset)
+    except WriteRefused as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_ERROR
     except OSError as exc:
         print(f"{target}: cannot write the template ({exc.strerror or exc})", file=sys.stderr)
         return EXIT_ERROR

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
+import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pandas as pd
@@ -47,6 +49,15 @@ def max_severity(reports: Sequence[FileReport]) -> int:
     return max(ranks)
 
 
+def weighted_pipeline(result: Result) -> float:
+    """The weighted amount of the open deals: 0 when none has a known amount (a CRM export with
+    no value on its open deals), never NaN or infinite, so the text report, the JSON report and
+    a folder run's total all say the same finite number."""
+    deals = result.deals
+    total = float(deals.loc[deals["is_open"], "weighted_amount"].sum())  # all-NaN sums to 0
+    return total if math.isfinite(total) else 0.0
+
+
 def summary(reports: Sequence[FileReport]) -> dict[str, Any]:
     """Totals over all files."""
     out: dict[str, Any] = {
@@ -72,8 +83,7 @@ def summary(reports: Sequence[FileReport]) -> dict[str, Any]:
         out["infos"] += counts["info"]
         for grade, n in res.deals["grade"].value_counts().items():
             grades[str(grade)] = grades.get(str(grade), 0) + int(n)
-        open_ = res.deals["is_open"]
-        weighted += float(res.deals.loc[open_, "weighted_amount"].sum(min_count=1) or 0.0)
+        weighted += weighted_pipeline(res)
     out["grades"] = dict(sorted(grades.items()))
     out["weighted_pipeline"] = round(weighted, 2)
     return out
@@ -179,6 +189,7 @@ def to_json(
                 json.dumps(
                     {**meta, "columns": [], "findings": [], "deals_detail": []},
                     ensure_ascii=False,
+                    allow_nan=False,
                 )
             )
             continue
@@ -198,11 +209,11 @@ def to_json(
         findings = _records(res.findings[list(FINDING_COLUMNS)])
         detail = _records(deals_detail(res, res.lang))
         files.append(
-            json.dumps(meta, ensure_ascii=False)[:-1]
+            json.dumps(meta, ensure_ascii=False, allow_nan=False)[:-1]
             + f', "findings": {findings}, "deals_detail": {detail}}}'
         )
-    body = json.dumps(head, ensure_ascii=False)[:-1]
-    total = json.dumps(summary(reports), ensure_ascii=False)
+    body = json.dumps(head, ensure_ascii=False, allow_nan=False)[:-1]
+    total = json.dumps(summary(reports), ensure_ascii=False, allow_nan=False)
     return f'{body}, "files": [{", ".join(files)}], "summary": {total}}}\n'
 
 
@@ -359,7 +370,7 @@ def to_text(reports: Sequence[FileReport], *, lang: Lang | None = None, limit: i
             lines.append(f"  {lab['codes']}: {tally_codes}")
         grades = res.deals["grade"].value_counts()
         mix = " · ".join(f"{b.grade} {int(grades.get(b.grade, 0))}" for b in res.ruleset.grades)
-        weighted = res.deals.loc[res.deals["is_open"], "weighted_amount"].sum()
+        weighted = weighted_pipeline(res)
         lines.append(f"  {lab['grades']}: {mix} — {lab['weighted']} {weighted:,.0f}")
         lines.append("")
     if len(reports) > 1:
@@ -372,3 +383,82 @@ def to_text(reports: Sequence[FileReport], *, lang: Lang | None = None, limit: i
             f"{tot['warnings']} {lab['warning']}, {tot['infos']} {lab['info']}"
         )
     return "\n".join(lines).rstrip() + "\n"
+
+
+# --------------------------------------------------------------------------- select / statistics
+
+
+def matches(code: str, prefixes: Sequence[str]) -> bool:
+    """Whether ``code`` starts with one of ``prefixes`` (``SG``, ``DQ0``, ``DQ07``)."""
+    return any(code.startswith(p) for p in prefixes)
+
+
+def select_codes(
+    reports: Sequence[FileReport], select: Sequence[str] = (), ignore: Sequence[str] = ()
+) -> list[FileReport]:
+    """The reports with only the findings whose code starts with a ``select`` prefix (all when
+    none is given) and with none of the ``ignore`` prefixes. The per-deal results (grade, gate,
+    adjusted probability) are the engine's, whatever is selected."""
+    if not select and not ignore:
+        return list(reports)
+    out = []
+    for rep in reports:
+        if rep.result is None:
+            out.append(rep)
+            continue
+        codes = rep.result.findings["code"]
+        keep = codes.map(lambda c: (not select or matches(c, select)) and not matches(c, ignore))
+        findings = rep.result.findings.loc[keep.astype(bool)].reset_index(drop=True)
+        out.append(replace(rep, result=replace(rep.result, findings=findings)))
+    return out
+
+
+def statistics(reports: Sequence[FileReport]) -> list[dict[str, Any]]:
+    """Findings per code over all files, most frequent first (then by code): code, count,
+    severity and the rule's description."""
+    from excelflow.rules import load_all
+
+    registry = load_all()
+    counts: dict[str, int] = {}
+    severities: dict[str, str] = {}
+    for rep in reports:
+        if rep.result is None or rep.result.findings.empty:
+            continue
+        f = rep.result.findings
+        for code, n in f["code"].value_counts().items():
+            counts[str(code)] = counts.get(str(code), 0) + int(n)
+        for code, sev in zip(f["code"], f["severity"], strict=True):
+            severities.setdefault(str(code), str(sev))
+    rows = []
+    for code, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+        rule = registry.get(code)
+        rows.append(
+            {
+                "code": code,
+                "count": n,
+                "severity": severities[code],
+                "description": rule.description if rule is not None else "",
+            }
+        )
+    return rows
+
+
+def statistics_text(rows: Sequence[dict[str, Any]]) -> str:
+    """:func:`statistics` as aligned lines (``1,425  DQ01  error    A required field…``)."""
+    if not rows:
+        return ""
+    counts = [f"{r['count']:,}" for r in rows]
+    w = max(map(len, counts))
+    return "".join(
+        f"{n:>{w}}  {r['code']}  {r['severity']:<7}  {plain(r['description'])}\n"
+        for n, r in zip(counts, rows, strict=True)
+    )
+
+
+def plain(text: str) -> str:
+    """A rule's docstring as a terminal shows it: reStructuredText literals (````x````) without
+    their backquotes."""
+    return _LITERAL.sub(r"\1", text)
+
+
+_LITERAL = re.compile(r"``(.+?)``")

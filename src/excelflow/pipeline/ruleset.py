@@ -9,7 +9,8 @@ catch-all grade band last). Every problem is reported with its JSON path, e.g.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+import math
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -28,7 +29,7 @@ class RuleSetError(ValueError):
 
     def __init__(self, source: str, errors: Sequence[str]) -> None:
         self.source = source
-        self.errors = list(errors)
+        self.errors = list(dict.fromkeys(errors))  # a schema may say one thing several times
         shown = "; ".join(self.errors[:5])
         more = f" (+{len(self.errors) - 5} more)" if len(self.errors) > 5 else ""
         super().__init__(f"{source}: invalid rule set: {shown}{more}")
@@ -220,7 +221,21 @@ def schema_errors(document: Any, schema_name: str) -> list[str]:
             errors.extend(f"{format_path([*path, e])}: unknown key" for e in extra)
         else:
             errors.append(f"{format_path(path)}: {err.message}")
-    return errors
+    errors.extend(f"{format_path(path)}: not a finite number" for path in _non_finite(document))
+    return list(dict.fromkeys(errors))  # `required` in several subschemas: each problem once
+
+
+def _non_finite(value: Any, path: tuple[str | int, ...] = ()) -> Iterator[tuple[str | int, ...]]:
+    """The paths of NaN and infinite numbers in ``value`` (YAML ``.nan``/``.inf``, JSON ``NaN``):
+    the schema's ``number`` accepts them, but no strict JSON reader could read them back."""
+    if isinstance(value, float) and not math.isfinite(value):
+        yield path
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            yield from _non_finite(item, (*path, str(key)))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _non_finite(item, (*path, i))
 
 
 def _semantic_errors(doc: Mapping[str, Any]) -> list[str]:

@@ -61,7 +61,7 @@ class Suggestion:
 
     def to_json(self) -> str:
         """The mapping as JSON."""
-        return json.dumps(self.document(), ensure_ascii=False, indent=2) + "\n"
+        return json.dumps(self.document(), ensure_ascii=False, indent=2, allow_nan=False) + "\n"
 
     def to_yaml(self) -> str:
         """The mapping as YAML, a ``# check`` comment on every guess."""

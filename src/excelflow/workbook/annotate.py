@@ -180,6 +180,7 @@ def write_annotations(
     *,
     in_place: bool = False,
     lang: Lang | None = None,
+    overwrite: bool = True,
 ) -> AnnotateOutcome:
     """Write the annotations of ``result`` (the engine's check of ``src``) into a copy of
     ``src``, or into ``src`` itself.
@@ -192,6 +193,9 @@ def write_annotations(
         in_place: Update the input itself (backup kept); refused when the rewrite would lose
             anything, while Excel holds the file, and for non-openpyxl formats.
         lang: Language of the result headers, sheets and notes (default: the result's).
+        overwrite: Write over an existing copy (the command line's ``--force``); else such a
+            write is refused. The default copy of ``NAME.checked.xlsx`` is itself (never
+            ``NAME.checked.checked.xlsx``), so refreshing a checked copy takes ``in_place``.
 
     Raises:
         WriteRefused: the write was refused (lock file, bad output path); nothing was written.
@@ -201,7 +205,7 @@ def write_annotations(
     language: Lang = lang or result.lang
     suffix = src.suffix.lower()
     native = sniff(src) == "spreadsheet" and suffix in OPENPYXL_SUFFIXES
-    copy_path = default_output(src, "checked")
+    copy_path = default_output(src, "checked", strip_tag=True)  # x.checked.xlsx stays itself
     if in_place and not native:
         raise WriteRefused(
             f"{src}: refused: a {suffix or 'CSV'} file cannot hold ExcelFlow's annotations in "
@@ -212,6 +216,8 @@ def write_annotations(
         raise WriteRefused(f"{target}: refused: the annotated workbook must be .xlsx or .xlsm")
     if not in_place and target.exists() and os.path.samefile(target, src):
         raise WriteRefused(f"{src}: refused: the output is the input; use --in-place to update it")
+    if not in_place and not overwrite and target.exists():
+        raise WriteRefused(f"{target}: refused: the file exists (use --force to overwrite it)")
     if not in_place:
         check_not_open_in_excel(target)
 

@@ -78,6 +78,7 @@ def save_bid(
     in_place: bool = False,
     replace: str | None = None,
     as_of: dt.date | None = None,
+    overwrite: bool = True,
 ) -> SavedBid:
     """Write ``model`` as a Bid sheet into (a copy of) ``workbook``, or into a new workbook.
 
@@ -90,6 +91,8 @@ def save_bid(
         in_place: Update ``workbook`` itself.
         replace: The deal's existing Bid sheet, replaced in place.
         as_of: The snapshot date shown on the sheet.
+        overwrite: Write over an existing output file (the command line's ``--force``); else
+            such a write is refused.
 
     Raises:
         WriteRefused: the write was refused (Excel holds the file, in-place would lose
@@ -119,6 +122,15 @@ def save_bid(
         )
     if target.suffix.lower() not in (".xlsx", ".xlsm"):
         raise WriteRefused(f"{target}: refused: the output must be .xlsx or .xlsm")
+    if not in_place and not overwrite and target.exists():
+        again = (
+            f"; to add this bid to it: excelflow bid {target} --deal {model.deal_id} --in-place"
+            if workbook
+            else ""
+        )
+        raise WriteRefused(
+            f"{target}: refused: the file exists (use --force to overwrite it, or -o OUT){again}"
+        )
     check_not_open_in_excel(target)
     layout = write_bid_sheet(wb, model, lang, replace=replace, when=as_of)
     for ws in wb.worksheets:

@@ -67,10 +67,12 @@ def atomic_write(
         The backup's path (beside ``path`` as given) with ``keep_backup``, else None.
 
     Raises:
-        WriteRefused: ``keep_backup`` and Excel has the file open; nothing was written.
+        WriteRefused: ``path``'s folder does not exist (it is never created), or
+            ``keep_backup`` and Excel has the file open; nothing was written.
     """
     given, path = path, path.resolve()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.parent.is_dir():  # a typo in -o must not grow a folder tree
+        raise WriteRefused(f"{given}: the folder {given.parent} does not exist")
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
     os.close(fd)
     tmp = Path(tmp_name)
