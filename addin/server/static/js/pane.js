@@ -5,6 +5,8 @@
 // rows grouped by severity and code; clicking an item selects its cell. The pane's language
 // follows the workbook: the Findings headers are Chinese or English.
 const FINDINGS_TABLE = "tblexcelflowfindings";
+// severity labels of the Findings sheet (excelflow.annotate.labels), most severe first
+const SEVERITY_RANK = { 错误: 0, Error: 0, 警告: 1, Warning: 1, 提示: 2, Info: 2 };
 const WORDS = {
   zh: { none: "没有问题。", noTable: "尚无问题清单：请先运行“校验”。", findings: "问题", deals: "涉及商机" },
   en: { none: "No findings.", noTable: "No Findings sheet yet: run Validate first.", findings: "findings", deals: "deals concerned" },
@@ -40,7 +42,9 @@ function group(values) {
     if (!groups.has(key)) groups.set(key, { severity, code, items: [] });
     groups.get(key).items.push({ deal, sheet, cell, column, message });
   }
-  return { lang, rows: rows.length, groups: [...groups.values()] };
+  const rank = (g) => SEVERITY_RANK[g.severity] ?? 3;
+  const ordered = [...groups.values()].sort((a, b) => rank(a) - rank(b)); // stable: codes keep their order
+  return { lang, rows: rows.length, groups: ordered };
 }
 
 async function selectCell(sheet, cell) {
