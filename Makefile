@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 OUT    := out
 
-.PHONY: demo test lint typecheck pytest bench soffice dist xlam clean help
+.PHONY: demo test lint typecheck pytest bench soffice chromium officemock dist xlam clean help
 
 help:
 	@echo "make demo   - install into .venv and run ExcelFlow on the template and a generated sample (outputs in out/)"
@@ -39,7 +39,7 @@ lint: $(VENV)/.installed-dev
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
 
-pytest: $(VENV)/.installed-dev soffice
+pytest: $(VENV)/.installed-dev soffice chromium officemock
 	$(PY) -m pytest -q
 
 test: lint typecheck pytest
@@ -55,6 +55,24 @@ soffice:
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 			libreoffice-calc poppler-utils fonts-wqy-microhei >/dev/null) || echo "LibreOffice install failed: libreoffice tests will be skipped"; \
 	else echo "soffice not found: libreoffice tests will be skipped"; fi
+
+# Chromium (Debian package) for the task pane test in tests/server/test_taskpane.py, driven by
+# Playwright-python with the system browser. Installed like soffice: only when missing and we may.
+chromium:
+	@if command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing chromium for the task pane test..."; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+			chromium >/dev/null) || echo "chromium install failed: the task pane test will be skipped"; \
+	else echo "chromium not found: the task pane test will be skipped"; fi
+
+# Microsoft's Office.js mock (npm office-addin-mock) in a project-local node_modules, when npm is here.
+officemock:
+	@if [ -f node_modules/office-addin-mock/package.json ]; then :; \
+	elif command -v npm >/dev/null 2>&1; then \
+		npm install --no-save --no-package-lock --silent office-addin-mock@2 >/dev/null \
+			|| echo "npm install office-addin-mock failed: the task pane test will be skipped"; \
+	else echo "npm not found: the task pane test will be skipped"; fi
 
 bench: $(VENV)/.installed-dev
 	$(PY) benchmarks/run.py
@@ -72,4 +90,4 @@ xlam: $(VENV)/.installed
 	$(PY) addin/build_xlam.py dist/ExcelFlow.xlam
 
 clean:
-	rm -rf $(VENV) $(OUT) dist .pytest_cache .mypy_cache .ruff_cache .import_linter_cache
+	rm -rf $(VENV) $(OUT) dist node_modules .pytest_cache .mypy_cache .ruff_cache .import_linter_cache
