@@ -50,6 +50,8 @@ def officejs_mock(sheets: dict[str, dict[str, object]]) -> str:
 def annotated(tmp: Path, as_of: str = "2026-01-15") -> Path:
     """The template as ``excelflow annotate`` writes it."""
     out = tmp / f"annotated-{as_of}.xlsx"
+    if out.exists():  # written once per test; annotate refuses to overwrite without --force
+        return out
     template = REPO / "templates" / "pipeline.xlsx"
     command = [sys.executable, "-m", "excelflow.cli", "annotate", str(template),
                "-o", str(out), "--as-of", as_of]  # fmt: skip
