@@ -44,6 +44,15 @@ from excelflow.xl.macros_annotate import (
 )
 from excelflow.xl.macros_sheets import bid_for_selection, insert_template
 
+__all__ = [
+    "bid_analysis",
+    "grade_deals",
+    "insert_template_sheets",
+    "refresh_dashboard",
+    "validate_pipeline",
+]
+"""The five ribbon scripts: what ``from excelflow.xl.macros import *`` registers in an add-in."""
+
 
 def validate_run(book: xw.Book, lang: Lang | None = None, as_of: dt.date | None = None) -> str:
     """Check the book and write everything ``excelflow annotate`` writes; returns the summary."""
