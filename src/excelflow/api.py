@@ -148,16 +148,29 @@ def validate_paths(
     lang: Lang | None = None,
     as_of: dt.date | None = None,
     strict: bool = False,
+    progress: Callable[[int, int, str], None] | None = None,
 ) -> list[FileReport]:
     """Check every file; one unreadable file never stops the others. A file found in a folder
     that holds no pipeline table (accounts.csv beside the pipeline) is skipped, unless
-    ``strict``."""
-    return [
-        validate_file(
-            p, ruleset, mapping=mapping, lang=lang, as_of=as_of, skip_foreign=found and not strict
+    ``strict``. ``progress(done, total, path)`` is called before each file and once at the end."""
+    todo = list(_expand(paths))
+    out = []
+    for i, (p, found) in enumerate(todo):
+        if progress is not None:
+            progress(i, len(todo), str(p))
+        out.append(
+            validate_file(
+                p,
+                ruleset,
+                mapping=mapping,
+                lang=lang,
+                as_of=as_of,
+                skip_foreign=found and not strict,
+            )
         )
-        for p, found in _expand(paths)
-    ]
+    if progress is not None:
+        progress(len(todo), len(todo), "")
+    return out
 
 
 # --------------------------------------------------------------------------- annotate

@@ -178,3 +178,97 @@ def terminal_safe() -> Iterator[None]:
         sys.stdout, sys.stderr = saved
     if broken:  # the reader hung up (`| head -1`): the caller decides, once (cli.main)
         raise BrokenPipeError(errno.EPIPE, "the reader of the output closed the pipe")
+
+
+def real_stream(stream: TextIO) -> TextIO:
+    """The terminal behind ``stream`` (:class:`VisibleStream` passes through): what ``rich``
+    writes to, since its own escape sequences must reach the terminal. Whatever text we hand
+    rich passes :func:`visible` first."""
+    inner = getattr(stream, "inner", None)
+    return inner if inner is not None else stream
+
+
+def _progress_delay() -> float:
+    import os
+
+    try:
+        return max(0.0, float(os.environ.get("EXCELFLOW_PROGRESS_DELAY", "1")))
+    except ValueError:
+        return 1.0
+
+
+class Progress:
+    """What a command tells the progress display: :meth:`step` before each item (a file of a
+    folder run), :meth:`phase` for work without items (reading, writing a big workbook)."""
+
+    def __init__(self, bar: Any = None, task: Any = None) -> None:
+        self._bar, self._task = bar, task
+
+    def step(self, done: int, total: int, label: str) -> None:
+        """``done`` of ``total`` items finished; ``label`` is the one being worked on."""
+        if self._bar is not None:
+            self._bar.update(self._task, completed=done, total=total, description=_label(label))
+
+    def phase(self, label: str) -> None:
+        """The work has moved on to ``label`` (no count)."""
+        if self._bar is not None:
+            self._bar.update(self._task, description=_label(label))
+
+
+def _label(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(visible(text))
+
+
+@contextlib.contextmanager
+def progress(label: str, *, total: int | None = None, quiet: bool = False) -> Iterator[Progress]:
+    """A ``rich`` progress bar on stderr for work that may take more than about a second: shown
+    only when stderr is a terminal and not ``quiet``, only once the work has lasted a second
+    (``EXCELFLOW_PROGRESS_DELAY`` seconds), and erased when done. Piped, redirected or quiet it
+    is a no-op and ``rich`` is not even imported. With ``total`` None it is a spinner."""
+    if quiet or not sys.stderr.isatty():
+        yield Progress()
+        return
+    import threading
+
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+    from rich.progress import Progress as RichProgress
+
+    console = Console(file=real_stream(sys.stderr), stderr=True)
+    columns: list[Any] = [SpinnerColumn(), TextColumn("{task.description}")]
+    if total is not None:
+        columns += [BarColumn(), MofNCompleteColumn()]
+    columns.append(TimeElapsedColumn())
+    bar = RichProgress(*columns, console=console, transient=True)
+    task = bar.add_task(_label(label), total=total)
+    timer = threading.Timer(_progress_delay(), bar.start)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield Progress(bar, task)
+    finally:
+        timer.cancel()
+        timer.join()
+        bar.stop()
+
+
+def print_file_table(rows: list[tuple[str, ...]], stream: TextIO) -> None:
+    """The per-file summary of a folder run as a ``rich`` table on a terminal (the first row is
+    the header; numbers right-aligned). Cell text passes :func:`visible` first."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
+    for i, head in enumerate(rows[0]):
+        table.add_column(visible(head), justify="right" if 0 < i < 5 else "left")
+    for row in rows[1:]:
+        table.add_row(*(_label(cell) for cell in row))
+    Console(file=real_stream(stream)).print(table)

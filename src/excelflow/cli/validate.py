@@ -1,4 +1,5 @@
-"""``excelflow validate FILE...``: check pipelines and report the findings (text or JSON).
+"""``excelflow validate FILE...``: check pipelines and report the findings (text, JSON, SARIF,
+GitHub annotations, CSV, JUnit XML or a Markdown summary).
 
 Exit codes: 0 nothing at or above ``--fail-on``; 1 findings at or above it; 2 a file could not be
 read, or a usage / configuration error.
@@ -11,8 +12,9 @@ import datetime as dt
 import json
 import re
 import sys
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from excelflow.cli.common import (
     EXIT_ERROR,
@@ -23,7 +25,13 @@ from excelflow.cli.common import (
     load_mapping_option,
     load_ruleset_option,
     output_problem,
+    progress,
+    visible,
 )
+from excelflow.cli.formats import FORMATS
+
+if TYPE_CHECKING:
+    from excelflow.pipeline.ruleset import Lang
 
 
 def add_parser(sub: Any) -> None:
@@ -34,15 +42,50 @@ def add_parser(sub: Any) -> None:
         description="Check every deal row of each FILE (a folder means every "
         "spreadsheet and CSV in it) and report findings.",
     )
-    val.add_argument("files", nargs="+", metavar="FILE")
+    val.add_argument(
+        "files",
+        nargs="+",
+        metavar="FILE",
+        help="workbooks (.xlsx/.xlsm/.xls/.xlsb/.ods), CSV files or folders of them",
+    )
     val.add_argument(
         "--ruleset",
         metavar="F",
         help="rule set JSON/YAML file (default: the workbook's Rules sheet, else standard)",
     )
-    val.add_argument("--mapping", metavar="F", help="column/value mapping for foreign exports")
+    val.add_argument(
+        "--mapping",
+        metavar="F",
+        help="column/value mapping for foreign exports (a file, or a shipped name: salesforce…)",
+    )
     add_lang(val, "report language (default: from headers)")
-    val.add_argument("--format", choices=("text", "json"), default="text")
+    val.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="text",
+        help="report format: text (default), json (schemas/report.schema.json), sarif (SARIF "
+        "2.1.0), github (workflow annotations), csv (one row per finding), junit (one test case "
+        "per deal), markdown (summary)",
+    )
+    val.add_argument(
+        "--compact",
+        action="store_true",
+        help="json format: each distinct message written once (findings refer to it by number) "
+        "and findings as columns, not one object each",
+    )
+    val.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="text format: one line per finding and nothing else (no headers, hints, totals, "
+        "progress bar or notices)",
+    )
+    val.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="text format: show each finding's row context (the deal's stage, the cell value)",
+    )
     val.add_argument("--output", "-o", metavar="F", help="write the report here (default: stdout)")
     val.add_argument(
         "--fail-on",
@@ -64,16 +107,18 @@ def add_parser(sub: Any) -> None:
     val.add_argument(
         "--select",
         type=codes_arg,
-        default=(),
+        default=None,
         metavar="CODES",
-        help="report only these codes; prefixes allowed (--select SG,DQ0)",
+        help="report only these codes; prefixes allowed (--select SG,DQ0); overrides the rule "
+        "set's select",
     )
     val.add_argument(
         "--ignore",
         type=codes_arg,
-        default=(),
+        default=None,
         metavar="CODES",
-        help="do not report these codes; prefixes allowed (--ignore GR,DQ05)",
+        help="do not report these codes; prefixes allowed (--ignore GR,DQ05); overrides the "
+        "rule set's ignore",
     )
     val.add_argument(
         "--statistics",
@@ -110,13 +155,24 @@ def codes_arg(text: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _write(text: str, output: str | None) -> None:
+def _write(text: str | Iterable[str], output: str | None) -> None:
+    """Write the report (a string, or pieces: the JSON report is never one giant string) to
+    stdout or, atomically, to ``output``."""
+    pieces = [text] if isinstance(text, str) else text
     if output is None:
-        sys.stdout.write(text)
+        for piece in pieces:
+            sys.stdout.write(piece)
         return
-    from excelflow.workbook.safe_write import atomic_write_text
+    from excelflow.workbook.safe_write import atomic_write
 
-    atomic_write_text(Path(output), text)
+    def write(tmp: Path) -> None:
+        # a report file is read in a terminal too (cat, less): control characters from cells
+        # are escaped as on the terminal (JSON stays valid: the escapes are JSON's own)
+        with tmp.open("w", encoding="utf-8", newline="") as out:
+            for piece in pieces:
+                out.write(visible(piece))
+
+    atomic_write(Path(output), write)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -138,13 +194,29 @@ def run(args: argparse.Namespace) -> int:
     ruleset = explicit or load_ruleset()
     mapping = load_mapping_option(args.mapping, ruleset)
     as_of = args.as_of or dt.date.today()
-    reports = api.validate_paths(
-        args.files, explicit, mapping=mapping, lang=args.lang, as_of=as_of, strict=args.strict
-    )
+    with progress("excelflow validate", total=0, quiet=args.quiet) as bar:
+        reports = api.validate_paths(
+            args.files,
+            explicit,
+            mapping=mapping,
+            lang=args.lang,
+            as_of=as_of,
+            strict=args.strict,
+            progress=bar.step,
+        )
     if not reports:
         print("excelflow: error: no spreadsheet or CSV files found", file=sys.stderr)
         return EXIT_ERROR
     reports = report.select_codes(reports, args.select, args.ignore)
+    terminal_table = (
+        args.format == "text"
+        and not args.statistics
+        and not args.quiet
+        and args.output is None
+        and len(reports) > 1
+        and sys.stdout.isatty()
+    )
+    text: str | Iterable[str]
     if args.statistics:
         rows = report.statistics(reports)
         text = (
@@ -153,11 +225,29 @@ def run(args: argparse.Namespace) -> int:
             else report.statistics_text(rows)
         )
     elif args.format == "json":
-        text = report.to_json(reports, ruleset, as_of=as_of, lang=args.lang)
+        text = report.to_json(reports, ruleset, as_of=as_of, lang=args.lang, compact=args.compact)
+    elif args.format == "text":
+        text = report.to_text(
+            reports,
+            lang=args.lang,
+            limit=args.limit,
+            quiet=args.quiet,
+            verbose=args.verbose,
+            table=not terminal_table,
+        )
     else:
-        text = report.to_text(reports, lang=args.lang, limit=args.limit)
+        from excelflow.cli import formats
+
+        text = formats.render(args.format, reports, lang=args.lang)
     try:
         _write(text, args.output)
+        if terminal_table:
+            from excelflow.cli.common import print_file_table
+
+            lg: Lang = "zh" if args.lang == "zh" else "en"
+            print_file_table(report.file_rows(reports, lg), sys.stdout)
+            print()
+            print(report.total_line(report.summary(reports), lg))
     except WriteRefused as exc:
         print(f"excelflow: {exc}", file=sys.stderr)
         return EXIT_ERROR
@@ -166,8 +256,9 @@ def run(args: argparse.Namespace) -> int:
             raise
         print(f"excelflow: {args.output}: cannot write ({exc.strerror or exc})", file=sys.stderr)
         return EXIT_ERROR
+    notices = args.output or args.format != "text" or args.statistics
     for rep in reports:
-        if rep.error is not None and (args.output or args.format == "json" or args.statistics):
+        if rep.error is not None and notices and not (args.quiet and rep.skipped):
             skipped = "skipped (not a pipeline): " if rep.skipped else ""
             print(f"excelflow: {skipped}{rep.error}", file=sys.stderr)
     if any(not rep.ok and not rep.skipped for rep in reports):

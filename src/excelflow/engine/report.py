@@ -10,7 +10,7 @@ import datetime as dt
 import json
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -155,25 +155,93 @@ def columns_detail(result: Result, lang: Lang) -> list[dict[str, Any]]:
     ]
 
 
-def _records(frame: pd.DataFrame) -> str:
+_CHUNK = 20_000
+"""Rows per piece of a findings or deals array: the JSON report is written piece by piece, so
+its size in memory is one piece, never the whole document."""
+
+
+def _records(frame: pd.DataFrame) -> Iterator[str]:
+    """``frame`` as a JSON array of objects, in pieces of :data:`_CHUNK` rows."""
     if frame.empty:
-        return "[]"
-    return str(frame.to_json(orient="records", force_ascii=False, double_precision=10))
+        yield "[]"
+        return
+    for start in range(0, len(frame), _CHUNK):
+        part = frame.iloc[start : start + _CHUNK]
+        text = str(part.to_json(orient="records", force_ascii=False, double_precision=10))
+        opening = "[" if start == 0 else ", "
+        yield opening + text[1:-1]
+    yield "]"
 
 
-def to_json(
-    reports: Sequence[FileReport], ruleset: RuleSet, *, as_of: dt.date, lang: Lang | None
-) -> str:
-    """The whole run as a JSON document (see ``schemas/report.schema.json``)."""
-    head = {
+def _columns(frame: pd.DataFrame) -> Iterator[str]:
+    """``frame`` as one JSON object of column arrays (``{"code": [...], ...}``), a column at a
+    time, through orjson (NaN and NaT become null)."""
+    import orjson
+
+    for i, name in enumerate(frame.columns):
+        values = [_plain(v) for v in frame[name].tolist()]
+        key = orjson.dumps(str(name)).decode()
+        yield ("{" if i == 0 else ", ") + key + ": " + orjson.dumps(values).decode()
+    yield "}" if len(frame.columns) else "{}"
+
+
+def _plain(value: Any) -> Any:
+    """A cell of a report column as JSON carries it: None for NaN/NaT/NA, ISO text for dates."""
+    if value is None or isinstance(value, str | bool | int):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if value is pd.NaT or value is pd.NA:
+        return None
+    if isinstance(value, dt.date | pd.Timestamp):
+        return value.isoformat()
+    try:
+        return None if pd.isna(value) else value
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def _compact_findings(frame: pd.DataFrame) -> Iterator[str]:
+    """Compact findings: each distinct message once (``messages``), and per finding its number
+    in that list; the other fields as column arrays."""
+    import orjson
+
+    codes, uniques = pd.factorize(frame["message"], use_na_sentinel=False)
+    columns = frame.drop(columns=["message"]).assign(message=codes)
+    yield '{"messages": ' + orjson.dumps([str(u) for u in uniques]).decode() + ', "columns": '
+    yield from _columns(columns)
+    yield "}"
+
+
+def _dumps(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, allow_nan=False)
+
+
+def iter_json(
+    reports: Sequence[FileReport],
+    ruleset: RuleSet,
+    *,
+    as_of: dt.date,
+    lang: Lang | None,
+    compact: bool = False,
+) -> Iterator[str]:
+    """The whole run as a JSON document (see ``schemas/report.schema.json``), in pieces: the
+    head, then per file its header and its findings and deals a chunk at a time, then the
+    summary. ``compact``: findings and deals as column arrays, each distinct message once."""
+    head: dict[str, Any] = {
         "report_version": REPORT_VERSION,
         "excelflow_version": __version__,
         "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "as_of": as_of.isoformat(),
         "ruleset": {"name": ruleset.name, "version": ruleset.version, "source": ruleset.source},
     }
-    files = []
-    for rep in reports:
+    if compact:
+        head["compact"] = True
+    yield _dumps(head)[:-1] + ', "files": ['
+    empty_findings = '{"messages": [], "columns": {}}' if compact else "[]"
+    empty_deals = "{}" if compact else "[]"
+    for n, rep in enumerate(reports):
+        sep = ", " if n else ""
         meta: dict[str, Any]
         if rep.result is None:
             meta = {
@@ -184,13 +252,11 @@ def to_json(
                 "lang": lang,
                 "deals": 0,
                 "counts": {"error": 0, "warning": 0, "info": 0},
+                "columns": [],
             }
-            files.append(
-                json.dumps(
-                    {**meta, "columns": [], "findings": [], "deals_detail": []},
-                    ensure_ascii=False,
-                    allow_nan=False,
-                )
+            yield (
+                f"{sep}{_dumps(meta)[:-1]}, "
+                f'"findings": {empty_findings}, "deals_detail": {empty_deals}}}'
             )
             continue
         res = rep.result
@@ -206,15 +272,32 @@ def to_json(
             "columns": columns_detail(res, res.lang),
             "mapping_hint": mapping_hint(res),
         }
-        findings = _records(res.findings[list(FINDING_COLUMNS)])
-        detail = _records(deals_detail(res, res.lang))
-        files.append(
-            json.dumps(meta, ensure_ascii=False, allow_nan=False)[:-1]
-            + f', "findings": {findings}, "deals_detail": {detail}}}'
-        )
-    body = json.dumps(head, ensure_ascii=False, allow_nan=False)[:-1]
-    total = json.dumps(summary(reports), ensure_ascii=False, allow_nan=False)
-    return f'{body}, "files": [{", ".join(files)}], "summary": {total}}}\n'
+        yield f'{sep}{_dumps(meta)[:-1]}, "findings": '
+        findings = res.findings[list(FINDING_COLUMNS)]
+        detail = deals_detail(res, res.lang)
+        if compact:
+            yield from _compact_findings(findings)
+            yield ', "deals_detail": '
+            yield from _columns(detail)
+        else:
+            yield from _records(findings)
+            yield ', "deals_detail": '
+            yield from _records(detail)
+        yield "}"
+    yield f'], "summary": {_dumps(summary(reports))}}}\n'
+
+
+def to_json(
+    reports: Sequence[FileReport],
+    ruleset: RuleSet,
+    *,
+    as_of: dt.date,
+    lang: Lang | None,
+    compact: bool = False,
+) -> str:
+    """The whole run as one JSON string (:func:`iter_json` joined; a door that writes a stream
+    should write the pieces instead)."""
+    return "".join(iter_json(reports, ruleset, as_of=as_of, lang=lang, compact=compact))
 
 
 # --------------------------------------------------------------------------- text
@@ -244,6 +327,12 @@ LABELS = {
         "skipped": "已跳过",
         "skip_line": "– 跳过（不是商机表）：{error}",
         "total": "合计",
+        "files": "个文件",
+        "file": "文件",
+        "status": "状态",
+        "checked": "已检查",
+        "stage": "阶段",
+        "value": "单元格值",
         "used": "已用列",
         "ignored": "未用列",
         "closest": "（最接近：{field}）",
@@ -274,6 +363,12 @@ LABELS = {
         "skipped": "skipped",
         "skip_line": "– skipped (not a pipeline): {error}",
         "total": "Total",
+        "files": "files",
+        "file": "File",
+        "status": "Status",
+        "checked": "checked",
+        "stage": "stage",
+        "value": "cell value",
         "used": "Columns used",
         "ignored": "Columns ignored",
         "closest": " (closest: {field})",
@@ -314,8 +409,89 @@ def header_lines(result: Result, lang: Lang, path: str) -> list[str]:
     return out
 
 
-def to_text(reports: Sequence[FileReport], *, lang: Lang | None = None, limit: int = 200) -> str:
-    """A readable report: per file a header line, a findings table and the grade mix."""
+def stage_label(result: Result, stage: Any, lang: Lang) -> str:
+    """``4 投标阶段`` / ``4 Bidding`` for a stage number; empty when unknown."""
+    if stage is None or pd.isna(stage):
+        return ""
+    for s in result.ruleset.stages:
+        if s.number == int(stage):
+            return f"{s.number} {s.name(lang)}"
+    return str(stage)
+
+
+def _context(res: Result, shown: pd.DataFrame, lg: Lang) -> list[str]:
+    """Per finding the row's context (``--verbose``, like ruff's ``--show-source``): the deal's
+    stage and the cell's value, as one line under the finding."""
+    lab = LABELS[lg]
+    stages = res.deals["stage"].to_numpy(dtype=object)
+    out = []
+    for pos, value in zip(shown["pos"], shown["value"], strict=True):
+        parts = []
+        if pos >= 0 and pos < len(stages):
+            label = stage_label(res, stages[pos], lg)
+            if label:
+                parts.append(f"{lab['stage']} {label}")
+        if value is not None and not (isinstance(value, float) and math.isnan(value)):
+            parts.append(f"{lab['value']} {json.dumps(value, ensure_ascii=False, default=str)}")
+        out.append(" · ".join(parts))
+    return out
+
+
+def file_rows(reports: Sequence[FileReport], lang: Lang) -> list[tuple[str, ...]]:
+    """The per-file summary of a folder run: a header, then file, deals, errors, warnings,
+    info and status per file (numbers with thousands separators)."""
+    lab = LABELS[lang]
+    rows: list[tuple[str, ...]] = [
+        (lab["file"], lab["deals"], lab["error"], lab["warning"], lab["info"], lab["status"])
+    ]
+    for rep in reports:
+        if rep.result is None:
+            status = lab["skipped"] if rep.skipped else lab["failed"]
+            rows.append((rep.path, "", "", "", "", status))
+            continue
+        c = rep.result.counts()
+        rows.append(
+            (
+                rep.path,
+                f"{len(rep.result.deals):,}",
+                f"{c['error']:,}",
+                f"{c['warning']:,}",
+                f"{c['info']:,}",
+                lab["checked"],
+            )
+        )
+    return rows
+
+
+def file_table(reports: Sequence[FileReport], lang: Lang) -> list[str]:
+    """:func:`file_rows` as plain aligned text (numbers right-aligned; CJK counted double)."""
+    rows = file_rows(reports, lang)
+    widths = [max(width(r[i]) for r in rows) for i in range(6)]
+    out = []
+    for n, r in enumerate(rows):
+        cells = [pad(r[0], widths[0])]
+        for i in range(1, 5):
+            cells.append(pad(r[i], widths[i]) if n == 0 else " " * (widths[i] - width(r[i])) + r[i])
+        cells.append(r[5])
+        out.append("  ".join(cells).rstrip())
+    return out
+
+
+def to_text(
+    reports: Sequence[FileReport],
+    *,
+    lang: Lang | None = None,
+    limit: int = 200,
+    quiet: bool = False,
+    verbose: bool = False,
+    table: bool = True,
+) -> str:
+    """A readable report: per file a header line, a findings table and the grade mix; with
+    several files the per-file table and the total (unless ``table`` is False: a terminal shows
+    its own). ``quiet``: the findings only (``FILE:CELL CODE message``), like ``ruff -q``;
+    ``verbose``: each finding's row context (stage, cell value) under it."""
+    if quiet:
+        return _quiet_text(reports, lang)
     lines: list[str] = []
     for rep in reports:
         lg: Lang = lang or (rep.result.lang if rep.result is not None else "en")
@@ -331,9 +507,9 @@ def to_text(reports: Sequence[FileReport], *, lang: Lang | None = None, limit: i
         counts = res.counts()
         sheet = f" · {lab['sheet']} {res.pipeline.sheet}" if res.pipeline.sheet else ""
         tally = ("，" if lg == "zh" else ", ").join(
-            f"{counts[s.value]} {lab[s.value]}" for s in Severity
+            f"{counts[s.value]:,} {lab[s.value]}" for s in Severity
         )
-        lines.append(f"{rep.path}{sheet} · {len(res.deals)} {lab['deals']} · {tally}")
+        lines.append(f"{rep.path}{sheet} · {len(res.deals):,} {lab['deals']} · {tally}")
         lines.extend(header_lines(res, lg, rep.path))
         fits = mapping_hint(res)
         if fits is not None:
@@ -359,30 +535,65 @@ def to_text(reports: Sequence[FileReport], *, lang: Lang | None = None, limit: i
                     strict=True,
                 )
             ]
+            context = _context(res, shown, lg) if verbose else [""] * len(rows)
             head = (lab["cell"], lab["deal"], lab["code"], lab["severity"], lab["message"])
             widths = [max(width(r[i]) for r in [head, *rows]) for i in range(4)]
-            for r in [head, *rows]:
+            indent = " " * (2 + sum(widths) + 2 * 4)
+            for r, ctx in zip([head, *rows], ["", *context], strict=True):
                 lines.append("  " + "  ".join(pad(r[i], widths[i]) for i in range(4)) + "  " + r[4])
+                if ctx:
+                    lines.append(f"{indent}│ {ctx}")
             if limit > 0 and len(f) > limit:
-                lines.append("  … " + lab["more"].format(n=len(f) - limit))
+                lines.append("  … " + lab["more"].format(n=f"{len(f) - limit:,}"))
             per_code = f["code"].value_counts().sort_index()
             tally_codes = " · ".join(f"{code} {n:,}" for code, n in per_code.items())
             lines.append(f"  {lab['codes']}: {tally_codes}")
         grades = res.deals["grade"].value_counts()
-        mix = " · ".join(f"{b.grade} {int(grades.get(b.grade, 0))}" for b in res.ruleset.grades)
+        mix = " · ".join(f"{b.grade} {int(grades.get(b.grade, 0)):,}" for b in res.ruleset.grades)
         weighted = weighted_pipeline(res)
         lines.append(f"  {lab['grades']}: {mix} — {lab['weighted']} {weighted:,.0f}")
         lines.append("")
     if len(reports) > 1:
         tot = summary(reports)
-        lab = LABELS[lang or "en"]
-        lines.append(
-            f"{lab['total']}: {tot['files']} files ({tot['files_failed']} {lab['failed']}, "
-            f"{tot['files_skipped']} {lab['skipped']}), "
-            f"{tot['deals']} {lab['deals']}, {tot['errors']} {lab['error']}, "
-            f"{tot['warnings']} {lab['warning']}, {tot['infos']} {lab['info']}"
-        )
+        if table:  # else the caller shows the table and the total itself (a terminal's)
+            lines.extend(file_table(reports, lang or "en"))
+            lines.append("")
+            lines.append(total_line(tot, lang or "en"))
     return "\n".join(lines).rstrip() + "\n"
+
+
+def total_line(tot: dict[str, Any], lang: Lang) -> str:
+    """The folder run's headline total, numbers with thousands separators in both languages."""
+    lab = LABELS[lang]
+    return (
+        f"{lab['total']}: {tot['files']:,} {lab['files']} ({tot['files_failed']:,} "
+        f"{lab['failed']}, {tot['files_skipped']:,} {lab['skipped']}), "
+        f"{tot['deals']:,} {lab['deals']}, {tot['errors']:,} {lab['error']}, "
+        f"{tot['warnings']:,} {lab['warning']}, {tot['infos']:,} {lab['info']}"
+    )
+
+
+def _quiet_text(reports: Sequence[FileReport], lang: Lang | None) -> str:
+    """``--quiet``: one line per finding (``FILE:SHEET!CELL: CODE message``) and one per file that
+    could not be read; no headers, hints or totals."""
+    lines = []
+    for rep in reports:
+        if rep.result is None:
+            if not rep.skipped:
+                lines.append(f"✗ {rep.error}")
+            continue
+        lg: Lang = lang or rep.result.lang
+        f = rep.result.findings
+        if f.empty:
+            continue
+        for sh, cell, code, msg in zip(
+            f["sheet"], f["cell"], f["code"], f[f"message_{lg}"], strict=True
+        ):
+            where = "!".join(str(p) for p in (sh, cell) if isinstance(p, str) and p)
+            lines.append(
+                f"{rep.path}:{where}: {code} {msg}" if where else f"{rep.path}: {code} {msg}"
+            )
+    return "".join(line + "\n" for line in lines)
 
 
 # --------------------------------------------------------------------------- select / statistics
@@ -394,20 +605,26 @@ def matches(code: str, prefixes: Sequence[str]) -> bool:
 
 
 def select_codes(
-    reports: Sequence[FileReport], select: Sequence[str] = (), ignore: Sequence[str] = ()
+    reports: Sequence[FileReport],
+    select: Sequence[str] | None = None,
+    ignore: Sequence[str] | None = None,
 ) -> list[FileReport]:
     """The reports with only the findings whose code starts with a ``select`` prefix (all when
-    none is given) and with none of the ``ignore`` prefixes. The per-deal results (grade, gate,
-    adjusted probability) are the engine's, whatever is selected."""
-    if not select and not ignore:
-        return list(reports)
+    none is given) and with none of the ``ignore`` prefixes. None (not given on the command
+    line) means the file's rule set's own ``select`` / ``ignore``. The per-deal results (grade,
+    gate, adjusted probability) are the engine's, whatever is selected."""
     out = []
     for rep in reports:
         if rep.result is None:
             out.append(rep)
             continue
+        sel = rep.result.ruleset.select if select is None else select
+        ign = rep.result.ruleset.ignore if ignore is None else ignore
+        if not sel and not ign:
+            out.append(rep)
+            continue
         codes = rep.result.findings["code"]
-        keep = codes.map(lambda c: (not select or matches(c, select)) and not matches(c, ignore))
+        keep = codes.map(lambda c, s=sel, i=ign: (not s or matches(c, s)) and not matches(c, i))
         findings = rep.result.findings.loc[keep.astype(bool)].reset_index(drop=True)
         out.append(replace(rep, result=replace(rep.result, findings=findings)))
     return out

@@ -136,6 +136,12 @@ class RuleSet:
     knocked out (the grade itself stays); None: the grade's action stands."""
     severities: Mapping[str, str] = field(default_factory=dict)
     disabled: frozenset[str] = frozenset()
+    select: tuple[str, ...] = ()
+    """Report only findings whose code starts with one of these (``SG``, ``DQ0``); empty: all.
+    ``validate --select`` overrides it. Unlike ``disabled``, a rule outside the selection still
+    runs (its results feed the grade and gate), only its findings are not reported."""
+    ignore: tuple[str, ...] = ()
+    """Do not report findings whose code starts with one of these; ``--ignore`` overrides it."""
     source: str = "builtin:standard"
     document: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
@@ -376,6 +382,8 @@ def ruleset_from_document(doc: Any, source: str) -> RuleSet:
         ),
         severities=dict(doc.get("severities", {})),
         disabled=frozenset(doc.get("disabled", ())),
+        select=tuple(doc.get("select", ())),
+        ignore=tuple(doc.get("ignore", ())),
         source=source,
         document=doc,
     )
