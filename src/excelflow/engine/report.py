@@ -328,6 +328,7 @@ LABELS = {
         "skip_line": "– 跳过（不是商机表）：{error}",
         "total": "合计",
         "files": "个文件",
+        "counts_head": "商机|错误|警告|提示",
         "file": "文件",
         "status": "状态",
         "checked": "已检查",
@@ -364,6 +365,7 @@ LABELS = {
         "skip_line": "– skipped (not a pipeline): {error}",
         "total": "Total",
         "files": "files",
+        "counts_head": "Deals|Errors|Warnings|Info",
         "file": "File",
         "status": "Status",
         "checked": "checked",
@@ -441,9 +443,7 @@ def file_rows(reports: Sequence[FileReport], lang: Lang) -> list[tuple[str, ...]
     """The per-file summary of a folder run: a header, then file, deals, errors, warnings,
     info and status per file (numbers with thousands separators)."""
     lab = LABELS[lang]
-    rows: list[tuple[str, ...]] = [
-        (lab["file"], lab["deals"], lab["error"], lab["warning"], lab["info"], lab["status"])
-    ]
+    rows: list[tuple[str, ...]] = [(lab["file"], *lab["counts_head"].split("|"), lab["status"])]
     for rep in reports:
         if rep.result is None:
             status = lab["skipped"] if rep.skipped else lab["failed"]
