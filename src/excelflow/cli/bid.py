@@ -58,7 +58,13 @@ def add_parser(sub: Any) -> None:
         help="a standalone bid model (schemas/bid.schema.json) to write as a sheet",
     )
     bid_where = bid.add_mutually_exclusive_group()
-    bid_where.add_argument("-o", "--output", metavar="OUT", type=Path)
+    bid_where.add_argument(
+        "-o",
+        "--output",
+        metavar="OUT",
+        type=Path,
+        help="where the workbook with the Bid sheet goes (default: WORKBOOK.bid.xlsx)",
+    )
     bid_where.add_argument(
         "--in-place",
         action="store_true",

@@ -27,14 +27,14 @@ def add_parser(sub: Any) -> None:
         "Chinese or English) and what the stage and status values mean; every guess is marked "
         "'# check' for you to confirm.",
     )
-    suggest.add_argument("file", metavar="FILE")
+    suggest.add_argument("file", metavar="FILE", help="the workbook or CSV export to map")
     suggest.add_argument(
         "--ruleset", metavar="F", help="rule set JSON/YAML file (default: standard)"
     )
     suggest.add_argument(
         "--output", "-o", metavar="F", help="write here (.yaml/.yml, or .json; default: stdout)"
     )
-    add_lang(suggest, default="en")
+    add_lang(suggest, "language of the comments in the mapping (default en)", default="en")
 
 
 def run(args: argparse.Namespace) -> int:

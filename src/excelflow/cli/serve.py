@@ -67,8 +67,12 @@ def add_parser(sub: Any) -> None:
     tok = tsub.add_parser("token", help="manage sign-in tokens")
     tok.add_argument("--tokens-file", type=Path, dest="tokens_file_sub", help="token file")
     tact = tok.add_subparsers(dest="token_command", required=True, metavar="ACTION")
-    tact.add_parser("add", help="issue a token and print it once").add_argument("name")
-    tact.add_parser("remove", help="revoke a token").add_argument("name")
+    tact.add_parser("add", help="issue a token and print it once").add_argument(
+        "name", help="a name for the token: who or what uses it"
+    )
+    tact.add_parser("remove", help="revoke a token").add_argument(
+        "name", help="the name the token was issued to"
+    )
     tact.add_parser("list", help="names and dates of the issued tokens")
 
 
