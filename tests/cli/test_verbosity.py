@@ -130,6 +130,22 @@ def test_progress_bar_on_a_terminal_only(
     assert b"File " in piped.stdout  # the plain table
 
 
+def test_annotate_spinner_on_a_terminal(make_sample: Callable[..., Path], tmp_path: Path) -> None:
+    sample = make_sample(30)
+    env = {**os.environ, "EXCELFLOW_PROGRESS_DELAY": "0", "COLUMNS": "120"}
+    code, shown = _pty_run(["annotate", str(sample), *AS_OF], tmp_path, env)
+    assert code == 0
+    text = shown.decode("utf-8", "replace")
+    assert "\x1b[" in text and "annotating" in text and "excelflow: wrote" in text
+
+
+def test_compact_applies_to_json_only(
+    capsys: pytest.CaptureFixture[str], make_sample: Callable[..., Path]
+) -> None:
+    code, out, err = run(capsys, "validate", str(make_sample(5)), "--compact")
+    assert code == 2 and out == "" and "--compact applies to --format json only" in err
+
+
 def test_compact_json_is_valid_and_carries_the_same_findings(
     capsys: pytest.CaptureFixture[str], make_sample: Callable[..., Path], shared_data: Path
 ) -> None:

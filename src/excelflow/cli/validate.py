@@ -187,6 +187,8 @@ def run(args: argparse.Namespace) -> int:
     from excelflow.workbook.safe_write import WriteRefused
 
     problem = output_problem(args.output)
+    if args.compact and args.format != "json":
+        problem = "excelflow: error: --compact applies to --format json only"
     if problem is not None:
         print(problem, file=sys.stderr)
         return EXIT_ERROR
