@@ -17,11 +17,17 @@ from excelflow.rules.explain import EXPLAINED
 
 
 def test_every_rule_is_explained_in_both_languages() -> None:
-    assert set(EXPLAINED) == set(load_all())
+    from excelflow.rules.explain import bad_example, fix, what
+
+    registry = load_all()
+    assert set(EXPLAINED) == set(registry)
     for code, x in EXPLAINED.items():
-        for text in (x.title, x.what, x.bad, x.fix):
-            assert text.zh.strip() and text.en.strip(), code
-            assert re.search(r"[\u4e00-\u9fff]", text.zh), (code, text.zh)
+        rule = registry[code]
+        assert x.title.en.strip() and re.search(r"[\u4e00-\u9fff]", x.title.zh), code
+        for explain in (what, bad_example, fix):
+            en, zh = explain(rule, "en"), explain(rule, "zh")
+            assert en.strip() and "``" not in en, (code, explain.__name__)  # from the docstring
+            assert re.search(r"[\u4e00-\u9fff]", zh), (code, explain.__name__)
         for key in x.params:  # every setting named is one the rule-set schema knows
             from excelflow.pipeline.resources import load_schema
 

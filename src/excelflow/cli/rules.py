@@ -58,7 +58,7 @@ def markdown_table(lang: Lang | None = None) -> str:
     README lists them: SG, EV, GR, DQ, BD, then any other family). With ``lang``: the rule's
     title and description in that language (the README's table is the English one, without)."""
     from excelflow.rules import load_all
-    from excelflow.rules.explain import EXPLAINED
+    from excelflow.rules.explain import EXPLAINED, what
 
     families = ["SG", "EV", "GR", "DQ", "BD", "CL", "HX"]
     registry = load_all()
@@ -76,12 +76,11 @@ def markdown_table(lang: Lang | None = None) -> str:
     for code in sorted(registry, key=order):
         rule = registry[code]
         if lang is None:
-            what = rule.description.replace("|", "\\|")
-            lines.append(f"| {code} | {rule.severity.value} | {what} |")
+            found = rule.description.replace("|", "\\|")
+            lines.append(f"| {code} | {rule.severity.value} | {found} |")
             continue
-        x = EXPLAINED[code]
-        what = x.what(lang).replace("|", "\\|")
-        lines.append(f"| {code} | {rule.severity.value} | {x.title(lang)} | {what} |")
+        text = what(rule, lang).replace("|", "\\|")
+        lines.append(f"| {code} | {rule.severity.value} | {EXPLAINED[code].title(lang)} | {text} |")
     return "\n".join(lines) + "\n"
 
 
@@ -143,11 +142,11 @@ _SHOW: dict[str, dict[str, Any]] = {
 def explain(code: str, ruleset: Any, lang: Lang) -> dict[str, Any]:
     """Everything ``rules show CODE`` says about ``code`` (a registered rule), as data."""
     from excelflow.engine.report import plain
+    from excelflow.rules import explain as ex
     from excelflow.rules import load_all
-    from excelflow.rules.explain import EXPLAINED
 
     rule = load_all()[code]
-    x = EXPLAINED[code]
+    x = ex.EXPLAINED[code]
     return {
         "code": code,
         "rule": rule.name,
@@ -155,10 +154,10 @@ def explain(code: str, ruleset: Any, lang: Lang) -> dict[str, Any]:
         "severity": ruleset.severities.get(code, rule.severity.value),
         "default_severity": rule.severity.value,
         "enabled": code not in ruleset.disabled,
-        "what": x.what(lang),
+        "what": ex.what(rule, lang),
         "message": rule.message(lang),
-        "bad_example": x.bad(lang),
-        "fix": x.fix(lang),
+        "bad_example": ex.bad_example(rule, lang),
+        "fix": ex.fix(rule, lang),
         "settings": {p: _setting(ruleset.document, p) for p in x.params},
         "doc": plain(rule.doc),
     }
@@ -212,7 +211,7 @@ def run(args: argparse.Namespace) -> int:
     from excelflow.engine.report import plain
     from excelflow.pipeline.ruleset import describe, load_ruleset
     from excelflow.rules import load_all
-    from excelflow.rules.explain import EXPLAINED
+    from excelflow.rules.explain import EXPLAINED, what
 
     if args.rules_command == "list":
         registry = load_all()
@@ -227,9 +226,7 @@ def run(args: argparse.Namespace) -> int:
                     "rule": r.name,
                     "severity": r.severity.value,
                     "title": EXPLAINED[r.code].title(lang),
-                    "description": r.description
-                    if args.lang is None
-                    else EXPLAINED[r.code].what(lang),
+                    "description": r.description if args.lang is None else what(r, lang),
                     "doc": r.doc,
                 }
                 for r in registry.values()
@@ -247,9 +244,9 @@ def run(args: argparse.Namespace) -> int:
             if args.lang == "zh":
                 x = EXPLAINED[code]
                 sev = {"error": "错误", "warning": "警告", "info": "提示"}[rule.severity.value]
-                print(f"{code}  {pad(sev, 4)}  {pad(x.title('zh'), 14)}  {x.what('zh')}")
+                print(f"{code}  {pad(sev, 4)}  {pad(x.title('zh'), 14)}  {x.what_zh}")
                 if args.verbose:
-                    print(f"      反例：{x.bad('zh')}\n      改正：{x.fix('zh')}")
+                    print(f"      反例：{x.bad_zh}\n      改正：{x.fix_zh}")
                 continue
             print(f"{code}  {rule.severity.value:<7}  {rule.name:<36}  {plain(rule.description)}")
             if args.verbose:

@@ -1,54 +1,74 @@
-"""What ``excelflow rules show CODE`` and ``rules list --lang zh`` say about each rule, in both
-languages: a short title, what it finds, a bad example, the fix, and the rule-set settings that
-change what it finds. ``tests/cli/test_rules_command.py`` fails when a registered rule has no
-entry here, so a new rule is explained in both languages when it is added."""
+"""What ``excelflow rules show CODE`` and ``rules list --lang zh`` say about each rule.
+
+English comes from the rule's own docstring (its first line; then ``Bad row: …`` and
+``Fix: …``), so there is one English text per rule. Here: a short title in both languages, the
+Chinese of the description, bad example and fix, and the rule-set settings that change what the
+rule finds. ``tests/cli/test_rules_command.py`` fails when a registered rule has no entry here
+or its docstring no bad example and fix, so a new rule is explained in both languages."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-from excelflow.pipeline.ruleset import Text
+from excelflow.pipeline.ruleset import Lang, Text
+from excelflow.rules import Rule
 
 
 @dataclass(frozen=True)
 class Explanation:
-    """One rule explained in both languages."""
+    """The Chinese side of one rule, its title in both languages, and the settings it reads."""
 
     title: Text
-    what: Text
-    bad: Text
-    fix: Text
+    what_zh: str
+    bad_zh: str
+    fix_zh: str
     params: tuple[str, ...] = ()
     """Rule-set keys (dotted paths into the rule-set document) that change what the rule finds;
-    ``severities`` and ``disabled`` apply to every rule and are not repeated."""
+    ``severities``, ``disabled``, ``select`` and ``ignore`` apply to every rule and are not
+    repeated."""
 
 
-def _x(
-    title: tuple[str, str],
-    what: tuple[str, str],
-    bad: tuple[str, str],
-    fix: tuple[str, str],
-    *params: str,
-) -> Explanation:
-    return Explanation(Text(*title), Text(*what), Text(*bad), Text(*fix), params)
+_BAD = re.compile(r"Bad [a-z]+:(.*?)(?=Fix:|$)", re.S)
+_FIX = re.compile(r"Fix:(.*)$", re.S)
+_LITERAL = re.compile(r"``(.+?)``")
+
+
+def _one_line(text: str) -> str:
+    return _LITERAL.sub(r"\1", " ".join(text.split()))
+
+
+def what(rule: Rule, lang: Lang) -> str:
+    """What the rule finds: its docstring's first line (en), or the Chinese of it."""
+    return EXPLAINED[rule.code].what_zh if lang == "zh" else _one_line(rule.description)
+
+
+def bad_example(rule: Rule, lang: Lang) -> str:
+    """A row (or sheet) the rule flags: the docstring's ``Bad row:`` (en), or its Chinese."""
+    if lang == "zh":
+        return EXPLAINED[rule.code].bad_zh
+    m = _BAD.search(rule.doc)
+    return _one_line(m.group(1)) if m else ""
+
+
+def fix(rule: Rule, lang: Lang) -> str:
+    """How to fix it: the docstring's ``Fix:`` (en), or its Chinese."""
+    if lang == "zh":
+        return EXPLAINED[rule.code].fix_zh
+    m = _FIX.search(rule.doc)
+    return _one_line(m.group(1)) if m else ""
+
+
+def _x(title: tuple[str, str], what: str, bad: str, fix: str, *params: str) -> Explanation:
+    return Explanation(Text(*title), what, bad, fix, params)
 
 
 EXPLAINED: dict[str, Explanation] = {
     "SG01": _x(
         ("强行推进", "Forced advance"),
-        (
-            "进行中的商机已到第 k 阶段，但之前某阶段的关键节点还没完成。",
-            "An open deal at stage k lacks a milestone part of an earlier stage.",
-        ),
-        (
-            "商机在第4阶段（投标），但「内线」一栏为空或为「否」。",
-            "A deal at stage 4 (Bidding) whose Coach cell is blank or 'No'.",
-        ),
-        (
-            "补上该节点（填「是」或完成日期），或把阶段改回实际所在阶段。",
-            "Complete the milestone (Yes, or the date it was reached), or set the stage back to "
-            "where the deal really is.",
-        ),
+        "进行中的商机已在第 k 阶段，却缺少之前某阶段关键节点的一部分（强行推进）。",
+        "第4阶段（投标）但「内线」列为空，或第5阶段但「已投标」的日期在下个月。",
+        "记录该节点（打勾或填完成日期），或把商机移回它真正到达的阶段。",
         "stages",
         "forced_advance.penalty_factor",
         "forced_advance.penalty_per",
@@ -56,284 +76,146 @@ EXPLAINED: dict[str, Explanation] = {
     ),
     "SG02": _x(
         ("进入过晚", "Late entry"),
-        (
-            "需要定制/非标方案的商机，第一次接触时已在第3阶段或更晚。",
-            "A deal needing a custom / non-standard solution was first engaged at stage 3 or "
-            "later.",
-        ),
-        (
-            "「定制方案」为「是」，「首次接触阶段」为 3（方案阶段）。",
-            "Custom solution is 'Yes' and First engaged stage is 3 (Proposal).",
-        ),
-        (
-            "此类商机应在第3阶段之前进入；复核是否继续投入，或更正首次接触阶段。",
-            "Enter such deals before stage 3: review whether to pursue it, or correct the first "
-            "engaged stage.",
-        ),
+        "需要定制/非标方案的商机，首次接触时已在第3阶段或更晚。",
+        "「定制方案」✓，「首次接触阶段」为 3（方案阶段）。",
+        "数据无需修改——据此掂量该商机；若实际更早接触，更正首次接触阶段。",
         "late_entry.from_stage",
     ),
     "EV01": _x(
         ("评估未达标", "Below the pass mark"),
-        (
-            "进行中商机的加权评估得分低于规则集的及格线。",
-            "An open deal's weighted evaluation score is below the rule set's pass mark.",
-        ),
-        (
-            "九项评估得分加权后为 52 分，及格线为 60 分。",
-            "The nine evaluation scores weigh in at 52 while the pass mark is 60.",
-        ),
-        (
-            "按建议放弃或降低接触级别，或在情况变化后重新评分。",
-            "Give up or lower the contact level as advised, or re-score when the facts change.",
-        ),
+        "进行中商机的加权评估得分低于规则集的及格线。",
+        "九项评分为 2、2、3、2、3、2、2、3、2（100 分制 25 分，及格线 60）。",
+        "放弃或降低接触级别；若评分已过时，重新评分。",
         "evaluation.pass_mark",
         "evaluation.factors",
         "evaluation.scale",
     ),
     "EV02": _x(
         ("一票否决", "Knock-out"),
-        (
-            "某个否决项得分不高于其阈值，无论总分多少。",
-            "An open deal scores at or below a knock-out factor's threshold, whatever its total.",
-        ),
-        ("「评估-资金」为 1 分（资金无保障）。", "Eval: funding scored 1 (funding at risk)."),
-        (
-            "放弃或降低接触级别；若情况已改善，更新该项评分。",
-            "Give up or lower the contact level; if things have improved, update the score.",
-        ),
+        "进行中商机某个否决项的得分不高于其阈值，无论总分多少。",
+        "「评估-资金」= 1。",
+        "在该项情况改变之前，放弃或降低接触级别。",
         "evaluation.factors",
     ),
     "GR01": _x(
         ("评级不一致", "Grade mismatch"),
-        (
-            "工作簿中自填的商机评级与规则集计算出的评级不同。",
-            "The workbook's own grade for an open deal differs from the one the rule set computes.",
-        ),
-        (
-            "表中评级为 A，但距成交 306 天、调整后概率 40%，按规则为 C。",
-            "The sheet says A, but 306 days to close at 40% adjusted probability make it C.",
-        ),
-        (
-            "采用计算出的评级（或更正成交日期/概率），并按该级别分配投入。",
-            "Use the computed grade (or correct the close date / probability) and spend effort "
-            "by it.",
-        ),
+        "工作簿中进行中商机自填的评级与规则集计算出的评级不同。",
+        "客户级别 A，预计 200 天后成交，概率 30%（计算结果为 C）。",
+        "更新评级；若过时的是成交日期或概率，则更新它们。",
         "grades",
         "grading.probability",
     ),
     "CL01": _x(
         ("已完成仍在进行", "Finished but open"),
-        (
-            "最后阶段的进行中商机已完成该阶段全部节点。",
-            "An open deal at the last stage has every milestone part of that stage.",
-        ),
-        (
-            "第6阶段，「验收」「项目关闭」均为「是」，状态仍为进行中。",
-            "Stage 6 with Acceptance and Project closed both 'Yes', status still open.",
-        ),
-        ("把状态改为赢单（已完成）。", "Set the status to won (finished)."),
+        "最后阶段的进行中商机已具备该阶段全部关键节点（工作已完成）。",
+        "状态进行中，第6阶段（工程实施），「验收」✓，「项目关闭」✓。",
+        "把商机标为赢单，预测就不再把它算作进行中。",
         "stages",
     ),
     "CL02": _x(
         ("赢单无合同", "Won without a contract"),
-        (
-            "标记为赢单的商机缺少合同节点（第5阶段：审批与签署）的某一部分。",
-            "A deal marked won lacks a part of the contract milestone (stage 5: approved and "
-            "signed).",
-        ),
-        ("状态为赢单，「合同签署」为空。", "Status won, Contract signed blank."),
-        (
-            "补录合同审批/签署；若尚未签约，状态应保持进行中。",
-            "Record the contract approval / signature; if it is not signed, keep the deal open.",
-        ),
+        "标记为赢单的商机缺少合同节点（第5阶段：审批与签署）的某一部分。",
+        "状态赢单，第5阶段，「合同签署」为空（或日期在下个月）。",
+        "记录签署（打勾或填签署日期），或把状态改回进行中。",
         "stages",
     ),
     "CL03": _x(
         ("过早赢单", "Won too early"),
-        (
-            "标记为赢单的商机所在阶段早于合同阶段（第5阶段）。",
-            "A deal marked won is at a stage before the contract stage (stage 5, Negotiation).",
-        ),
-        ("状态为赢单，阶段为 3（方案阶段）。", "Status won at stage 3 (Proposal)."),
-        (
-            "把阶段更正为实际阶段（赢单通常在第5阶段之后），或更正状态。",
-            "Correct the stage (a won deal is at stage 5 or later), or the status.",
-        ),
+        "标记为赢单的商机所在阶段早于合同阶段（第5阶段，商务谈判）。",
+        "状态赢单，第3阶段（方案阶段）。",
+        "把阶段改为商机真正所在的阶段（至少第5阶段且合同已签），或更正状态。",
         "stages",
     ),
     "DQ01": _x(
         ("必填项为空", "Required field blank"),
-        (
-            "必填字段为空（规则集 required_fields：所有商机必填，或进行中商机必填）。",
-            "A required field is blank (rule set required_fields: on every deal, or on open "
-            "deals).",
-        ),
-        ("进行中商机的「金额」为空。", "An open deal with no Amount."),
-        ("填写该字段。", "Fill in the field."),
+        "必填字段为空（规则集 required_fields：所有商机必填，或进行中商机必填）。",
+        "进行中的商机没有「预计成交日期」。",
+        "填写该单元格。",
         "required_fields.always",
         "required_fields.open",
     ),
     "DQ02": _x(
         ("商机编号重复", "Duplicate deal ID"),
-        (
-            "两个商机使用同一编号；第一次之后的每次出现都会报告。",
-            "Two deals share a deal ID; every occurrence after the first is flagged.",
-        ),
-        ("第 5 行和第 9 行的商机编号都是 D-1002。", "Rows 5 and 9 both have deal ID D-1002."),
-        (
-            "给每个商机唯一编号，或删除重复行。",
-            "Give every deal its own ID, or delete the duplicate row.",
-        ),
+        "两个商机使用同一编号；第一次之后的每次出现都会报告。",
+        "第 5 行和第 40 行都是 D-017。",
+        "给每个商机唯一的编号。",
     ),
     "DQ03": _x(
         ("阶段无法识别", "Unknown stage"),
-        (
-            "阶段单元格既不是阶段编号，也不是阶段名称。",
-            "The Stage cell holds something that is neither a stage number nor a stage name.",
-        ),
-        ("阶段为「Won」或「7」。", "Stage is 'Won' or '7'."),
-        (
-            "填 1–6 或阶段名称；外部 CRM 导出请用 --mapping 映射其阶段值。",
-            "Use 1-6 or a stage name; map a CRM export's stage values with --mapping.",
-        ),
+        "阶段单元格既不是阶段编号，也不是阶段名称。",
+        "阶段为「Closing」。",
+        "填 1–6 或规则集中的阶段名称（开发阶段 … 工程实施阶段 / Development … Implementation）。",
         "stages",
     ),
     "DQ04": _x(
         ("值无法读取", "Value not understood"),
-        (
-            "单元格的值无法按该列类型读取，按空值处理。",
-            "A cell's value cannot be read as its column's type; it is treated as blank.",
-        ),
-        ("「预计成交日期」填了「下个月」。", "Expected close holds 'next month'."),
-        (
-            "改为该列能读取的值（日期、数字、是/否）。",
-            "Enter a value of the column's type (a date, a number, yes/no).",
-        ),
+        "单元格的值无法按该列的类型读取；引擎按空值处理。",
+        "「预计成交日期」为「明年春天」，「内线」为「也许」。",
+        "填写该列类型的值。",
     ),
     "DQ05": _x(
         ("成交日期已过", "Close date in the past"),
-        (
-            "进行中商机的预计成交日期早于今天（或 --as-of）。",
-            "An open deal's expected close date is before today (or --as-of).",
-        ),
-        ("进行中商机的预计成交日期为去年。", "An open deal expected to close last year."),
-        (
-            "更新预计成交日期，或把已结束的商机标为赢单/丢单。",
-            "Update the expected close date, or mark a finished deal won or lost.",
-        ),
+        "进行中商机的预计成交日期早于今天（或 --as-of）。",
+        "状态进行中，预计成交 2025-12-31，检查日 2026-11-28。",
+        "改日期，或把商机标为赢单、丢单或撤回。",
     ),
     "DQ06": _x(
         ("概率超出范围", "Probability out of range"),
-        ("填写的概率低于 0% 或高于 100%。", "A stated probability is below 0 % or above 100 %."),
-        ("概率为 120%。", "Probability 120%."),
-        ("填 0–100% 之间的值，或留空以用阶段默认概率。", "Use 0-100 %, or leave it blank."),
+        "填写的概率低于 0% 或高于 100%。",
+        "概率为 150（或 -0.2）。",
+        "填 0–100%（0.6、60 或 60%）。",
     ),
     "DQ07": _x(
         ("缺少列", "Column missing"),
-        (
-            "规则集依赖的列在表中不存在。",
-            "A column the rule set relies on is absent from the sheet.",
-        ),
-        ("表中没有「内线」列。", "The sheet has no Coach column."),
-        (
-            "加上该列（excelflow template 生成带全部列的模板），或用 --mapping 指向已有列。",
-            "Add the column (excelflow template writes every column), or point --mapping at the "
-            "column that holds it.",
-        ),
+        "规则集依赖的列在表中不存在。",
+        "表中没有「内线」列。",
+        "加上该列（excelflow template 生成的模板有全部列），"
+        "或用 --mapping 把源表自己的列映射过来。",
         "forced_advance.missing_milestone_column",
         "stages",
         "evaluation.factors",
     ),
     "DQ08": _x(
         ("规则表无效", "Rules sheet invalid"),
-        (
-            "工作簿的「规则」/Rules 工作表不能构成有效的规则集。",
-            "The workbook's Rules / 规则 sheet does not make a valid rule set.",
-        ),
-        (
-            "规则表里 A 级的最长天数填了「九十」。",
-            "The Rules sheet gives grade A max days 'ninety'.",
-        ),
-        (
-            "按批注更正规则表中标出的单元格；在修好之前使用标准规则集。",
-            "Correct the cells the notes point to; the standard rule set applies until then.",
-        ),
+        "工作簿的「规则」/Rules 工作表不能构成有效的规则集。",
+        "第2阶段的默认概率填成了 150%。",
+        "填 0%–100%（问题中指明了单元格）。",
     ),
     "DQ09": _x(
         ("金额非正数", "Amount not positive"),
-        ("进行中商机的金额为零或负数。", "An open deal's amount is zero or negative."),
-        ("进行中商机的金额为 -5。", "An open deal with amount -5."),
-        ("填写预计合同金额。", "Enter the expected contract amount."),
+        "进行中商机的金额为零或负数。",
+        "状态进行中，金额 0（或 -50,000）。",
+        "填写商机的预计金额；退款或折让不是商机。",
     ),
     "BD01": _x(
         ("报价低于底价", "Below the floor price"),
-        (
-            "商机投标表中的报价低于底价（最低毛利）。",
-            "The quoted price on the deal's Bid sheet is below the floor price (the minimum "
-            "margin).",
-        ),
-        (
-            "成本 90 万，最低毛利 15%，报价 100 万。",
-            "Cost 900k at a 15 % floor margin, quote 1.0M.",
-        ),
-        (
-            "提高报价或降低成本；确需低价时需审批。",
-            "Raise the quote or cut cost; a price below the floor needs approval.",
-        ),
+        "商机投标表中的报价低于底价（最低毛利）。",
+        "第4阶段商机，投标表总成本 633,880，最低毛利 8%（底价 689,000），报价 650,000。",
+        "把报价提高到底价以上、降低成本，或在例外获批后调低表中的最低毛利。",
     ),
     "BD02": _x(
         ("超出预算", "Over budget"),
-        (
-            "拟报价格（报价，否则按目标毛利计算的价格）超过客户预算。",
-            "The proposed price (the quote, else the price at target margin) exceeds the budget.",
-        ),
-        ("客户预算 200 万，目标毛利价 230 万。", "Budget 2.0M, price at target margin 2.3M."),
-        (
-            "调整方案范围或成本，或与客户确认预算。",
-            "Adjust the scope or the cost, or confirm the budget with the customer.",
-        ),
+        "拟报价格（报价，否则为目标毛利下的价格）超过客户预算。",
+        "预算 780,000，报价 800,000。",
+        "调整范围或成本使价格落入预算，或与客户确认预算（并记录）。",
     ),
     "BD03": _x(
         ("建议放弃投标", "Withdrawal advised"),
-        (
-            "投标分析建议放弃（评标标准不利或预期利润差）。",
-            "The bid analysis advises withdrawing (criteria against us, or poor expected profit).",
-        ),
-        (
-            "评标标准偏向竞争对手，预期利润为负。",
-            "The criteria favour a competitor and the expected profit is negative.",
-        ),
-        (
-            "复核评标标准和竞争对手假设；决定放弃或改变方案。",
-            "Review the criteria and competitor assumptions; withdraw or change the offer.",
-        ),
+        "投标分析建议放弃（评标标准对我方不利，或预期利润太低）。",
+        "第4阶段，投标表显示评标标准不利于我方，最佳预期利润 8,000 低于放弃阈值 10,000。",
+        "做出决定——放弃（设置商机状态），或记录仍投标的理由并在该行忽略 BD03。",
     ),
     "BD04": _x(
         ("成本明细不完整", "Cost lines incomplete"),
-        (
-            "投标表中某成本行数量为 0 或缺单价，或没有成本行。",
-            "A cost line of the Bid sheet has quantity 0 or no unit cost, or there are no lines.",
-        ),
-        ("「服务器」一行数量为 0。", "The 'Servers' line has quantity 0."),
-        (
-            "补全数量和单价，或删除该行。",
-            "Complete the quantity and unit cost, or delete the line.",
-        ),
+        "投标表中某成本行数量为 0 或缺单价，或根本没有成本行。",
+        "第4阶段商机的投标表中「服务 / 三年维保」数量 3、单价为空。",
+        "填写单价（或数量）；若该行不属于本次投标，删除它。",
     ),
     "BD05": _x(
         ("投标表有问题", "Bid sheet problem"),
-        (
-            "投标表的某项输入无法读取或使用，或该表对应不到唯一的商机。",
-            "A Bid sheet input cannot be read or used, or the sheet matches no single deal.",
-        ),
-        (
-            "投标表的商机编号在商机表中不存在。",
-            "The Bid sheet's deal ID is not on the Deals sheet.",
-        ),
-        (
-            "按说明更正投标表（商机编号、数字单元格）。",
-            "Correct the Bid sheet as the message says (deal ID, number cells).",
-        ),
+        "投标表的某项输入无法读取或使用，或该表对应不到唯一的商机。",
+        "投标表的目标毛利单元格写着「大约20」（或其商机编号不在商机表中）。",
+        "填数字（20% 或 0.2），或更正商机编号。",
     ),
 }
-"""Every registered rule explained, by code."""
+"""Every registered rule, by code."""
