@@ -232,7 +232,11 @@ def test_select_and_ignore_in_the_rule_set(
     assert codes({**doc, "ignore": ["SG"]}, "--ignore", "DQ") == {
         c for c in every if not c.startswith("DQ")
     }
-    # the rule set's selection changes what is reported, not the engine's grades
+    # a prefix that starts no code is a configuration error, not a silent empty report
+    typo = tmp_path / "typo.json"
+    typo.write_text(json.dumps({**doc, "ignore": ["SG", "XY"]}), encoding="utf-8")
+    code, out, err = run(capsys, "validate", str(sample), *AS_OF, "--ruleset", str(typo))
+    assert code == 2 and out == "" and "no rule code starts with 'XY'" in err
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({**doc, "select": ["sg-1"]}), encoding="utf-8")
     with pytest.raises(RuleSetError):

@@ -186,7 +186,7 @@ def to_sarif(reports: Sequence[FileReport], *, lang: Lang | None = None) -> str:
             }
         ],
     }
-    return json.dumps(log, ensure_ascii=False, indent=2, allow_nan=False) + "\n"
+    return json.dumps(log, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 def _json_safe(value: Any) -> Any:

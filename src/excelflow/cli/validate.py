@@ -31,7 +31,7 @@ from excelflow.cli.common import (
 from excelflow.cli.formats import FORMATS
 
 if TYPE_CHECKING:
-    from excelflow.pipeline.ruleset import Lang
+    from excelflow.pipeline.ruleset import Lang, RuleSet
 
 
 def add_parser(sub: Any) -> None:
@@ -175,6 +175,19 @@ def _write(text: str | Iterable[str], output: str | None) -> None:
     atomic_write(Path(output), write)
 
 
+def _unknown_prefixes(ruleset: RuleSet | None) -> list[str]:
+    """The rule set's ``select``/``ignore`` prefixes that start no registered code (a typo
+    there would silently report nothing)."""
+    if ruleset is None:
+        return []
+    from excelflow.rules import load_all
+
+    codes = load_all()
+    return [
+        p for p in (*ruleset.select, *ruleset.ignore) if not any(c.startswith(p) for c in codes)
+    ]
+
+
 def run(args: argparse.Namespace) -> int:
     """Run ``validate``.
 
@@ -193,6 +206,14 @@ def run(args: argparse.Namespace) -> int:
         print(problem, file=sys.stderr)
         return EXIT_ERROR
     explicit = load_ruleset_option(args.ruleset)
+    unknown = _unknown_prefixes(explicit)
+    if unknown:
+        print(
+            f"excelflow: {args.ruleset}: invalid rule set: select/ignore: no rule code starts "
+            f"with {unknown[0]!r} (see excelflow rules list)",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
     ruleset = explicit or load_ruleset()
     mapping = load_mapping_option(args.mapping, ruleset)
     as_of = args.as_of or dt.date.today()
