@@ -11,6 +11,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
@@ -162,13 +163,23 @@ def test_compact_json_is_valid_and_carries_the_same_findings(
     for f_full, f_compact in zip(full["files"], compact["files"], strict=True):
         table = f_compact["findings"]
         cols = table["columns"]
+
+        def text(
+            entry: str | dict[str, Any], templates: dict[str, str] = table["templates"]
+        ) -> str:
+            if isinstance(entry, str):
+                return entry
+            return templates[entry["code"]].format(**entry["args"])
+
         rebuilt = [
             {
                 **{k: cols[k][i] for k in cols if k != "message"},
-                "message": table["messages"][cols["message"][i]],
+                "message": text(table["messages"][cols["message"][i]]),
             }
             for i in range(len(cols.get("code", [])))
         ]
+        as_templates = [m for m in table["messages"] if isinstance(m, dict)]
+        assert len(as_templates) >= len(table["messages"]) * 0.9  # nearly all read back
         assert rebuilt == f_full["findings"]
         deals = f_compact["deals_detail"]
         n = len(f_full["deals_detail"])

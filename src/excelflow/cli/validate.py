@@ -70,8 +70,8 @@ def add_parser(sub: Any) -> None:
     val.add_argument(
         "--compact",
         action="store_true",
-        help="json format: each distinct message written once (findings refer to it by number) "
-        "and findings as columns, not one object each",
+        help="json format: message templates + arguments (each distinct message once, findings "
+        "refer to it by number) and findings/deals as column arrays, not one object each",
     )
     val.add_argument(
         "-q",

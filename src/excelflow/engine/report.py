@@ -10,10 +10,12 @@ import datetime as dt
 import json
 import math
 import re
+import string
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from excelflow import __version__
@@ -201,14 +203,77 @@ def _plain(value: Any) -> Any:
         return str(value)
 
 
-def _compact_findings(frame: pd.DataFrame) -> Iterator[str]:
-    """Compact findings: each distinct message once (``messages``), and per finding its number
-    in that list; the other fields as column arrays."""
+def message_template(template: str) -> tuple[str, re.Pattern[str], list[str]] | None:
+    """A rule's message template as the compact report gives it (``str.format`` syntax with named
+    fields and no format specs: the arguments are already formatted text), a pattern that reads
+    the arguments back out of a rendered message, and the field names in order. None for a
+    template this cannot read back (a positional field)."""
+    plain, regex, names = "", "", []
+    seen: set[str] = set()
+    for literal, name, _spec, _conv in string.Formatter().parse(template):
+        plain += literal.replace("{", "{{").replace("}", "}}")
+        regex += re.escape(literal)
+        if name is None:
+            continue
+        if not name.isidentifier():
+            return None
+        plain += "{" + name + "}"
+        if name in seen:
+            regex += f"(?P={name})"
+        else:
+            regex += f"(?P<{name}>.*?)"
+            seen.add(name)
+            names.append(name)
+    return plain, re.compile(regex, re.S), names
+
+
+def _compact_messages(
+    frame: pd.DataFrame, lang: Lang
+) -> tuple[dict[str, str], list[Any], np.ndarray]:
+    """The findings' messages as templates + arguments: per rule code its template, per distinct
+    message ``{"code": …, "args": {…}}`` (the literal text when it cannot be read back exactly),
+    and each finding's index in that list. Work is per distinct message, not per finding."""
+    from excelflow.rules import load_all
+
+    registry = load_all()
+    codes = frame["code"].to_numpy(dtype=object)
+    texts = frame["message"].to_numpy(dtype=object)
+    index = np.zeros(len(frame), dtype=np.int64)
+    templates: dict[str, str] = {}
+    messages: list[Any] = []
+    for code in pd.unique(codes):
+        sel = np.flatnonzero(codes == code)
+        local, uniques = pd.factorize(texts[sel], use_na_sentinel=False)
+        index[sel] = local + len(messages)
+        rule = registry.get(str(code))
+        reader = None if rule is None else message_template(rule.message(lang))
+        for text in map(str, uniques):
+            found = None if reader is None else reader[1].fullmatch(text)
+            if reader is not None and found is not None:
+                args = {name: found.group(name) for name in reader[2]}
+                if reader[0].format(**args) == text:
+                    templates[str(code)] = reader[0]
+                    messages.append({"code": str(code), "args": args})
+                    continue
+            messages.append(text)
+    return templates, messages, index
+
+
+def _compact_findings(frame: pd.DataFrame, lang: Lang) -> Iterator[str]:
+    """Compact findings: each rule's message template once (``templates``), each distinct
+    message once as its code and arguments (``messages``), and per finding its number in that
+    list; the other fields as column arrays."""
     import orjson
 
-    codes, uniques = pd.factorize(frame["message"], use_na_sentinel=False)
-    columns = frame.drop(columns=["message"]).assign(message=codes)
-    yield '{"messages": ' + orjson.dumps([str(u) for u in uniques]).decode() + ', "columns": '
+    templates, messages, index = _compact_messages(frame, lang)
+    columns = frame.drop(columns=["message"]).assign(message=index)
+    yield (
+        '{"templates": '
+        + orjson.dumps(templates).decode()
+        + ', "messages": '
+        + orjson.dumps(messages).decode()
+        + ', "columns": '
+    )
     yield from _columns(columns)
     yield "}"
 
@@ -238,7 +303,7 @@ def iter_json(
     if compact:
         head["compact"] = True
     yield _dumps(head)[:-1] + ', "files": ['
-    empty_findings = '{"messages": [], "columns": {}}' if compact else "[]"
+    empty_findings = '{"templates": {}, "messages": [], "columns": {}}' if compact else "[]"
     empty_deals = "{}" if compact else "[]"
     for n, rep in enumerate(reports):
         sep = ", " if n else ""
@@ -276,7 +341,7 @@ def iter_json(
         findings = res.findings[list(FINDING_COLUMNS)]
         detail = deals_detail(res, res.lang)
         if compact:
-            yield from _compact_findings(findings)
+            yield from _compact_findings(findings, res.lang)
             yield ', "deals_detail": '
             yield from _columns(detail)
         else:
