@@ -186,6 +186,7 @@ def annotate(
     lang: Lang | None = None,
     as_of: dt.date | None = None,
     overwrite: bool = True,
+    progress: Callable[[str], None] | None = None,
 ) -> AnnotateOutcome:
     """Check a workbook and write the annotated result (see :mod:`excelflow.workbook.annotate`).
 
@@ -199,6 +200,7 @@ def annotate(
         lang: language of the result headers, sheets and notes (default: from the headers).
         as_of: "today" for the date checks (default: the real today).
         overwrite: write over an existing copy (``--force``); else that is refused.
+        progress: told ``"checking"`` before the read and check, ``"writing"`` before the write.
 
     Raises:
         ReadError: the file cannot be read or holds no pipeline table (one line).
@@ -209,11 +211,15 @@ def annotate(
     src = Path(in_path)
     target = Path(out_path) if out_path is not None else None
     refuse_early(src, target, in_place)
+    if progress is not None:
+        progress("checking")
     report = validate_file(src, ruleset, mapping=mapping, lang=lang, as_of=as_of)
     if report.result is None:
         text = report.error or "cannot be read"
         prefix = f"{src}: "
         raise ReadError(src, text[len(prefix) :] if text.startswith(prefix) else text)
+    if progress is not None:
+        progress("writing")
     return write_annotations(
         src, report.result, target, in_place=in_place, lang=lang, overwrite=overwrite
     )
