@@ -27,6 +27,10 @@ BAD_DATE = Text(
     "日期参数「{value}」无效：请用 YYYY-MM-DD 格式。",
     "'{value}' is not a date: use the YYYY-MM-DD format.",
 )
+BAD_REPORT = Text(
+    "报告参数「{value}」无效：只能留空或用 pane（任务窗格使用）。",
+    "Unknown report '{value}': leave it blank, or pane (used by the task pane).",
+)
 FAILED = Text(
     "ExcelFlow 出错，工作簿未作任何修改：{error}",
     "ExcelFlow failed and changed nothing in the workbook: {error}",
