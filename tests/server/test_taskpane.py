@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 from openpyxl.utils import get_column_letter, range_boundaries
 
 from annotate_support import AS_OF, sample_book
@@ -97,6 +97,9 @@ def test_findings_list_with_office_addin_mock(server: Server, tmp_path: Path, la
     rows = table["values"][1:]  # type: ignore[index]
     mock = officejs_mock(sheets)
     report = script_report(as_of, src)  # before Playwright's event loop runs
+    empty = tmp_path / "empty.xlsx"
+    Workbook().save(empty)
+    failed = script_report(as_of, empty)
     errors: list[str] = []
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
@@ -133,10 +136,14 @@ def test_findings_list_with_office_addin_mock(server: Server, tmp_path: Path, la
             shown = pane_summary(page)
             page.select_option("#ef-filter-code", groups[-1][1])
             by_code = visible_findings(page)
-            OUT.mkdir(exist_ok=True)
             html_lang = page.evaluate("document.documentElement.lang")
             gap_text = shown["gapText"]
             page.screenshot(path=str(OUT / f"taskpane-findings-{lang}.png"), full_page=True)
+            # then Validate on an emptied book: the reason in red, the old numbers gone
+            page.evaluate("text => excelflowPane.report(null, text)", failed)
+            after_failure = pane_summary(page)
+            failure_class = page.get_attribute("#ef-message", "class") or ""
+            OUT.mkdir(exist_ok=True)
         finally:
             browser.close()
     assert errors == []
@@ -152,6 +159,8 @@ def test_findings_list_with_office_addin_mock(server: Server, tmp_path: Path, la
         fc["gap"],
     )
     assert len(by_code) == sum(1 for r in rows if [str(r[0]), str(r[1])] == groups[-1])
+    assert after_failure["ok"] == "false" and "text-danger" in failure_class
+    assert after_failure["deals"] is None and after_failure["grades"] == {}
 
 
 def script_report(as_of: str, src: Path = TEMPLATE) -> str:
@@ -234,16 +243,16 @@ def expected_summary(tmp: Path, as_of: str, src: Path = TEMPLATE) -> dict[str, A
 
 
 def pane_summary(page: Any) -> dict[str, Any]:
-    """The numbers the pane's summary shows (its DOM)."""
+    """The numbers the pane's summary shows (its DOM; None where it shows none)."""
     return dict(
         page.evaluate("""() => ({
-        deals: document.querySelector(".ef-deals").textContent,
+        deals: document.querySelector(".ef-deals")?.textContent ?? null,
         grades: Object.fromEntries([...document.querySelectorAll(".ef-grade")].map(
             (e) => [e.dataset.grade, Number(e.dataset.count)])),
-        stated: Number(document.querySelector("[data-forecast=stated]").dataset.value),
-        adjusted: Number(document.querySelector("[data-forecast=adjusted]").dataset.value),
-        gap: Number(document.querySelector(".ef-gap").dataset.value),
-        gapText: document.querySelector(".ef-gap").textContent,
+        stated: Number(document.querySelector("[data-forecast=stated]")?.dataset.value),
+        adjusted: Number(document.querySelector("[data-forecast=adjusted]")?.dataset.value),
+        gap: Number(document.querySelector(".ef-gap")?.dataset.value),
+        gapText: document.querySelector(".ef-gap")?.textContent ?? null,
         message: document.querySelector("#ef-message").textContent,
         script: document.querySelector("#ef-message").dataset.script,
         ok: document.querySelector("#ef-message").dataset.ok,
@@ -347,9 +356,16 @@ def test_every_button_round_trip(server: Server, tmp_path: Path) -> None:
             )
             dashboard_summary = pane_summary(page)
 
+            # ---- Bid on the header row: refused, the pane says why and drops the numbers
+            sheets_before = list(page.evaluate("efBookLog.sheets()"))
+            click_and_wait(page, "Bid", 4)
+            refused = pane_summary(page)
+            refused_class = page.get_attribute("#ef-message", "class") or ""
+            sheets_refused = list(page.evaluate("efBookLog.sheets()"))
+
             # ---- Bid: on the third deal's row, its Bid sheet is seeded from the row
             page.evaluate("efBookLog.selection = 'C4'")
-            click_and_wait(page, "Bid", 4)
+            click_and_wait(page, "Bid", 5)
             after_bid = list(page.evaluate("efBookLog.sheets()"))
             bid_summary = pane_summary(page)
             new_sheets = [s for s in after_bid if s not in after_validate]
@@ -399,6 +415,11 @@ def test_every_button_round_trip(server: Server, tmp_path: Path) -> None:
         fc["stated"],
         fc["adjusted"],
     )
+
+    # Bid refused on the header row: nothing written, the reason in red, the numbers kept
+    assert refused["script"] == "bid_analysis" and refused["ok"] == "false"
+    assert "第 1 行" in refused["message"] and "text-danger" in refused_class
+    assert refused["grades"] == want["grades"] and sheets_refused == sheets_before
 
     # Bid: a new sheet for the deal on row 4, seeded from its row
     bid_deal = str(expected_rows[2][0])

@@ -48,7 +48,7 @@ const WORDS = {
   },
 };
 
-const state = { lang: "en", report: null, findings: null, runs: 0 };
+const state = { lang: "en", report: null, numbers: null, findings: null, runs: 0 };
 
 function words() {
   return WORDS[state.lang] || WORDS.en;
@@ -118,6 +118,7 @@ function renderReport() {
   stats.replaceChildren();
   if (!report) return;
   message.textContent = report.message || "";
+  message.style.whiteSpace = "pre-line"; // one line per sentence, as in the alert
   message.className = "small mb-2 " + (report.ok ? "text-body" : "text-danger");
   message.dataset.script = report.script;
   message.dataset.ok = String(report.ok);
@@ -249,13 +250,17 @@ async function refresh() {
 }
 
 // Called by the script's runMacro action (excelflow/xl/pane.py) with the run's JSON summary.
-// A successful run that checks nothing (Bid) keeps the numbers of the run before.
+// The numbers shown are those of the last run that checked the deals. Bid checks nothing and
+// keeps them; a Validate/Grade/Dashboard run that could not check the deals clears them.
 function excelflowPaneReport(context, text) {
   const report = JSON.parse(text);
-  const before = state.report;
-  const keep = report.ok && report.deals === undefined && before && before.deals !== undefined;
-  const { deals, open, grades, ungraded, forecast } = keep ? before : {};
-  state.report = keep ? { deals, open, grades, ungraded, forecast, ...report } : report;
+  if (report.deals !== undefined) {
+    const { deals, open, grades, ungraded, forecast } = report;
+    state.numbers = { deals, open, grades, ungraded, forecast };
+  } else if (!report.ok && report.script !== "bid_analysis") {
+    state.numbers = null;
+  }
+  state.report = { ...(state.numbers || {}), ...report };
   state.lang = state.report.lang === "zh" ? "zh" : "en";
   renderReport();
 }
