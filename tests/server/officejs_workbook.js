@@ -172,7 +172,9 @@
       worksheets,
       names: recorder("names", { items: [] }),
       application: recorder("application", { calculationMode: "Automatic" }),
-      getSelectedRange: () => range(book.sheets[0].name, "A1", { rowCount: 1, columnCount: 1 }),
+      // the selection is A1 of the first sheet unless the test sets efBookLog.selection
+      getSelectedRange: () =>
+        range(book.sheets[0].name, globalThis.efBookLog.selection || "A1", { rowCount: 1, columnCount: 1 }),
     }),
   });
   globalThis.CustomFunctions = { associate: () => {} };

@@ -79,7 +79,7 @@ def test_a_bad_argument_count_is_refused_by_the_dispatcher() -> None:
     """Too many arguments never reach our code: xlwings raises, the server handler reports it."""
     wb = Workbook()
     with pytest.raises(Exception, match="extra argument"):
-        run_script(macros, "grade_deals", book_payload(wb), ["en", DAY, "surplus"])
+        run_script(macros, "grade_deals", book_payload(wb), ["en", DAY, "pane", "surplus"])
 
 
 # --------------------------------------------------------------------------- same as annotate

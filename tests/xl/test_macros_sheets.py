@@ -21,6 +21,7 @@ from excelflow.pipeline.fields import SHEETS, all_fields
 from excelflow.pipeline.ruleset import Lang, load_ruleset
 from excelflow.template.book import template_book
 from excelflow.workbook.template import template_workbook
+from excelflow.xl import macro_labels as say
 from excelflow.xl import macros
 from xl.book_payload import VirtualSheet, apply_actions, book_payload, payload_after, run_script
 from xl.macro_support import only_alert, payload_of, run
@@ -193,9 +194,9 @@ def test_insert_template_adds_the_templates_deals_and_rules_sheets(lang: Lang) -
     assert "setDataValidationList" in funcs and "setDataValidationRule" in funcs
     assert "setBorderProperty" in funcs and "setVerticalAlignment" in funcs  # row rules, tops
     alert = book.alerts[-1][0]
-    assert "borders" not in alert
+    assert "borders" not in alert and "边框" not in alert
     for missed in ("rich text", "tab colours", "print settings", "validations that only warn"):
-        assert missed in alert
+        assert (say.FEATURES_ZH[missed] if lang == "zh" else missed) in alert
 
 
 def test_the_inserted_template_validates_with_its_own_rules_sheet() -> None:

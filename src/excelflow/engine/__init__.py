@@ -129,6 +129,7 @@ def compute_deals(pipeline: Pipeline, ruleset: RuleSet, as_of: pd.Timestamp) -> 
             "row": pipeline.rows,
             "stage": stage,
             "status": status,
+            "owner": f["owner"],
             "is_open": is_open,
             "score": evaluation["score"].round(1),
             "evaluation": evaluation["evaluation"],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from excelflow.pipeline.ruleset import Text
+from excelflow.pipeline.ruleset import Lang, Text
 
 TITLE = "ExcelFlow"
 
@@ -26,6 +26,10 @@ BAD_LANG = Text(
 BAD_DATE = Text(
     "日期参数「{value}」无效：请用 YYYY-MM-DD 格式。",
     "'{value}' is not a date: use the YYYY-MM-DD format.",
+)
+BAD_REPORT = Text(
+    "报告参数「{value}」无效：只能留空或用 pane（任务窗格使用）。",
+    "Unknown report '{value}': leave it blank, or pane (used by the task pane).",
 )
 FAILED = Text(
     "ExcelFlow 出错，工作簿未作任何修改：{error}",
@@ -110,3 +114,61 @@ BID_BROKEN = Text(
     "投标分析表「{sheet}」中有无法使用的输入，未作改动：\n{problems}",
     "The bid sheet '{sheet}' has inputs that cannot be used; nothing was changed:\n{problems}",
 )
+
+FEATURES_ZH = {
+    # what a layout holds that xlwings cannot write (render_objects.missed)
+    "rich text": "富文本",
+    "underlined text": "下划线",
+    "link tooltips": "链接提示",
+    "calculated table columns": "表的计算列",
+    "validations that only warn": "仅警告的数据验证",
+    "input messages": "输入提示",
+    "validation error messages": "数据验证出错提示",
+    "input method modes": "输入法模式",
+    "conditional-format borders": "条件格式边框",
+    "extra chart series": "图表的额外系列",
+    "chart styles": "图表样式",
+    "chart data labels": "图表数据标签",
+    "bar gaps and overlaps": "条形间距与重叠",
+    "chart line widths and dashes": "图表线宽与虚线",
+    "note authors and sizes": "批注作者与大小",
+    "tab colours": "工作表标签颜色",
+    "tab selection": "工作表选中状态",
+    "print settings": "打印设置",
+    # what the calling Excel refused (render.guard)
+    "alignment": "对齐",
+    "borders": "边框",
+    "chart series formatting": "图表系列格式",
+    "charts": "图表",
+    "column widths and row heights": "列宽与行高",
+    "conditional formats": "条件格式",
+    "data validation": "数据验证",
+    "fills": "填充色",
+    "fonts": "字体",
+    "frozen panes": "冻结窗格",
+    "hidden gridlines": "隐藏网格线",
+    "hidden sheets": "隐藏工作表",
+    "merged cells": "合并单元格",
+    "notes": "批注",
+    "number formats": "数字格式",
+    "print area": "打印区域",
+    "tables": "表",
+    "wrapped text": "自动换行",
+}
+"""The Chinese names of the features the renderer reports as not carried or refused (English
+in the code, as `render_objects.missed` and `render.guard` name them)."""
+
+
+def features(items: list[str], lang: Lang) -> str:
+    """The feature names for a message in ``lang`` (an unknown name stays as it is)."""
+    if lang == "zh":
+        return "、".join(_feature_zh(i) for i in items)
+    return ", ".join(items)
+
+
+def _feature_zh(item: str) -> str:
+    if item in FEATURES_ZH:
+        return FEATURES_ZH[item]
+    if item.endswith(" validations"):  # "{kind} validations" of render_objects
+        return f"{item.removesuffix(' validations')} 类数据验证"
+    return item

@@ -22,11 +22,14 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import xlwings as xw
 
 from excelflow.pipeline.ruleset import Lang
 from excelflow.xl import macro_labels as say
+from excelflow.xl import pane
 from excelflow.xl.macros_annotate import (
     GRADE_COLUMNS,
     Checked,
@@ -54,7 +57,15 @@ __all__ = [
 """The five ribbon scripts: what ``from excelflow.xl.macros import *`` registers in an add-in."""
 
 
-def validate_run(book: xw.Book, lang: Lang | None = None, as_of: dt.date | None = None) -> str:
+@dataclass(frozen=True)
+class Outcome:
+    """What a script's work did: the alert text and the checked book (for the pane's report)."""
+
+    message: str
+    checked: Checked | None = None
+
+
+def validate_run(book: xw.Book, lang: Lang | None = None, as_of: dt.date | None = None) -> Outcome:
     """Check the book and write everything ``excelflow annotate`` writes; returns the summary."""
     checked = check(book, lang, as_of)
     plan = checked.plan
@@ -78,7 +89,7 @@ def validate_run(book: xw.Book, lang: Lang | None = None, as_of: dt.date | None 
     return _finish(checked, lines)
 
 
-def grade_run(book: xw.Book, lang: Lang | None = None, as_of: dt.date | None = None) -> str:
+def grade_run(book: xw.Book, lang: Lang | None = None, as_of: dt.date | None = None) -> Outcome:
     """Write only the grade, score and adjusted probability columns; returns the summary."""
     checked = check(book, lang, as_of)
     write_results(checked, only=GRADE_COLUMNS)
@@ -90,7 +101,7 @@ def grade_run(book: xw.Book, lang: Lang | None = None, as_of: dt.date | None = N
     return _finish(checked, [text])
 
 
-def dashboard_run(book: xw.Book, lang: Lang | None = None, as_of: dt.date | None = None) -> str:
+def dashboard_run(book: xw.Book, lang: Lang | None = None, as_of: dt.date | None = None) -> Outcome:
     """Check the book and rewrite only the Dashboard sheet; returns the summary."""
     checked = check(book, lang, as_of)
     name = write_dashboard(checked)
@@ -101,30 +112,39 @@ def dashboard_run(book: xw.Book, lang: Lang | None = None, as_of: dt.date | None
     return _finish(checked, [text])
 
 
-def _finish(checked: Checked, lines: list[str]) -> str:
+def _finish(checked: Checked, lines: list[str]) -> Outcome:
     """Show the sheet that was active before (adding sheets activates them); the message."""
     book = checked.source.book
     if checked.active in [s.name for s in book.sheets]:
         book.sheets[checked.active].activate()
     lang = checked.plan.lang
     lines += [say.WARNINGS(lang).format(text=n) for n in checked.notes]
-    return "\n".join(lines)
+    return Outcome("\n".join(lines), checked)
 
 
 def run_script(
-    book: xw.Book | None, lang: str | None, work: Callable[[xw.Book, Lang | None], str]
+    book: xw.Book | None,
+    lang: str | None,
+    work: Callable[[xw.Book, Lang | None], Outcome | str],
+    report: str | None = None,
+    script: str = "",
 ) -> xw.Book:
     """Run ``work`` on the book (``Book.caller()`` on classic desktop) and show one alert.
 
     ``lang`` is the script's raw language argument. A :class:`MacroError` (bad input) or any
     other exception becomes the alert text; after an unexpected exception the writes queued on
-    Server/Lite are dropped so the workbook stays as it was.
+    Server/Lite are dropped so the workbook stays as it was. ``report`` is the script's raw
+    ``report`` argument: ``pane`` also hands the task pane a summary of the run (:mod:`.pane`).
     """
     if book is None:
         book = xw.Book.caller()
     mode = "info"
+    checked: Checked | None = None
+    to_pane = False
     try:
-        message = work(book, parse_lang(lang))
+        to_pane = pane.wants_report(report)
+        done = work(book, parse_lang(lang))
+        message, checked = (done, None) if isinstance(done, str) else (done.message, done.checked)
     except MacroError as exc:
         message, mode = exc.message(_lang(book, lang)), "critical"
         _discard(book)
@@ -133,6 +153,11 @@ def run_script(
         error = f"{type(exc).__name__}: {first}"
         message, mode = say.FAILED(_lang(book, lang)).format(error=error), "critical"
         _discard(book)
+    if to_pane:
+        language = checked.plan.lang if checked is not None else _lang(book, lang)
+        summary: dict[str, Any] = {"script": script, "ok": mode == "info", "lang": language}
+        summary |= {"message": message, **pane.summary(checked)}
+        pane.send(book, summary)
     book.app.alert(message, title=say.TITLE, buttons="ok", mode=mode)
     return book
 
@@ -155,7 +180,10 @@ def _discard(book: xw.Book) -> None:
 
 @xw.script
 def validate_pipeline(
-    book: xw.Book | None = None, lang: str | None = None, as_of: str | None = None
+    book: xw.Book | None = None,
+    lang: str | None = None,
+    as_of: str | None = None,
+    report: str | None = None,
 ) -> xw.Book:
     """Validate: check every deal against the stage-gate rules and mark the results.
 
@@ -163,46 +191,83 @@ def validate_pipeline(
     table (appending the columns if needed), colours those cells by the row's worst finding,
     puts a note on every offending cell, and rewrites the Findings and Dashboard sheets. Same
     results as ``excelflow annotate``. ``lang``: zh or en (default: the headers' language);
-    ``as_of``: the day the dates are checked against (YYYY-MM-DD, default today).
+    ``as_of``: the day the dates are checked against (YYYY-MM-DD, default today);
+    ``report``: ``pane`` when the task pane runs it (hands the pane a summary of the run).
     """
-    return run_script(book, lang, lambda b, lg: validate_run(b, lg, parse_date(as_of)))
+    return run_script(
+        book,
+        lang,
+        lambda b, lg: validate_run(b, lg, parse_date(as_of)),
+        report,
+        "validate_pipeline",
+    )
 
 
 @xw.script
 def grade_deals(
-    book: xw.Book | None = None, lang: str | None = None, as_of: str | None = None
+    book: xw.Book | None = None,
+    lang: str | None = None,
+    as_of: str | None = None,
+    report: str | None = None,
 ) -> xw.Book:
     """Grade: write each deal's grade (A-D), evaluation score and adjusted probability.
 
     Only those three result columns are written (appended after the last column if the table
-    has none yet); nothing else in the workbook changes. ``lang`` and ``as_of`` as for Validate.
+    has none yet); nothing else in the workbook changes. ``lang``, ``as_of`` and ``report`` as for
+    Validate.
     """
-    return run_script(book, lang, lambda b, lg: grade_run(b, lg, parse_date(as_of)))
+    return run_script(
+        book,
+        lang,
+        lambda b, lg: grade_run(b, lg, parse_date(as_of)),
+        report,
+        "grade_deals",
+    )
 
 
 @xw.script
 def refresh_dashboard(
-    book: xw.Book | None = None, lang: str | None = None, as_of: str | None = None
+    book: xw.Book | None = None,
+    lang: str | None = None,
+    as_of: str | None = None,
+    report: str | None = None,
 ) -> xw.Book:
     """Dashboard: check the deals and rebuild the Dashboard sheet only.
 
     KPIs, the row-colour legend, the funnel by stage, grades, findings by rule and gate
-    violations by owner, each with a native chart. ``lang`` and ``as_of`` as for Validate.
+    violations by owner, each with a native chart. ``lang``, ``as_of`` and ``report`` as for
+    Validate.
     """
-    return run_script(book, lang, lambda b, lg: dashboard_run(b, lg, parse_date(as_of)))
+    return run_script(
+        book,
+        lang,
+        lambda b, lg: dashboard_run(b, lg, parse_date(as_of)),
+        report,
+        "refresh_dashboard",
+    )
 
 
 @xw.script
 def bid_analysis(
-    book: xw.Book | None = None, lang: str | None = None, as_of: str | None = None
+    book: xw.Book | None = None,
+    lang: str | None = None,
+    as_of: str | None = None,
+    report: str | None = None,
 ) -> xw.Book:
     """Bid analysis: build the Bid sheet of the deal in the selected row of the deals sheet.
 
     A deal without a Bid sheet gets a new one seeded from its row (customer, project, whether
     the purchasing criteria favour us; placeholder cost lines to price); a deal that has one
-    gets it refreshed from its own inputs. Same sheet as ``excelflow bid``.
+    gets it refreshed from its own inputs. Same sheet as ``excelflow bid``. ``lang``, ``as_of``
+    and ``report`` as for Validate.
     """
-    return run_script(book, lang, lambda b, lg: bid_for_selection(b, lg, parse_date(as_of)))
+    return run_script(
+        book,
+        lang,
+        lambda b, lg: bid_for_selection(b, lg, parse_date(as_of)),
+        report,
+        "bid_analysis",
+    )
 
 
 @xw.script

@@ -365,4 +365,5 @@ def write_findings(checked: Checked, kept: Sequence[tuple[str, str]] | None = No
 
 def _skipped(checked: Checked, items: list[str]) -> None:
     if items:
-        checked.notes.append(say.NOT_WRITTEN(checked.plan.lang).format(items=", ".join(items)))
+        lang = checked.plan.lang
+        checked.notes.append(say.NOT_WRITTEN(lang).format(items=say.features(items, lang)))

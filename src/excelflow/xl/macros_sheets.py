@@ -30,9 +30,9 @@ from excelflow.xl.render import render
 def _skipped(lang: Lang, missed: list[str], refused: list[str]) -> list[str]:
     """Message lines: what the layout has that xlwings cannot write, and what this Excel
     refused."""
-    lines = [say.NOT_CARRIED(lang).format(items=", ".join(missed))] if missed else []
+    lines = [say.NOT_CARRIED(lang).format(items=say.features(missed, lang))] if missed else []
     if refused:
-        lines.append(say.NOT_WRITTEN(lang).format(items=", ".join(refused)))
+        lines.append(say.NOT_WRITTEN(lang).format(items=say.features(refused, lang)))
     return lines
 
 
