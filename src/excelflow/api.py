@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
+
 from excelflow import engine
 from excelflow.bid.checks import BidError
 from excelflow.bid.doc import load_bid
@@ -73,6 +75,7 @@ def validate_file(
     lang: Lang | None = None,
     as_of: dt.date | None = None,
     skip_foreign: bool = False,
+    previous: pd.DataFrame | None = None,
 ) -> FileReport:
     """Read and check one file; a file that cannot be read gives a report with ``error`` set.
 
@@ -84,13 +87,16 @@ def validate_file(
         lang: report language (default: guessed from the headers).
         as_of: "today" for the date checks.
         skip_foreign: a file without a pipeline table is ``skipped`` rather than an error.
+        previous: the file's last recorded snapshot, for the HX rules (None: no history).
     """
     try:
         source = Source(Path(path))
     except ReadError as exc:
         return FileReport(str(path), error=str(exc))
     try:
-        result = check_source(source, ruleset, mapping=mapping, lang=lang, as_of=as_of)
+        result = check_source(
+            source, ruleset, mapping=mapping, lang=lang, as_of=as_of, previous=previous
+        )
     except NoPipelineTable as exc:
         return FileReport(str(path), error=str(exc), skipped=skip_foreign)
     except ReadError as exc:
@@ -107,6 +113,7 @@ def check_source(
     mapping: ColumnMapping = EMPTY_MAPPING,
     lang: Lang | None = None,
     as_of: dt.date | None = None,
+    previous: pd.DataFrame | None = None,
 ) -> engine.Result:
     """Check an opened workbook (a file, or a live Excel book behind the same interface).
 
@@ -122,6 +129,7 @@ def check_source(
         lambda rs: pipeline_from_source(source, rs, mapping=mapping, lang=lang),
         lang=lang,
         as_of=as_of,
+        previous=previous,
     )
 
 
@@ -132,12 +140,13 @@ def _check(
     *,
     lang: Lang | None,
     as_of: dt.date | None,
+    previous: pd.DataFrame | None = None,
 ) -> engine.Result:
     rs, problems = resolve_ruleset(source, ruleset)
     pipeline = read(rs)
     bids, sheets = workbook_bids(source, pipeline, rs)
     inputs = WorkbookInputs(problems, bids, sheets)
-    return engine.run(pipeline, rs, as_of=as_of, lang=lang, inputs=inputs)
+    return engine.run(pipeline, rs, as_of=as_of, lang=lang, inputs=inputs, previous=previous)
 
 
 def validate_paths(
