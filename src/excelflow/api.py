@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import pandas as pd
 
@@ -149,6 +150,18 @@ def _check(
     return engine.run(pipeline, rs, as_of=as_of, lang=lang, inputs=inputs, previous=previous)
 
 
+class FileHistory(Protocol):
+    """What a door with a history database passes to :func:`validate_paths`: each file's
+    previous snapshot (for the HX rules), and what to do with its report once checked
+    (record it). :class:`excelflow.history.FileHistory` is the one implementation."""
+
+    def previous(self, path: Path) -> pd.DataFrame | None:
+        """The file's last recorded snapshot, None when there is none."""
+
+    def record(self, path: Path, report: FileReport) -> None:
+        """Called once per file that was read and checked."""
+
+
 def validate_paths(
     paths: Sequence[str | Path],
     ruleset: RuleSet | None = None,
@@ -157,16 +170,28 @@ def validate_paths(
     lang: Lang | None = None,
     as_of: dt.date | None = None,
     strict: bool = False,
+    history: FileHistory | None = None,
 ) -> list[FileReport]:
     """Check every file; one unreadable file never stops the others. A file found in a folder
     that holds no pipeline table (accounts.csv beside the pipeline) is skipped, unless
-    ``strict``."""
-    return [
-        validate_file(
-            p, ruleset, mapping=mapping, lang=lang, as_of=as_of, skip_foreign=found and not strict
+    ``strict``. With ``history``, each file is compared with its previous snapshot (HX rules)
+    and its report handed to ``history.record``."""
+    out = []
+    for p, found in _expand(paths):
+        previous = history.previous(p) if history is not None else None
+        report = validate_file(
+            p,
+            ruleset,
+            mapping=mapping,
+            lang=lang,
+            as_of=as_of,
+            skip_foreign=found and not strict,
+            previous=previous,
         )
-        for p, found in _expand(paths)
-    ]
+        if history is not None and report.result is not None:
+            history.record(p, report)
+        out.append(report)
+    return out
 
 
 # --------------------------------------------------------------------------- annotate

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from excelflow.history.snapshots import (
     SNAPSHOT_COLUMNS,
+    FileHistory,
     current_user,
     file_hash,
     file_key,
@@ -35,6 +36,7 @@ from excelflow.history.store import (
 __all__ = [
     "ENV_VAR",
     "SNAPSHOT_COLUMNS",
+    "FileHistory",
     "HistoryError",
     "Store",
     "close_all",

@@ -245,3 +245,50 @@ def _now() -> dt.datetime:
     from excelflow.history.store import now
 
     return now()
+
+
+class FileHistory:
+    """A door's history for one run over files (``excelflow validate --record``, a batch):
+    each file's previous snapshot before it is checked, and its snapshot recorded after
+    (``record=True``). It never raises: the first database problem is kept in ``error`` (one
+    line), and history is then off for the rest of the run, so the checks still finish.
+
+    Implements :class:`excelflow.api.FileHistory`.
+    """
+
+    def __init__(
+        self, store: StoreLike, as_of: dt.date, *, record: bool, user: str | None = None
+    ) -> None:
+        self.as_of = as_of
+        self.recording = record
+        self.user = user
+        self.recorded = 0
+        self.error: str | None = None
+        self.store: Store | None = None
+        try:
+            self.store = _store(store)
+        except HistoryError as exc:
+            self.error = str(exc)
+
+    def previous(self, path: Path) -> pd.DataFrame | None:
+        """The file's previous snapshot (None: none, or history is off)."""
+        if self.store is None or self.error is not None:
+            return None
+        try:
+            return previous_snapshot(self.store, path, self.as_of)
+        except HistoryError as exc:
+            self.error = str(exc)
+            return None
+
+    def record(self, path: Path, report: Any) -> None:
+        """Record the checked file's deals, when recording."""
+        result = getattr(report, "result", None)
+        if not self.recording or self.store is None or self.error is not None or result is None:
+            return
+        try:
+            record_snapshot(
+                self.store, path, file_hash(path), snapshot_frame(result), self.as_of, self.user
+            )
+            self.recorded += 1
+        except HistoryError as exc:
+            self.error = str(exc)
