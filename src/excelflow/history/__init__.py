@@ -14,6 +14,7 @@ combine the two; the engine never touches a database.
 from __future__ import annotations
 
 from excelflow.history.snapshots import (
+    REQUESTER,
     SNAPSHOT_COLUMNS,
     FileHistory,
     current_user,
@@ -35,6 +36,7 @@ from excelflow.history.store import (
 
 __all__ = [
     "ENV_VAR",
+    "REQUESTER",
     "SNAPSHOT_COLUMNS",
     "FileHistory",
     "HistoryError",

@@ -12,6 +12,7 @@ and, before the check, ``previous_snapshot(url, path, as_of)`` for ``engine.run(
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import getpass
 import hashlib
@@ -45,6 +46,12 @@ SNAPSHOT_COLUMNS = (
 """A snapshot frame's columns: one row per deal (``milestones``: the part keys reached)."""
 
 StoreLike = Store | str | os.PathLike[str] | None
+
+REQUESTER: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "excelflow_requester", default=None
+)
+"""Who the current request is from, on the server: set by the token auth provider
+(:mod:`excelflow.server.auth`) for the ribbon's Validate to record; None elsewhere."""
 
 
 def _store(store: StoreLike) -> Store:
