@@ -144,7 +144,7 @@ def test_report_links_open_the_files(
     capsys: pytest.CaptureFixture[str], folder: Path, tmp_path: Path
 ) -> None:
     """Every link of the xlsx (the raw sheet relationships, not openpyxl's reading) leads from
-    the report's folder to a file that exists; a finding's Cell link names its cell."""
+    the report's folder to a file that exists; a finding's link names its cell."""
     out = tmp_path / "out"
     _batch(capsys, folder, out, "--workers", "1")
     with zipfile.ZipFile(out / "report.xlsx") as zf:
@@ -256,3 +256,44 @@ def test_progress_bar_only_on_a_terminal(folder: Path, tmp_path: Path) -> None:
     text = seen.decode("utf-8", "replace")
     assert "files/s" in text and "2 failed" in text and "8/8" in text
     assert "broken.xlsx" in text
+
+
+def test_benchmark_runs_at_a_tiny_size() -> None:
+    """``make bench``'s batch benchmark keeps working (its numbers only mean something at its
+    real size, in ``make bench``)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "bench_batch", REPO / "benchmarks" / "bench_batch.py"
+    )
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    out = bench.main(["--files", "4", "--small", "2", "--deals", "4"])
+    assert {"serial_files_per_s", "pool_files_per_s", "dask_files_per_s", "memory_ratio"} <= set(
+        out
+    )
+
+
+def test_dask_scheduler_address(
+    capsys: pytest.CaptureFixture[str], folder: Path, tmp_path: Path
+) -> None:
+    """``--dask tcp://…`` runs on a scheduler started elsewhere (here a LocalCluster of one
+    worker process, reached by its address), with the serial run's report; an address where no
+    scheduler listens is one line and exit 2."""
+    from distributed import LocalCluster
+
+    west = folder / "west"
+    _, _, _, serial = _batch(capsys, west, tmp_path / "serial", "--workers", "1")
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster:  # fmt: skip
+        address = cluster.scheduler_address
+        code, stdout, _, remote = _batch(capsys, west, tmp_path / "remote", "--dask", address)
+    assert code == 2 and f"Dask scheduler {address}" in stdout
+    serial.pop("generated_at")
+    remote.pop("generated_at")
+    assert remote == serial
+    code, _, err = run(capsys, "batch", str(west), "--dask", "tcp://127.0.0.1:9", *AS_OF)
+    assert code == 2 and err.strip().splitlines()[-1].startswith(
+        "excelflow: --dask tcp://127.0.0.1:9: cannot reach the scheduler"
+    )

@@ -1,6 +1,6 @@
 """The consolidated report of a batch run as plain data: a Summary sheet (the totals; findings
 by code and severity, by owner and by file, each with a native chart) and an All findings table
-whose File and Cell columns link to the workbook (and the cell) it came from.
+whose File column links to the workbook (at the cell) each finding came from.
 
 Built by :func:`book_plan` from :class:`ReportData`; drawn by
 :func:`excelflow.workbook.render.render_book`. Labels in Chinese or English.
@@ -338,7 +338,7 @@ def summary_plan(data: ReportData, lang: Lang) -> SheetPlan:
 
 def findings_plan(data: ReportData, lang: Lang) -> SheetPlan:
     """All findings: one row per finding in an Excel table (filter buttons), the File column
-    linking to the workbook and the Cell column to the cell."""
+    linking to the workbook, at the finding's cell when it has one."""
     lab = LABELS[lang]
     plan = _plan()
     headers = [lab[k] for k in ("file", "deal", "owner", "code", "severity", "sheet", "cell",
@@ -354,10 +354,9 @@ def findings_plan(data: ReportData, lang: Lang) -> SheetPlan:
         r = n + 2
         rows.append([f.path, f.deal_id, f.owner, f.code, lab[f"sev_{f.severity}"], f.sheet,
                      f.cell, f.message])  # fmt: skip
-        if f.file_link is not None:
-            plan.links[(r, 1)] = Link(target=f.file_link, tooltip=f.path)
-        if f.cell_link is not None:
-            plan.links[(r, 7)] = Link(target=f.cell_link)
+        target = f.cell_link or f.file_link  # one link a row: a row costs less memory
+        if target is not None:
+            plan.links[(r, 1)] = Link(target=target)
         n += 1
     if not rows:
         rows.append([None] * (len(headers) - 1) + [lab["none"]])
