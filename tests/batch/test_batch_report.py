@@ -297,3 +297,32 @@ def test_dask_scheduler_address(
     assert code == 2 and err.strip().splitlines()[-1].startswith(
         "excelflow: --dask tcp://127.0.0.1:9: cannot reach the scheduler"
     )
+
+
+def _deal_ids(rep: Any) -> list[str]:
+    """A worker-side hook: what a history recorder would take from each file's full report."""
+    return [] if rep.result is None else [str(d) for d in rep.result.deals["deal_id"]]
+
+
+def test_results_seam_gives_each_file_with_its_hook(folder: Path) -> None:
+    """The seam for recording (e.g. ``--record``): :func:`excelflow.batch.run.results` yields
+    every file once, as it finishes, with what ``Job.hook`` returned from the full report in
+    the worker; the outcome itself holds no DataFrame."""
+    import pickle
+
+    import pandas as pd
+
+    from excelflow.batch import run as batch
+    from excelflow.batch.executors import choose
+    from excelflow.batch.work import Job
+
+    files = batch.find([folder / "west"])
+    job = Job(as_of=AS_OF_DATE, hook=_deal_ids)
+    seen = dict(batch.results(files, job, choose(1, None)))
+    assert sorted(seen) == list(range(len(files)))
+    by_name = {Path(o.path).name: o for o in seen.values()}
+    assert by_name["carol.xlsx"].extra[:2] == ["D-00001", "D-00002"]
+    assert by_name["broken.xlsx"].extra == [] and by_name["broken.xlsx"].status == "error"
+    for outcome in seen.values():
+        assert not any(isinstance(v, pd.DataFrame | pd.Series) for v in vars(outcome).values())
+        assert pickle.loads(pickle.dumps(outcome)) == outcome
