@@ -145,13 +145,14 @@ class Collector:
                 )  # fmt: skip
 
     def write_xlsx(self, path: Path, ruleset: RuleSet, as_of: dt.date, lang: Lang) -> None:
-        """The xlsx report (Summary and All findings)."""
-        from excelflow.workbook.render import render_book
+        """The xlsx report (Summary and All findings), written row by row (openpyxl's
+        write-only mode), so a table of many findings is never held as cell objects."""
+        from excelflow.workbook.render import save_book_streaming
         from excelflow.workbook.safe_write import atomic_write
 
         data = self.report_data(ruleset, as_of, path.resolve().parent)
-        wb = render_book(book_plan(data, lang))
-        atomic_write(path, lambda tmp: wb.save(tmp))
+        book = book_plan(data, lang)
+        atomic_write(path, lambda tmp: save_book_streaming(book, tmp))
 
 
 def link(path: str, base: Path) -> str | None:
