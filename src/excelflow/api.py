@@ -49,19 +49,31 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
 
 def _expand(paths: Iterable[str | Path]) -> list[tuple[Path, bool]]:
     """:func:`expand_paths`, each file with True when it was found in a folder."""
+    return find_files(paths)
+
+
+def find_files(
+    paths: Iterable[str | Path], pattern: str = "**/*", exclude: Iterable[Path] = ()
+) -> list[tuple[Path, bool]]:
+    """The files to check, each with True when it was found in a folder: a file as given; in a
+    folder, the spreadsheets and CSV files matching ``pattern`` (a glob below the folder, e.g.
+    ``**/*.xlsx``), without Excel's ``~$`` lock files, ExcelFlow's own outputs (``*.checked.*``,
+    ``*.bid.*``, ``*.bak.*``) and the files in ``exclude`` (a batch run's own reports)."""
+    skip = {p.resolve() for p in exclude}
     out: list[tuple[Path, bool]] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
             out.extend(
                 (p, True)
-                for p in sorted(path.rglob("*"))
+                for p in sorted(path.glob(pattern))
                 if p.is_file()
                 and p.suffix.lower() in SPREADSHEET_SUFFIXES | TEXT_SUFFIXES
                 and not p.name.startswith("~$")
                 and ".checked." not in p.name
                 and ".bid." not in p.name
                 and ".bak." not in p.name
+                and (not skip or p.resolve() not in skip)
             )
         else:
             out.append((path, False))

@@ -16,7 +16,17 @@ import sys
 from collections.abc import Sequence
 
 from excelflow import __version__
-from excelflow.cli import annotate, bid, history, mapping, rules, serve, template, validate
+from excelflow.cli import (
+    annotate,
+    batch,
+    bid,
+    history,
+    mapping,
+    rules,
+    serve,
+    template,
+    validate,
+)
 from excelflow.cli.common import (
     EXIT_ERROR,
     EXIT_FINDINGS,
@@ -29,6 +39,7 @@ __all__ = ["EXIT_ERROR", "EXIT_FINDINGS", "EXIT_OK", "build_parser", "main"]
 
 COMMANDS = {
     "validate": validate,
+    "batch": batch,
     "template": template,
     "annotate": annotate,
     "bid": bid,

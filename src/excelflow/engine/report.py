@@ -10,7 +10,7 @@ import datetime as dt
 import json
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -58,10 +58,40 @@ def weighted_pipeline(result: Result) -> float:
     return total if math.isfinite(total) else 0.0
 
 
-def summary(reports: Sequence[FileReport]) -> dict[str, Any]:
-    """Totals over all files."""
+def file_totals(rep: FileReport) -> dict[str, Any]:
+    """One file's share of :func:`summary` (plain numbers, small enough to send between
+    processes): what a batch run's workers return, and the parent adds up with
+    :func:`merge_totals`."""
     out: dict[str, Any] = {
-        "files": len(reports),
+        "files": 1,
+        "files_failed": 0,
+        "files_skipped": 0,
+        "deals": 0,
+        "errors": 0,
+        "warnings": 0,
+        "infos": 0,
+        "grades": {},
+        "weighted_pipeline": 0.0,
+    }
+    if rep.result is None:
+        out["files_skipped" if rep.skipped else "files_failed"] = 1
+        return out
+    res = rep.result
+    counts = res.counts()
+    out["deals"] = len(res.deals)
+    out["errors"] = counts["error"]
+    out["warnings"] = counts["warning"]
+    out["infos"] = counts["info"]
+    out["grades"] = {str(g): int(n) for g, n in res.deals["grade"].value_counts().items()}
+    out["weighted_pipeline"] = weighted_pipeline(res)
+    return out
+
+
+def merge_totals(parts: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """:func:`file_totals` of many files added up, in the order given: the ``summary`` of the
+    JSON report."""
+    out: dict[str, Any] = {
+        "files": 0,
         "files_failed": 0,
         "files_skipped": 0,
         "deals": 0,
@@ -71,22 +101,20 @@ def summary(reports: Sequence[FileReport]) -> dict[str, Any]:
     }
     grades: dict[str, int] = {}
     weighted = 0.0
-    for rep in reports:
-        if rep.result is None:
-            out["files_skipped" if rep.skipped else "files_failed"] += 1
-            continue
-        res = rep.result
-        counts = res.counts()
-        out["deals"] += len(res.deals)
-        out["errors"] += counts["error"]
-        out["warnings"] += counts["warning"]
-        out["infos"] += counts["info"]
-        for grade, n in res.deals["grade"].value_counts().items():
-            grades[str(grade)] = grades.get(str(grade), 0) + int(n)
-        weighted += weighted_pipeline(res)
+    for part in parts:
+        for key in out:
+            out[key] += part[key]
+        for grade, n in part["grades"].items():
+            grades[grade] = grades.get(grade, 0) + n
+        weighted += part["weighted_pipeline"]
     out["grades"] = dict(sorted(grades.items()))
     out["weighted_pipeline"] = round(weighted, 2)
     return out
+
+
+def summary(reports: Sequence[FileReport]) -> dict[str, Any]:
+    """Totals over all files."""
+    return merge_totals(file_totals(rep) for rep in reports)
 
 
 # --------------------------------------------------------------------------- JSON
@@ -161,60 +189,73 @@ def _records(frame: pd.DataFrame) -> str:
     return str(frame.to_json(orient="records", force_ascii=False, double_precision=10))
 
 
-def to_json(
-    reports: Sequence[FileReport], ruleset: RuleSet, *, as_of: dt.date, lang: Lang | None
-) -> str:
-    """The whole run as a JSON document (see ``schemas/report.schema.json``)."""
-    head = {
+def json_head(ruleset: RuleSet, *, as_of: dt.date) -> dict[str, Any]:
+    """The JSON report's fields before ``files``."""
+    return {
         "report_version": REPORT_VERSION,
         "excelflow_version": __version__,
         "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "as_of": as_of.isoformat(),
         "ruleset": {"name": ruleset.name, "version": ruleset.version, "source": ruleset.source},
     }
-    files = []
-    for rep in reports:
-        meta: dict[str, Any]
-        if rep.result is None:
-            meta = {
-                "path": rep.path,
-                "status": "skipped" if rep.skipped else "error",
-                "error": rep.error,
-                "sheet": None,
-                "lang": lang,
-                "deals": 0,
-                "counts": {"error": 0, "warning": 0, "info": 0},
-            }
-            files.append(
-                json.dumps(
-                    {**meta, "columns": [], "findings": [], "deals_detail": []},
-                    ensure_ascii=False,
-                    allow_nan=False,
-                )
-            )
-            continue
-        res = rep.result
+
+
+def file_json(rep: FileReport, lang: Lang | None) -> str:
+    """One file's entry of the JSON report's ``files``, as JSON text."""
+    meta: dict[str, Any]
+    if rep.result is None:
         meta = {
             "path": rep.path,
-            "status": "ok",
-            "error": None,
-            "sheet": res.pipeline.sheet,
-            "lang": res.lang,
-            "header_row": res.pipeline.header_row,
-            "deals": len(res.deals),
-            "counts": res.counts(),
-            "columns": columns_detail(res, res.lang),
-            "mapping_hint": mapping_hint(res),
+            "status": "skipped" if rep.skipped else "error",
+            "error": rep.error,
+            "sheet": None,
+            "lang": lang,
+            "deals": 0,
+            "counts": {"error": 0, "warning": 0, "info": 0},
         }
-        findings = _records(res.findings[list(FINDING_COLUMNS)])
-        detail = _records(deals_detail(res, res.lang))
-        files.append(
-            json.dumps(meta, ensure_ascii=False, allow_nan=False)[:-1]
-            + f', "findings": {findings}, "deals_detail": {detail}}}'
+        return json.dumps(
+            {**meta, "columns": [], "findings": [], "deals_detail": []},
+            ensure_ascii=False,
+            allow_nan=False,
         )
-    body = json.dumps(head, ensure_ascii=False, allow_nan=False)[:-1]
-    total = json.dumps(summary(reports), ensure_ascii=False, allow_nan=False)
-    return f'{body}, "files": [{", ".join(files)}], "summary": {total}}}\n'
+    res = rep.result
+    meta = {
+        "path": rep.path,
+        "status": "ok",
+        "error": None,
+        "sheet": res.pipeline.sheet,
+        "lang": res.lang,
+        "header_row": res.pipeline.header_row,
+        "deals": len(res.deals),
+        "counts": res.counts(),
+        "columns": columns_detail(res, res.lang),
+        "mapping_hint": mapping_hint(res),
+    }
+    findings = _records(res.findings[list(FINDING_COLUMNS)])
+    detail = _records(deals_detail(res, res.lang))
+    return (
+        json.dumps(meta, ensure_ascii=False, allow_nan=False)[:-1]
+        + f', "findings": {findings}, "deals_detail": {detail}}}'
+    )
+
+
+def json_document(
+    head: dict[str, Any], files: Iterable[str], total: dict[str, Any]
+) -> Iterator[str]:
+    """The JSON report in pieces: ``head``'s fields, the ``files`` entries (JSON text, from
+    :func:`file_json`, consumed one at a time) and the ``summary``."""
+    yield json.dumps(head, ensure_ascii=False, allow_nan=False)[:-1] + ', "files": ['
+    for i, entry in enumerate(files):
+        yield entry if i == 0 else ", " + entry
+    yield '], "summary": ' + json.dumps(total, ensure_ascii=False, allow_nan=False) + "}\n"
+
+
+def to_json(
+    reports: Sequence[FileReport], ruleset: RuleSet, *, as_of: dt.date, lang: Lang | None
+) -> str:
+    """The whole run as a JSON document (see ``schemas/report.schema.json``)."""
+    files = (file_json(rep, lang) for rep in reports)
+    return "".join(json_document(json_head(ruleset, as_of=as_of), files, summary(reports)))
 
 
 # --------------------------------------------------------------------------- text
