@@ -36,6 +36,13 @@ class Job:
     as_of: dt.date | None = None
     strict: bool = False
     hook: FileHook | None = None
+    history: str | None = None
+    """The history database's URL (resolved once by the parent, so every worker uses the same
+    one): each file is compared with its previous snapshot there (HX findings)."""
+    record: bool = False
+    """Record each checked file's snapshot in ``history`` (``--record``)."""
+    user: str | None = None
+    """Who recorded the snapshots (the user who started the batch)."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +72,8 @@ class FileOutcome:
         findings: Its findings, compact.
         seconds: How long the check took (timing; not part of the reports' content).
         extra: What :attr:`Job.hook` returned.
+        history_error: Why the file's previous snapshot could not be read or its snapshot not
+            recorded (one line), when :attr:`Job.history` is set.
     """
 
     path: str
@@ -76,12 +85,14 @@ class FileOutcome:
     findings: list[FindingRow] = field(default_factory=list)
     seconds: float = 0.0
     extra: Any = None
+    history_error: str | None = None
 
 
 def check_file(path: str, found: bool, job: Job) -> FileOutcome:
     """Check one file (``found``: it was found in a folder, so a file without a pipeline table
     is skipped unless ``job.strict``). Never raises for a bad file: the outcome says why."""
     start = time.perf_counter()
+    previous, history_error = _previous(path, job)
     try:
         rep = api.validate_file(
             Path(path),
@@ -90,10 +101,13 @@ def check_file(path: str, found: bool, job: Job) -> FileOutcome:
             lang=job.lang,
             as_of=job.as_of,
             skip_foreign=found and not job.strict,
+            previous=previous,
         )
     except Exception as exc:  # a reader's bug must not end a run over 10,000 files
         rep = FileReport(path, error=f"{path}: cannot be checked ({type(exc).__name__}: {exc})")
     rep.path = path
+    if job.record and history_error is None and rep.result is not None:
+        history_error = _record(path, rep, job)
     extra = job.hook(rep) if job.hook is not None else None
     res = rep.result
     status = "ok" if res is not None else "skipped" if rep.skipped else "error"
@@ -107,7 +121,35 @@ def check_file(path: str, found: bool, job: Job) -> FileOutcome:
         findings=[] if res is None else _rows(rep, job.lang or res.lang),
         seconds=time.perf_counter() - start,
         extra=extra,
+        history_error=history_error,
     )
+
+
+def _previous(path: str, job: Job) -> tuple[Any, str | None]:
+    """The file's previous snapshot in the job's history database (None when there is none,
+    or no history), and the one-line reason it could not be read."""
+    if job.history is None:
+        return None, None
+    from excelflow.history import HistoryError, previous_snapshot
+
+    try:
+        return previous_snapshot(job.history, path, job.as_of or dt.date.today()), None
+    except HistoryError as exc:
+        return None, str(exc)
+
+
+def _record(path: str, rep: FileReport, job: Job) -> str | None:
+    """Record the checked file's snapshot; the one-line reason when it could not be."""
+    from excelflow.history import HistoryError, file_hash, record_snapshot, snapshot_frame
+
+    assert rep.result is not None and job.history is not None
+    try:
+        frame = snapshot_frame(rep.result)
+        as_of = job.as_of or dt.date.today()
+        record_snapshot(job.history, path, file_hash(path), frame, as_of, job.user)
+    except HistoryError as exc:
+        return str(exc)
+    return None
 
 
 def _rows(rep: FileReport, lang: Lang) -> list[FindingRow]:

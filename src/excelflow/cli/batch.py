@@ -21,6 +21,7 @@ from excelflow.cli.common import (
     EXIT_FINDINGS,
     EXIT_OK,
     add_lang,
+    add_record_options,
     as_of_arg,
     load_mapping_option,
     load_ruleset_option,
@@ -97,12 +98,19 @@ def add_parser(sub: Any) -> None:
         action="store_true",
         help="a file without a pipeline table is an error (default: skipped, and counted)",
     )
+    add_record_options(p)
     p.add_argument(
         "--quiet",
         "-q",
         action="store_true",
         help="no progress bar and no closing summary line (failures are still listed)",
     )
+
+
+def _user() -> str | None:
+    from excelflow.history import current_user
+
+    return current_user()
 
 
 def run(args: argparse.Namespace) -> int:
@@ -140,13 +148,35 @@ def run(args: argparse.Namespace) -> int:
     if not files:
         print("excelflow: error: no spreadsheet or CSV files found", file=sys.stderr)
         return EXIT_ERROR
-    job = Job(explicit, mapping, args.lang, as_of, args.strict)
+    history = None
+    if args.record or args.history is not None:
+        from excelflow.history import HistoryError, open_store, store_url
+
+        history = store_url(args.history)
+        try:
+            open_store(history)  # created and migrated once, here, before the workers start
+        except HistoryError as exc:
+            print(f"excelflow: {exc}", file=sys.stderr)
+            return EXIT_ERROR
+    job = Job(
+        explicit,
+        mapping,
+        args.lang,
+        as_of,
+        args.strict,
+        history=history,
+        record=bool(args.record),
+        user=_user() if history is not None else None,
+    )
+    history_errors: list[str] = []
     collector = Collector(len(files))
     start = time.perf_counter()
     try:
         with _progress(len(files), quiet=args.quiet) as bar:
             for index, outcome in batch.results(files, job, executor):
                 collector.add(index, outcome)
+                if outcome.history_error is not None:
+                    history_errors.append(outcome.history_error)
                 if outcome.status != "ok":
                     skipped = "skipped (not a pipeline): " if outcome.status == "skipped" else ""
                     _say(bar, f"excelflow: {skipped}{outcome.error}")
@@ -184,6 +214,13 @@ def run(args: argparse.Namespace) -> int:
         for option, target in (("report", args.report), ("JSON", args.json)):
             if target:
                 print(f"{option}: {target}")
+    if history_errors:
+        print(
+            f"excelflow: {len(history_errors)} files without history (not compared or not "
+            f"recorded); the first: {history_errors[0]}",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
     if total["files_failed"]:
         return EXIT_ERROR
     threshold = {"error": "errors", "warning": "warnings", "never": None}[args.fail_on]
