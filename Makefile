@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 OUT    := out
 
-.PHONY: demo test lint typecheck pytest bench soffice chromium officemock dist xlam clean help
+.PHONY: demo test lint typecheck pytest bench soffice chromium officemock postgres dist xlam clean help
 
 help:
 	@echo "make demo   - install into .venv and run ExcelFlow on the template and a generated sample (outputs in out/)"
@@ -39,7 +39,7 @@ lint: $(VENV)/.installed-dev
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
 
-pytest: $(VENV)/.installed-dev soffice chromium officemock
+pytest: $(VENV)/.installed-dev soffice chromium officemock postgres
 	$(PY) -m pytest -q
 
 test: lint typecheck pytest
@@ -65,6 +65,17 @@ chromium:
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 			chromium >/dev/null) || echo "chromium install failed: the task pane test will be skipped"; \
 	else echo "chromium not found: the task pane test will be skipped"; fi
+
+# PostgreSQL's server (Debian package `postgresql`: initdb, pg_ctl) for the tests marked `postgres`,
+# which start a throwaway cluster on 127.0.0.1 (tests/history/conftest.py). Installed like
+# soffice: only when missing and we may; elsewhere those tests are skipped with a reason.
+postgres:
+	@if command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing the PostgreSQL server for the postgres tests..."; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+			postgresql >/dev/null) || echo "PostgreSQL install failed: postgres tests will be skipped"; \
+	else echo "initdb not found: postgres tests will be skipped"; fi
 
 # Microsoft's Office.js mock (npm office-addin-mock) in a project-local node_modules, when npm is here.
 officemock:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import bench_batch
 import bench_udf
 import bench_validate
 
@@ -20,6 +21,8 @@ def main() -> int:
     bench_validate.main([])
     print("\n== EF_CHECK through xlwings' dispatcher: raw range vs DataFrame argument ==")
     bench_udf.main([])
+    print("\n== batch: 500 small workbooks, serial vs --workers 2 vs --dask local ==")
+    bench_batch.main([])
     return 0
 
 

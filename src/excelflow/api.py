@@ -11,6 +11,9 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
+
+import pandas as pd
 
 from excelflow import engine
 from excelflow.bid.checks import BidError
@@ -46,19 +49,31 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
 
 def _expand(paths: Iterable[str | Path]) -> list[tuple[Path, bool]]:
     """:func:`expand_paths`, each file with True when it was found in a folder."""
+    return find_files(paths)
+
+
+def find_files(
+    paths: Iterable[str | Path], pattern: str = "**/*", exclude: Iterable[Path] = ()
+) -> list[tuple[Path, bool]]:
+    """The files to check, each with True when it was found in a folder: a file as given; in a
+    folder, the spreadsheets and CSV files matching ``pattern`` (a glob below the folder, e.g.
+    ``**/*.xlsx``), without Excel's ``~$`` lock files, ExcelFlow's own outputs (``*.checked.*``,
+    ``*.bid.*``, ``*.bak.*``) and the files in ``exclude`` (a batch run's own reports)."""
+    skip = {p.resolve() for p in exclude}
     out: list[tuple[Path, bool]] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
             out.extend(
                 (p, True)
-                for p in sorted(path.rglob("*"))
+                for p in sorted(path.glob(pattern))
                 if p.is_file()
                 and p.suffix.lower() in SPREADSHEET_SUFFIXES | TEXT_SUFFIXES
                 and not p.name.startswith("~$")
                 and ".checked." not in p.name
                 and ".bid." not in p.name
                 and ".bak." not in p.name
+                and (not skip or p.resolve() not in skip)
             )
         else:
             out.append((path, False))
@@ -73,6 +88,7 @@ def validate_file(
     lang: Lang | None = None,
     as_of: dt.date | None = None,
     skip_foreign: bool = False,
+    previous: pd.DataFrame | None = None,
 ) -> FileReport:
     """Read and check one file; a file that cannot be read gives a report with ``error`` set.
 
@@ -84,13 +100,16 @@ def validate_file(
         lang: report language (default: guessed from the headers).
         as_of: "today" for the date checks.
         skip_foreign: a file without a pipeline table is ``skipped`` rather than an error.
+        previous: the file's last recorded snapshot, for the HX rules (None: no history).
     """
     try:
         source = Source(Path(path))
     except ReadError as exc:
         return FileReport(str(path), error=str(exc))
     try:
-        result = check_source(source, ruleset, mapping=mapping, lang=lang, as_of=as_of)
+        result = check_source(
+            source, ruleset, mapping=mapping, lang=lang, as_of=as_of, previous=previous
+        )
     except NoPipelineTable as exc:
         return FileReport(str(path), error=str(exc), skipped=skip_foreign)
     except ReadError as exc:
@@ -107,6 +126,7 @@ def check_source(
     mapping: ColumnMapping = EMPTY_MAPPING,
     lang: Lang | None = None,
     as_of: dt.date | None = None,
+    previous: pd.DataFrame | None = None,
 ) -> engine.Result:
     """Check an opened workbook (a file, or a live Excel book behind the same interface).
 
@@ -122,6 +142,7 @@ def check_source(
         lambda rs: pipeline_from_source(source, rs, mapping=mapping, lang=lang),
         lang=lang,
         as_of=as_of,
+        previous=previous,
     )
 
 
@@ -132,12 +153,25 @@ def _check(
     *,
     lang: Lang | None,
     as_of: dt.date | None,
+    previous: pd.DataFrame | None = None,
 ) -> engine.Result:
     rs, problems = resolve_ruleset(source, ruleset)
     pipeline = read(rs)
     bids, sheets = workbook_bids(source, pipeline, rs)
     inputs = WorkbookInputs(problems, bids, sheets)
-    return engine.run(pipeline, rs, as_of=as_of, lang=lang, inputs=inputs)
+    return engine.run(pipeline, rs, as_of=as_of, lang=lang, inputs=inputs, previous=previous)
+
+
+class FileHistory(Protocol):
+    """What a door with a history database passes to :func:`validate_paths`: each file's
+    previous snapshot (for the HX rules), and what to do with its report once checked
+    (record it). :class:`excelflow.history.FileHistory` is the one implementation."""
+
+    def previous(self, path: Path) -> pd.DataFrame | None:
+        """The file's last recorded snapshot, None when there is none."""
+
+    def record(self, path: Path, report: FileReport) -> None:
+        """Called once per file that was read and checked."""
 
 
 def validate_paths(
@@ -149,25 +183,31 @@ def validate_paths(
     as_of: dt.date | None = None,
     strict: bool = False,
     progress: Callable[[int, int, str], None] | None = None,
+    history: FileHistory | None = None,
 ) -> list[FileReport]:
     """Check every file; one unreadable file never stops the others. A file found in a folder
     that holds no pipeline table (accounts.csv beside the pipeline) is skipped, unless
-    ``strict``. ``progress(done, total, path)`` is called before each file and once at the end."""
+    ``strict``. ``progress(done, total, path)`` is called before each file and once at the end.
+    With ``history``, each file is compared with its previous snapshot (HX rules) and its report
+    handed to ``history.record``."""
     todo = list(_expand(paths))
     out = []
     for i, (p, found) in enumerate(todo):
         if progress is not None:
             progress(i, len(todo), str(p))
-        out.append(
-            validate_file(
-                p,
-                ruleset,
-                mapping=mapping,
-                lang=lang,
-                as_of=as_of,
-                skip_foreign=found and not strict,
-            )
+        previous = history.previous(p) if history is not None else None
+        report = validate_file(
+            p,
+            ruleset,
+            mapping=mapping,
+            lang=lang,
+            as_of=as_of,
+            skip_foreign=found and not strict,
+            previous=previous,
         )
+        if history is not None and report.result is not None:
+            history.record(p, report)
+        out.append(report)
     if progress is not None:
         progress(len(todo), len(todo), "")
     return out

@@ -76,7 +76,7 @@ def test_benchmark_results_go_to_an_ignored_folder() -> None:
     spec.loader.exec_module(module)
     results = Path(module.RESULTS)
     assert results.is_relative_to(REPO / "out")
-    for script in ("bench_validate.py", "bench_udf.py"):
+    for script in ("bench_validate.py", "bench_udf.py", "bench_batch.py"):
         text = (REPO / "benchmarks" / script).read_text(encoding="utf-8")
         assert '"results"' not in text, script
     if shutil.which("git") and (REPO / ".git").exists():

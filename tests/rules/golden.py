@@ -22,6 +22,12 @@ dates relative to ``as_of``. ``omit: [keys]`` drops columns; ``ruleset: {...}`` 
 add sheets to the workbook (see ``HOOKS``; a family registers its hooks in a module
 ``tests/rules/hooks_<family>.py``, imported automatically). An ``expect`` entry whose field is
 null is a whole-sheet finding.
+
+``previous: [...]`` (the HX rules) is the workbook's last recorded snapshot, one entry per deal
+in row order (``null`` or ``{recorded: false}``: that deal was not recorded). Each entry
+overrides a snapshot of the clean base deal: ``stage`` 3, ``status`` open, every milestone
+reached, ``as_of`` today-7 and ``stage_since`` equal to ``as_of``; ``missing: [keys]`` takes
+milestone parts out of it.
 """
 
 from __future__ import annotations
@@ -33,12 +39,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import yaml
 from openpyxl import Workbook
 
 from excelflow import api
 from excelflow.pipeline.fields import SHEETS, all_fields
 from excelflow.pipeline.ruleset import Lang, load_ruleset
+from excelflow.rules.history import PREVIOUS_COLUMNS
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_AS_OF = dt.date(2026, 11, 28)
@@ -133,7 +141,8 @@ def run_case(
         ruleset = load_ruleset(
             _merged(copy.deepcopy(dict(load_ruleset().document)), case["ruleset"])
         )
-    report = api.validate_file(path, ruleset, as_of=as_of, lang=lang)
+    previous = previous_frame(case.get("previous"), as_of)
+    report = api.validate_file(path, ruleset, as_of=as_of, lang=lang, previous=previous)
     assert report.result is not None, report.error
     f = report.result.findings
     mine = f[f["code"] == code]
@@ -150,3 +159,27 @@ def _merged(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
         else:
             base[key] = value
     return base
+
+
+def previous_frame(entries: list[Any] | None, as_of: dt.date) -> pd.DataFrame | None:
+    """A case's ``previous`` snapshot as the frame the HX rules read (None: no history)."""
+    if entries is None:
+        return None
+    keys = [ms.key for ms in load_ruleset().milestones]
+    rows = []
+    for i, entry in enumerate(entries, start=1):
+        if entry is None or entry.get("recorded", True) is False:
+            continue
+        when = _value(entry.get("as_of", "today-7"), as_of)
+        missing = set(entry.get("missing", ()))
+        rows.append(
+            {
+                "deal_id": entry.get("deal_id", f"D-{i:03d}"),
+                "stage": float(entry.get("stage", 3)),
+                "status": entry.get("status", "open"),
+                "milestones": frozenset(k for k in keys if k not in missing),
+                "as_of": pd.Timestamp(when),
+                "stage_since": pd.Timestamp(_value(entry.get("stage_since", when), as_of)),
+            }
+        )
+    return pd.DataFrame(rows, columns=list(PREVIOUS_COLUMNS))

@@ -1,8 +1,8 @@
 """The ``excelflow`` command: the parser and :func:`main`; one module per command.
 
 Each command module (:mod:`.validate`, :mod:`.template`, :mod:`.annotate`, :mod:`.bid`,
-:mod:`.rules`) registers its arguments (``add_parser``) and runs (``run``) by calling
-:mod:`excelflow.api`; what they share is in :mod:`.common`. ``make demo`` is :mod:`.demo`.
+:mod:`.rules`, :mod:`.history`) registers its arguments (``add_parser``) and runs (``run``) by
+calling :mod:`excelflow.api`; what they share is in :mod:`.common`. ``make demo`` is :mod:`.demo`.
 
 Exit codes (``validate``): 0 nothing at or above ``--fail-on``; 1 findings at or above it; 2 a
 file could not be read, or a usage / configuration error.
@@ -16,7 +16,17 @@ import sys
 from collections.abc import Sequence
 
 from excelflow import __version__
-from excelflow.cli import annotate, bid, mapping, rules, serve, template, validate
+from excelflow.cli import (
+    annotate,
+    batch,
+    bid,
+    history,
+    mapping,
+    rules,
+    serve,
+    template,
+    validate,
+)
 from excelflow.cli.common import (
     EXIT_ERROR,
     EXIT_FINDINGS,
@@ -29,11 +39,13 @@ __all__ = ["EXIT_ERROR", "EXIT_FINDINGS", "EXIT_OK", "build_parser", "main"]
 
 COMMANDS = {
     "validate": validate,
+    "batch": batch,
     "template": template,
     "annotate": annotate,
     "bid": bid,
     "rules": rules,
     "mapping": mapping,
+    "history": history,
     "serve": serve,
 }
 """Command name -> its module, in the order ``excelflow --help`` lists them."""

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
+    from excelflow.history import FileHistory
     from excelflow.pipeline.mapping import ColumnMapping
     from excelflow.pipeline.ruleset import RuleSet, RuleSetError
 
@@ -95,6 +96,45 @@ def output_problem(path: str | Path | None) -> str | None:
     if not target.parent.is_dir():
         return f"excelflow: {target}: the folder {target.parent} does not exist"
     return None
+
+
+HISTORY_HELP = (
+    "history database: a SQLite file PATH or a postgresql://user@host/db URL (default: "
+    "$EXCELFLOW_HISTORY, else history.sqlite in your data folder)"
+)
+
+
+def add_history_option(parser: argparse.ArgumentParser, help: str = HISTORY_HELP) -> None:
+    """The ``--history PATH|URL`` option (the database :func:`excelflow.history.store_url`
+    resolves; None: the environment variable or the user's data folder)."""
+    parser.add_argument("--history", metavar="PATH|URL", help=help)
+
+
+def add_record_options(parser: argparse.ArgumentParser) -> None:
+    """``--record`` and ``--history`` for a command that checks files (validate, batch)."""
+    parser.add_argument(
+        "--record",
+        action="store_true",
+        help="store a snapshot of every deal in the history database, and compare with the "
+        "previous one (HX findings)",
+    )
+    add_history_option(
+        parser,
+        "compare with the snapshots in this history database (HX findings); with --record, "
+        "record there too. A SQLite file PATH or a postgresql://user@host/db URL (default: "
+        "$EXCELFLOW_HISTORY, else history.sqlite in your data folder)",
+    )
+
+
+def file_history(args: argparse.Namespace, as_of: dt.date) -> FileHistory | None:
+    """The run's history from ``--record``/``--history`` (None when neither is given): the
+    previous snapshot of each file, recorded after its check when ``--record``. A database that
+    cannot be opened is in the returned object's ``error``."""
+    if not getattr(args, "record", False) and getattr(args, "history", None) is None:
+        return None
+    from excelflow.history import FileHistory, current_user
+
+    return FileHistory(args.history, as_of, record=bool(args.record), user=current_user())
 
 
 def report_invalid(exc: RuleSetError, err: TextIO | None = None) -> int:

@@ -63,6 +63,13 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--max-body-mb", type=float, default=64, help="request size limit (64 MB)")
     p.add_argument("--project", type=Path, help="another xlwings Server project folder")
     p.add_argument("--tokens-file", type=Path, help="token file (default ~/.config/excelflow)")
+    p.add_argument(
+        "--history",
+        metavar="PATH|URL",
+        help="record every Validate from the ribbon (per workbook and user) in this history "
+        "database, a SQLite PATH or a postgresql:// URL, and report HX findings; default: "
+        "$EXCELFLOW_HISTORY if set, else no history",
+    )
     tsub = p.add_subparsers(dest="serve_command", metavar="token")
     tok = tsub.add_parser("token", help="manage sign-in tokens")
     tok.add_argument("--tokens-file", type=Path, dest="tokens_file_sub", help="token file")
@@ -164,6 +171,15 @@ def run(args: argparse.Namespace) -> int:
         made = devcert.ensure(args.cert_dir or devcert.default_dir(), hosts)
         cert, key = made.cert, made.key
         print(devcert.trust_instructions(made.ca), file=sys.stderr)
+    history = None
+    if args.history:
+        from excelflow.history import HistoryError, open_store, store_url
+
+        try:
+            open_store(args.history)  # fails now, in one line, rather than on every Validate
+        except HistoryError as exc:
+            return _fail(str(exc))
+        history = store_url(args.history)
     options = launch.ServeOptions(
         host=args.host,
         port=args.port,
@@ -173,6 +189,7 @@ def run(args: argparse.Namespace) -> int:
         max_body=int(args.max_body_mb * 1024 * 1024),
         extra_origins=args.allow_origin,
         public_host=args.public_host,
+        history=history,
     )
     os.environ.update(options.environment())
     scheme = "http" if args.http else "https"

@@ -21,7 +21,9 @@ from excelflow.cli.common import (
     EXIT_FINDINGS,
     EXIT_OK,
     add_lang,
+    add_record_options,
     as_of_arg,
+    file_history,
     load_mapping_option,
     load_ruleset_option,
     output_problem,
@@ -132,6 +134,7 @@ def add_parser(sub: Any) -> None:
         metavar="N",
         help="text format: show at most N findings per file (0 = all; default 200)",
     )
+    add_record_options(val)
 
 
 _CODE_PREFIX = re.compile(r"[A-Z]{1,2}[0-9]{0,2}")
@@ -217,6 +220,10 @@ def run(args: argparse.Namespace) -> int:
     ruleset = explicit or load_ruleset()
     mapping = load_mapping_option(args.mapping, ruleset)
     as_of = args.as_of or dt.date.today()
+    history = file_history(args, as_of)
+    if history is not None and history.error is not None:
+        print(f"excelflow: {history.error}", file=sys.stderr)
+        return EXIT_ERROR
     with progress("excelflow validate", total=0, quiet=args.quiet) as bar:
         reports = api.validate_paths(
             args.files,
@@ -226,6 +233,7 @@ def run(args: argparse.Namespace) -> int:
             as_of=as_of,
             strict=args.strict,
             progress=bar.step,
+            history=history,
         )
     if not reports:
         print("excelflow: error: no spreadsheet or CSV files found", file=sys.stderr)
@@ -284,6 +292,9 @@ def run(args: argparse.Namespace) -> int:
         if rep.error is not None and notices and not (args.quiet and rep.skipped):
             skipped = "skipped (not a pipeline): " if rep.skipped else ""
             print(f"excelflow: {skipped}{rep.error}", file=sys.stderr)
+    if history is not None and history.error is not None:
+        print(f"excelflow: {history.error}", file=sys.stderr)
+        return EXIT_ERROR
     if any(not rep.ok and not rep.skipped for rep in reports):
         return EXIT_ERROR
     threshold = {"error": 2, "warning": 1, "never": 99}[args.fail_on]

@@ -50,6 +50,8 @@ class Result:
     findings: pd.DataFrame
     deals: pd.DataFrame
     inputs: WorkbookInputs = field(default_factory=WorkbookInputs)
+    done: pd.DataFrame | None = None
+    """Per deal and milestone part: reached by ``as_of`` (what a history snapshot records)."""
 
     def counts(self) -> dict[str, int]:
         """Findings per severity: ``{"error": n, "warning": n, "info": n}``."""
@@ -161,6 +163,7 @@ def run(
     as_of: dt.date | str | pd.Timestamp | None = None,
     lang: Lang | None = None,
     inputs: WorkbookInputs | None = None,
+    previous: pd.DataFrame | None = None,
 ) -> Result:
     """Check a normalized pipeline against a rule set.
 
@@ -171,13 +174,24 @@ def run(
         lang: message language (default: the pipeline's guessed language).
         inputs: what the workbook holds besides the deals (its Rules-sheet problems and Bid
             sheets) for the DQ08 and BD rules; None for a bare table.
+        previous: the workbook's last recorded snapshot, for the HX rules (see
+            :data:`excelflow.rules.history.PREVIOUS_COLUMNS`); None: no history.
     """
     stamp = as_of_timestamp(as_of)
     language: Lang = lang or pipeline.lang
     deals, evaluation, missing, planned, done = compute_deals(pipeline, ruleset, stamp)
     given = inputs or WorkbookInputs()
     ctx = Context(
-        pipeline, ruleset, stamp, deals, evaluation, missing, given, planned=planned, done=done
+        pipeline,
+        ruleset,
+        stamp,
+        deals,
+        evaluation,
+        missing,
+        given,
+        planned=planned,
+        done=done,
+        previous=previous,
     )
     specs = {s.key: s for s in all_fields(ruleset)}
     parts = []
@@ -188,4 +202,4 @@ def run(
         if len(found):
             parts.append(rule_findings(found, rule, ctx, language, specs))
     findings = findings_frame(parts, pipeline)
-    return Result(pipeline, ruleset, language, stamp, findings, deals, given)
+    return Result(pipeline, ruleset, language, stamp, findings, deals, given, done)

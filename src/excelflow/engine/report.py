@@ -11,7 +11,7 @@ import json
 import math
 import re
 import string
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -60,10 +60,40 @@ def weighted_pipeline(result: Result) -> float:
     return total if math.isfinite(total) else 0.0
 
 
-def summary(reports: Sequence[FileReport]) -> dict[str, Any]:
-    """Totals over all files."""
+def file_totals(rep: FileReport) -> dict[str, Any]:
+    """One file's share of :func:`summary` (plain numbers, small enough to send between
+    processes): what a batch run's workers return, and the parent adds up with
+    :func:`merge_totals`."""
     out: dict[str, Any] = {
-        "files": len(reports),
+        "files": 1,
+        "files_failed": 0,
+        "files_skipped": 0,
+        "deals": 0,
+        "errors": 0,
+        "warnings": 0,
+        "infos": 0,
+        "grades": {},
+        "weighted_pipeline": 0.0,
+    }
+    if rep.result is None:
+        out["files_skipped" if rep.skipped else "files_failed"] = 1
+        return out
+    res = rep.result
+    counts = res.counts()
+    out["deals"] = len(res.deals)
+    out["errors"] = counts["error"]
+    out["warnings"] = counts["warning"]
+    out["infos"] = counts["info"]
+    out["grades"] = {str(g): int(n) for g, n in res.deals["grade"].value_counts().items()}
+    out["weighted_pipeline"] = weighted_pipeline(res)
+    return out
+
+
+def merge_totals(parts: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """:func:`file_totals` of many files added up, in the order given: the ``summary`` of the
+    JSON report."""
+    out: dict[str, Any] = {
+        "files": 0,
         "files_failed": 0,
         "files_skipped": 0,
         "deals": 0,
@@ -73,22 +103,20 @@ def summary(reports: Sequence[FileReport]) -> dict[str, Any]:
     }
     grades: dict[str, int] = {}
     weighted = 0.0
-    for rep in reports:
-        if rep.result is None:
-            out["files_skipped" if rep.skipped else "files_failed"] += 1
-            continue
-        res = rep.result
-        counts = res.counts()
-        out["deals"] += len(res.deals)
-        out["errors"] += counts["error"]
-        out["warnings"] += counts["warning"]
-        out["infos"] += counts["info"]
-        for grade, n in res.deals["grade"].value_counts().items():
-            grades[str(grade)] = grades.get(str(grade), 0) + int(n)
-        weighted += weighted_pipeline(res)
+    for part in parts:
+        for key in out:
+            out[key] += part[key]
+        for grade, n in part["grades"].items():
+            grades[grade] = grades.get(grade, 0) + n
+        weighted += part["weighted_pipeline"]
     out["grades"] = dict(sorted(grades.items()))
     out["weighted_pipeline"] = round(weighted, 2)
     return out
+
+
+def summary(reports: Sequence[FileReport]) -> dict[str, Any]:
+    """Totals over all files."""
+    return merge_totals(file_totals(rep) for rep in reports)
 
 
 # --------------------------------------------------------------------------- JSON
@@ -282,6 +310,90 @@ def _dumps(obj: Any) -> str:
     return json.dumps(obj, ensure_ascii=False, allow_nan=False)
 
 
+def json_head(ruleset: RuleSet, *, as_of: dt.date, compact: bool = False) -> dict[str, Any]:
+    """The JSON report's fields before ``files``."""
+    head: dict[str, Any] = {
+        "report_version": REPORT_VERSION,
+        "excelflow_version": __version__,
+        "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "as_of": as_of.isoformat(),
+        "ruleset": {"name": ruleset.name, "version": ruleset.version, "source": ruleset.source},
+    }
+    if compact:
+        head["compact"] = True
+    return head
+
+
+def iter_file_json(rep: FileReport, lang: Lang | None, *, compact: bool = False) -> Iterator[str]:
+    """One file's entry of the JSON report's ``files``, as JSON text in pieces (findings and
+    deals a chunk at a time)."""
+    meta: dict[str, Any]
+    if rep.result is None:
+        meta = {
+            "path": rep.path,
+            "status": "skipped" if rep.skipped else "error",
+            "error": rep.error,
+            "sheet": None,
+            "lang": lang,
+            "deals": 0,
+            "counts": {"error": 0, "warning": 0, "info": 0},
+        }
+        empty_findings = '{"templates": {}, "messages": [], "columns": {}}' if compact else "[]"
+        empty_deals = "{}" if compact else "[]"
+        yield (
+            f"{_dumps({**meta, 'columns': []})[:-1]}, "
+            f'"findings": {empty_findings}, "deals_detail": {empty_deals}}}'
+        )
+        return
+    res = rep.result
+    meta = {
+        "path": rep.path,
+        "status": "ok",
+        "error": None,
+        "sheet": res.pipeline.sheet,
+        "lang": res.lang,
+        "header_row": res.pipeline.header_row,
+        "deals": len(res.deals),
+        "counts": res.counts(),
+        "columns": columns_detail(res, res.lang),
+        "mapping_hint": mapping_hint(res),
+    }
+    yield f'{_dumps(meta)[:-1]}, "findings": '
+    findings = res.findings[list(FINDING_COLUMNS)]
+    detail = deals_detail(res, res.lang)
+    if compact:
+        yield from _compact_findings(findings, res.lang)
+        yield ', "deals_detail": '
+        yield from _columns(detail)
+    else:
+        yield from _records(findings)
+        yield ', "deals_detail": '
+        yield from _records(detail)
+    yield "}"
+
+
+def file_json(rep: FileReport, lang: Lang | None, *, compact: bool = False) -> str:
+    """One file's entry of the JSON report's ``files``, as one JSON text (a batch worker sends
+    it to the parent, which writes it with :func:`json_document`)."""
+    return "".join(iter_file_json(rep, lang, compact=compact))
+
+
+def json_document(
+    head: dict[str, Any], files: Iterable[str | Iterable[str]], total: dict[str, Any]
+) -> Iterator[str]:
+    """The JSON report in pieces: ``head``'s fields, the ``files`` entries (JSON text, or its
+    pieces, consumed one at a time) and the ``summary``."""
+    yield _dumps(head)[:-1] + ', "files": ['
+    for i, entry in enumerate(files):
+        if i:
+            yield ", "
+        if isinstance(entry, str):
+            yield entry
+        else:
+            yield from entry
+    yield '], "summary": ' + _dumps(total) + "}\n"
+
+
 def iter_json(
     reports: Sequence[FileReport],
     ruleset: RuleSet,
@@ -293,63 +405,9 @@ def iter_json(
     """The whole run as a JSON document (see ``schemas/report.schema.json``), in pieces: the
     head, then per file its header and its findings and deals a chunk at a time, then the
     summary. ``compact``: findings and deals as column arrays, each distinct message once."""
-    head: dict[str, Any] = {
-        "report_version": REPORT_VERSION,
-        "excelflow_version": __version__,
-        "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "as_of": as_of.isoformat(),
-        "ruleset": {"name": ruleset.name, "version": ruleset.version, "source": ruleset.source},
-    }
-    if compact:
-        head["compact"] = True
-    yield _dumps(head)[:-1] + ', "files": ['
-    empty_findings = '{"templates": {}, "messages": [], "columns": {}}' if compact else "[]"
-    empty_deals = "{}" if compact else "[]"
-    for n, rep in enumerate(reports):
-        sep = ", " if n else ""
-        meta: dict[str, Any]
-        if rep.result is None:
-            meta = {
-                "path": rep.path,
-                "status": "skipped" if rep.skipped else "error",
-                "error": rep.error,
-                "sheet": None,
-                "lang": lang,
-                "deals": 0,
-                "counts": {"error": 0, "warning": 0, "info": 0},
-                "columns": [],
-            }
-            yield (
-                f"{sep}{_dumps(meta)[:-1]}, "
-                f'"findings": {empty_findings}, "deals_detail": {empty_deals}}}'
-            )
-            continue
-        res = rep.result
-        meta = {
-            "path": rep.path,
-            "status": "ok",
-            "error": None,
-            "sheet": res.pipeline.sheet,
-            "lang": res.lang,
-            "header_row": res.pipeline.header_row,
-            "deals": len(res.deals),
-            "counts": res.counts(),
-            "columns": columns_detail(res, res.lang),
-            "mapping_hint": mapping_hint(res),
-        }
-        yield f'{sep}{_dumps(meta)[:-1]}, "findings": '
-        findings = res.findings[list(FINDING_COLUMNS)]
-        detail = deals_detail(res, res.lang)
-        if compact:
-            yield from _compact_findings(findings, res.lang)
-            yield ', "deals_detail": '
-            yield from _columns(detail)
-        else:
-            yield from _records(findings)
-            yield ', "deals_detail": '
-            yield from _records(detail)
-        yield "}"
-    yield f'], "summary": {_dumps(summary(reports))}}}\n'
+    files = (iter_file_json(rep, lang, compact=compact) for rep in reports)
+    head = json_head(ruleset, as_of=as_of, compact=compact)
+    yield from json_document(head, files, summary(reports))
 
 
 def to_json(

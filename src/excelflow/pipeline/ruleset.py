@@ -108,6 +108,10 @@ DEFAULT_FAIL_ACTION = {
 ``evaluation.fail_action``: a text, ``true`` for this one, ``false`` to keep the grade's)."""
 
 
+DEFAULT_STALL_DAYS = 60
+"""Days in one stage before HX03 calls a deal stalled, when a rule set has no ``stall_days``."""
+
+
 @dataclass(frozen=True)
 class RuleSet:
     """A validated rule set, ready for the engine."""
@@ -142,6 +146,10 @@ class RuleSet:
     runs (its results feed the grade and gate), only its findings are not reported."""
     ignore: tuple[str, ...] = ()
     """Do not report findings whose code starts with one of these; ``--ignore`` overrides it."""
+    stall_days: Mapping[int, int] = field(default_factory=dict)
+    """Stage number -> days a deal may stay there before HX03 calls it stalled (``stall_days``;
+    absent: :data:`DEFAULT_STALL_DAYS` for every stage); a stage not listed has no limit, a
+    number the rule set has no stage for is ignored (a shorter set derived from the standard)."""
     source: str = "builtin:standard"
     document: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
@@ -384,6 +392,11 @@ def ruleset_from_document(doc: Any, source: str) -> RuleSet:
         disabled=frozenset(doc.get("disabled", ())),
         select=tuple(doc.get("select", ())),
         ignore=tuple(doc.get("ignore", ())),
+        stall_days=(
+            {int(k): int(v) for k, v in doc["stall_days"].items()}
+            if "stall_days" in doc
+            else dict.fromkeys((st.number for st in stages), DEFAULT_STALL_DAYS)
+        ),
         source=source,
         document=doc,
     )

@@ -111,6 +111,9 @@ class Context:
             ``as_of``; NaT otherwise). None: nothing is planned.
         done: Per deal and milestone part, reached by ``as_of`` (ticked, or dated no later).
             None: as ticked.
+        previous: The last recorded snapshot of this workbook's deals
+            (:data:`excelflow.rules.history.PREVIOUS_COLUMNS`), for the HX rules; None when
+            no history is kept or nothing was recorded before.
     """
 
     pipeline: Pipeline
@@ -122,6 +125,7 @@ class Context:
     inputs: WorkbookInputs = WorkbookInputs()
     planned: pd.DataFrame | None = None
     done: pd.DataFrame | None = None
+    previous: pd.DataFrame | None = None
 
     def reached(self, key: str) -> np.ndarray:
         """Per deal: milestone part ``key`` is reached by the as-of date."""
@@ -247,6 +251,7 @@ def load_all() -> dict[str, Rule]:
         evaluation,
         gates,
         grading,
+        history,
         quality,
         sheet_quality,
     )

@@ -79,6 +79,9 @@ class DocumentBuilder:
         if params is not None:
             self._params(params, doc)
         doc["stages"] = self._stages(tables.get("stages"))
+        stall = self._stall_days(tables.get("stages"), doc["stages"])
+        if stall is not None:
+            doc["stall_days"] = stall
         self._milestones(tables.get("milestones"), doc["stages"])
         doc["grades"] = self._grades(tables.get("grades"))
         evaluation = doc.setdefault("evaluation", {})
@@ -119,6 +122,21 @@ class DocumentBuilder:
                 stage["probability"] = probability
             stage["milestones"] = []
             out.append(stage)
+        return out
+
+    def _stall_days(
+        self, table: RulesTable | None, stages: list[dict[str, Any]]
+    ) -> dict[str, Any] | None:
+        """``stall_days`` from the stages' Stall days column (blank: no limit for that stage);
+        None when the table has no such column (a sheet from before it existed: the rule
+        set's default applies)."""
+        if table is None or "stall_days" not in table.header:
+            return None
+        out: dict[str, Any] = {}
+        for i, (row, stage) in enumerate(zip(table.rows, stages, strict=False)):
+            days = self._get(row, "stall_days", ("stall_days", str(stage["number"] or i + 1)))
+            if days is not None and stage["number"] is not None:
+                out[str(stage["number"])] = days
         return out
 
     def _milestones(self, table: RulesTable | None, stages: list[dict[str, Any]]) -> None:

@@ -106,6 +106,10 @@ STAGES = Block("stages", "tblStages", _t("1. 阶段", "1. Stages"), _t(
     *_pair("name", "名称", "Name", "阶段的{}名称", "The stage's {} name"),
     _c("probability", "percent", OPT, "默认赢率", "Default probability",
        "该阶段商机的默认赢率，0%–100%", "Default win probability at this stage, 0%-100%"),
+    _c("stall_days", "int", OPT, "停滞天数", "Stall days",
+       "商机在该阶段停留超过此天数即为停滞（HX03，需记录历史；空白：不限）",
+       "Days a deal may stay at this stage before HX03 calls it stalled (needs recorded "
+       "history; blank: no limit)"),
     _ALIASES,
 ))
 MILESTONES = Block("milestones", "tblMilestones", _t(
@@ -265,6 +269,7 @@ def block_rows(ruleset: RuleSet, lang: Lang) -> dict[str, list[dict[str, Any]]]:
             "name_zh": st.name.zh,
             "name_en": st.name.en,
             "probability": st.probability,
+            "stall_days": rs.stall_days.get(st.number),
             "aliases": join_list(st.aliases, lang) or None,
         }
         for st in rs.stages

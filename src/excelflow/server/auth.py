@@ -3,8 +3,10 @@
 xlwings Server imports ``auth.<provider>`` from its project folder and awaits
 ``validate_token(authorization_header)`` on every function and script call; ours is the
 project's ``auth/excelflow.py``, which re-exports :func:`validate_token`. A valid token's user is
-its name; anything else is 401. Verified tokens are remembered (by their SHA-256) only while the
-token file is unchanged, so ``excelflow serve token remove`` takes effect on the next call.
+its name (also set as :data:`excelflow.history.REQUESTER`, the user a recorded check is
+stored under); anything else is 401. Verified tokens are remembered (by their SHA-256) only
+while the token file is unchanged, so ``excelflow serve token remove`` takes effect on the next
+call.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 from fastapi import HTTPException, status
 from xlwings_server.models import User
 
+from excelflow.history import REQUESTER
 from excelflow.server import tokens
 
 _cache: dict[str, str] = {}
@@ -59,4 +62,5 @@ async def validate_token(token_string: str) -> Any:
             detail="ExcelFlow: sign in with a valid token (excelflow serve token add NAME)",
             headers={"WWW-Authenticate": "Bearer"},
         )
+    REQUESTER.set(name)  # the ribbon's Validate records its snapshot under this user
     return User(id=f"token:{name}", name=name)

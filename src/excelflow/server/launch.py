@@ -41,6 +41,9 @@ class ServeOptions:
     max_body: int
     extra_origins: list[str] = field(default_factory=list)
     public_host: str | None = None
+    history: str | None = None
+    """The history database's URL (``--history``): every Validate from the ribbon is compared
+    with the book's previous check and recorded there."""
 
     def environment(self) -> dict[str, str]:
         """The ``XLWINGS_*`` / ``EXCELFLOW_*`` variables the server process runs with."""
@@ -57,4 +60,6 @@ class ServeOptions:
         }
         if self.public_host:
             env["XLWINGS_HOSTNAME"] = self.public_host
+        if self.history:
+            env["EXCELFLOW_HISTORY"] = self.history  # = excelflow.history.ENV_VAR
         return env

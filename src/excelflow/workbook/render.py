@@ -12,11 +12,14 @@ native charts, sheet settings and the page setup.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import Cell
+from openpyxl.cell.cell import Cell, WriteOnlyCell
 from openpyxl.cell.rich_text import CellRichText, TextBlock
 from openpyxl.cell.text import InlineFont
 from openpyxl.chart import AreaChart, BarChart, LineChart, PieChart, Reference, ScatterChart
@@ -57,6 +60,7 @@ from excelflow.sheets.parts import (
     Series,
     SheetProps,
     Table,
+    TableColumn,
     Validation,
 )
 from excelflow.sheets.plan import SheetPlan, address
@@ -157,41 +161,46 @@ def _cells(ws: Worksheet, plan: SheetPlan) -> None:
               if v is not None)  # fmt: skip
     for key in {**dict.fromkeys(styled), **dict.fromkeys(valued)}:  # styles in layout order
         r, c = key
-        cell = ws.cell(r, c)
-        value = plan.value(r, c)
-        if isinstance(value, Formula):
-            cell.value = value.text
-        elif isinstance(value, RichText):
-            cell.value = _rich(value)
-            if formula_like(str(value)):
-                cell.quotePrefix = True
-        elif isinstance(value, str) and isinstance(cell, Cell):  # merges are drawn afterwards
-            put_text(cell, value)
-        elif value is not None:
-            cell.value = value
-        names = styled.get(key)
-        if names:
-            font, fill, border, align, fmt = looks(names)
-            if font is not None:
-                cell.font = font
-            if fill is not None:
-                cell.fill = fill
-            if border is not None:
-                cell.border = border
-            if align is not None:
-                cell.alignment = align
-            if fmt is not None:
-                cell.number_format = fmt
-        link = plan.links.get(key)
-        if link is not None:
-            cell.hyperlink = Hyperlink(
-                ref=cell.coordinate, display=str(cell.value),
-                **_kw(location=link.location, target=link.target, tooltip=link.tooltip),
-            )  # fmt: skip
-        note = plan.notes.get(key)
-        if note is not None:
-            size = _kw(width=note.width, height=note.height)
-            cell.comment = Comment(legal_text(note.text), legal_text(note.author or ""), **size)
+        _draw(ws.cell(r, c), plan, key, looks)
+
+
+def _draw(cell: Any, plan: SheetPlan, key: tuple[int, int], looks: _Looks) -> None:
+    """Give one openpyxl cell its value, styles, link and note from ``plan``."""
+    r, c = key
+    value = plan.value(r, c)
+    if isinstance(value, Formula):
+        cell.value = value.text
+    elif isinstance(value, RichText):
+        cell.value = _rich(value)
+        if formula_like(str(value)):
+            cell.quotePrefix = True
+    elif isinstance(value, str) and isinstance(cell, Cell):  # merges are drawn afterwards
+        put_text(cell, value)
+    elif value is not None:
+        cell.value = value
+    names = plan.cell_styles.get(key)
+    if names:
+        font, fill, border, align, fmt = looks(names)
+        if font is not None:
+            cell.font = font
+        if fill is not None:
+            cell.fill = fill
+        if border is not None:
+            cell.border = border
+        if align is not None:
+            cell.alignment = align
+        if fmt is not None:
+            cell.number_format = fmt
+    link = plan.links.get(key)
+    if link is not None:
+        cell.hyperlink = Hyperlink(
+            ref=address(key), display=str(cell.value),
+            **_kw(location=link.location, target=link.target, tooltip=link.tooltip),
+        )  # fmt: skip
+    note = plan.notes.get(key)
+    if note is not None:
+        size = _kw(width=note.width, height=note.height)
+        cell.comment = Comment(legal_text(note.text), legal_text(note.author or ""), **size)
 
 
 # --------------------------------------------------------------------------- sheet objects
@@ -390,13 +399,18 @@ def render_sheet(ws: Worksheet, plan: SheetPlan) -> None:
     _cells(ws, plan)
     for r1, c1, r2, c2 in plan.merges:
         ws.merge_cells(start_row=r1, start_column=c1, end_row=r2, end_column=c2)
+    _settings(ws, plan, plan.tables)
+
+
+def _settings(ws: Any, plan: SheetPlan, tables: Sequence[Table]) -> None:
+    """Everything of ``plan`` but its cells and merges (what a write-only sheet takes too)."""
     for col, width in plan.widths.items():
         ws.column_dimensions[get_column_letter(col)].width = width
     for row, height in plan.heights.items():
         ws.row_dimensions[row].height = height
     if plan.freeze is not None:
         ws.freeze_panes = address(plan.freeze)
-    for table in plan.tables:
+    for table in tables:
         add_table(ws, table)
     for v in plan.validations:
         add_validation(ws, v)
@@ -406,6 +420,41 @@ def render_sheet(ws: Worksheet, plan: SheetPlan) -> None:
         ws.add_chart(xl_chart(ws, chart), address(chart.anchor))
     _props(ws, plan.props)
     _page(ws, plan.page)
+
+
+def _stream_sheet(ws: Any, plan: SheetPlan) -> None:
+    """Draw ``plan`` on a write-only sheet: its rows go to the file one at a time, so a sheet
+    of 100,000 rows never exists as that many cell objects.
+
+    Raises:
+        ValueError: the plan merges cells (a write-only sheet cannot).
+    """
+    if plan.merges:
+        raise ValueError("a write-only sheet cannot merge cells")
+    tables = [  # a write-only sheet cannot read its header cells back: name the columns here
+        t if t.columns else replace(t, columns=tuple(
+            TableColumn(cell_text(str(plan.value(t.area[0], c)))[0])
+            for c in range(t.area[1], t.area[3] + 1)))
+        for t in plan.tables
+    ]  # fmt: skip
+    with warnings.catch_warnings():  # openpyxl warns on every write-only table; we named them
+        warnings.filterwarnings("ignore", "In write-only mode you must add table columns")
+        _settings(ws, plan, tables)  # before the rows: a write-only sheet writes its head first
+    looks = _Looks(plan)
+    extra: dict[int, set[int]] = {}
+    for r, c in (*plan.cell_styles, *plan.links, *plan.notes):
+        extra.setdefault(r, set()).add(c)
+    for r in range(1, max([len(plan.values), *extra]) + 1):
+        values = plan.values[r - 1] if r <= len(plan.values) else []
+        more = extra.get(r, set())
+        width = max([len(values), *more])
+        row: list[Any] = [None] * width
+        for c in range(1, width + 1):
+            if c in more or (c <= len(values) and values[c - 1] is not None):
+                cell = WriteOnlyCell(ws)
+                _draw(cell, plan, (r, c), looks)
+                row[c - 1] = cell
+        ws.append(row)
 
 
 def add_sheet(wb: Workbook, name: str, plan: SheetPlan, index: int | None = None) -> Worksheet:
@@ -450,13 +499,33 @@ def render_book(book: BookPlan, draw_order: Sequence[str] = ()) -> Workbook:
             sheets[name] = _sheet(wb.create_sheet(name))
     for name in {**dict.fromkeys(draw_order), **dict.fromkeys(book.sheets)}:
         render_sheet(sheets[name], book.sheets[name])
+    _book_settings(wb, book)
+    return wb
+
+
+def _book_settings(wb: Workbook, book: BookPlan) -> None:
     for name, refers in book.names.items():
         wb.defined_names[name] = DefinedName(name, attr_text=refers)
-    wb.active = book.active
+    if not wb.write_only:
+        wb.active = book.active
     if book.theme_hans_font is not None:
         wb.loaded_theme = theme_xml(book.theme_hans_font).encode("utf-8")
     p = book.properties
     _assign(wb.properties, creator=p.creator, lastModifiedBy=p.last_modified_by, title=p.title,
             subject=p.subject, keywords=p.keywords, language=p.language, created=p.created,
             modified=p.modified)  # fmt: skip
-    return wb
+
+
+def save_book_streaming(book: BookPlan, path: Path | str) -> None:
+    """Write ``book`` to ``path`` with openpyxl's write-only mode: what
+    :func:`render_book` draws, for plans without merged cells, holding one row of cells at a
+    time instead of every cell of the book (a batch report's table of 100,000 findings).
+
+    Raises:
+        ValueError: a plan merges cells.
+    """
+    wb = Workbook(write_only=True)
+    for name, plan in book.sheets.items():
+        _stream_sheet(wb.create_sheet(name), plan)
+    _book_settings(wb, book)
+    wb.save(path)

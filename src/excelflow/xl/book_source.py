@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import xlwings as xw
 
 from excelflow import engine
@@ -127,6 +128,7 @@ def check_book(
     mapping: ColumnMapping = EMPTY_MAPPING,
     lang: Lang | None = None,
     as_of: dt.date | None = None,
+    previous: pd.DataFrame | None = None,
 ) -> engine.Result:
     """Check the book's pipeline exactly as :func:`excelflow.api.validate_file` checks a file
     (the workbook's own Rules sheet unless ``ruleset`` is given, its Bid sheets, the engine).
@@ -134,4 +136,4 @@ def check_book(
     Raises:
         ReadError: the book holds no pipeline table.
     """
-    return check_source(source, ruleset, mapping=mapping, lang=lang, as_of=as_of)
+    return check_source(source, ruleset, mapping=mapping, lang=lang, as_of=as_of, previous=previous)

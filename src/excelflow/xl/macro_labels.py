@@ -172,3 +172,17 @@ def _feature_zh(item: str) -> str:
     if item.endswith(" validations"):  # "{kind} validations" of render_objects
         return f"{item.removesuffix(' validations')} 类数据验证"
     return item
+
+
+HISTORY_RECORDED = Text(
+    "已记录本次检查（{n} 个商机）到历史库。",
+    "This check ({n} deals) is recorded in the history database.",
+)
+HISTORY_COMPARED = Text(
+    "与上次检查（{since}）相比：{changes} 个历史问题（HX）。",
+    "Compared with the last check ({since}): {changes} history findings (HX).",
+)
+HISTORY_FAILED = Text(
+    "历史库不可用，本次检查未记录：{error}",
+    "The history database is unavailable; this check was not recorded: {error}",
+)

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
 import xlwings as xw
 
 from excelflow.pipeline.ruleset import Lang
@@ -45,6 +46,7 @@ from excelflow.xl.macros_annotate import (
     write_findings,
     write_results,
 )
+from excelflow.xl.macros_history import book_history
 from excelflow.xl.macros_sheets import bid_for_selection, insert_template
 
 __all__ = [
@@ -66,8 +68,12 @@ class Outcome:
 
 
 def validate_run(book: xw.Book, lang: Lang | None = None, as_of: dt.date | None = None) -> Outcome:
-    """Check the book and write everything ``excelflow annotate`` writes; returns the summary."""
-    checked = check(book, lang, as_of)
+    """Check the book and write everything ``excelflow annotate`` writes; returns the summary.
+    On a server with a history database, the check is compared with the book's previous one
+    (HX findings) and recorded (:mod:`.macros_history`)."""
+    history = book_history(book, as_of)
+    previous = history.previous() if history is not None else None
+    checked = check(book, lang, as_of, previous)
     plan = checked.plan
     notes_to_write = note_work(checked, previous_notes(book, checked.source, plan.lang))
     columns = write_results(checked)
@@ -86,6 +92,13 @@ def validate_run(book: xw.Book, lang: Lang | None = None, as_of: dt.date | None 
         lines.append(say.NOTES_DONE(plan.lang).format(**vars(notes)))
     if notes.kept:
         lines.append(say.NOTES_KEPT(plan.lang).format(kept=notes.kept))
+    if previous is not None and len(previous):
+        codes = checked.result.findings["code"].astype(str)
+        since = pd.Timestamp(previous["as_of"].iloc[0]).strftime("%Y-%m-%d")
+        changes = int(codes.str.startswith("HX").sum())
+        lines.append(say.HISTORY_COMPARED(plan.lang).format(since=since, changes=changes))
+    if history is not None:
+        lines += history.record(checked.result, plan.lang)
     return _finish(checked, lines)
 
 

@@ -38,6 +38,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import pandas as pd
 import xlwings as xw
 
 from excelflow.annotate.labels import NOTE_MARKER
@@ -127,8 +128,14 @@ class Checked:
         return self.source.book.sheets[self.plan.deals_sheet]
 
 
-def check(book: xw.Book, lang: Lang | None = None, as_of: dt.date | None = None) -> Checked:
-    """Read the book and run the engine on its deal table.
+def check(
+    book: xw.Book,
+    lang: Lang | None = None,
+    as_of: dt.date | None = None,
+    previous: pd.DataFrame | None = None,
+) -> Checked:
+    """Read the book and run the engine on its deal table (``previous``: the book's last
+    recorded snapshot, for the HX rules).
 
     Raises:
         MacroError: the book is empty, has no deal table, or the table has no deals.
@@ -137,7 +144,7 @@ def check(book: xw.Book, lang: Lang | None = None, as_of: dt.date | None = None)
     if all(source.sheet(n).grid == [[""]] for n in source.sheet_names):
         raise MacroError(say.EMPTY_BOOK)
     try:
-        result = check_book(source, lang=lang, as_of=as_of)
+        result = check_book(source, lang=lang, as_of=as_of, previous=previous)
     except ReadError:
         raise MacroError(say.NO_TABLE, sheets=", ".join(source.sheet_names)) from None
     pipeline = result.pipeline

@@ -1,0 +1,126 @@
+"""``excelflow batch`` over many small workbooks: serial vs the process pool vs Dask.
+
+Generates ``--files`` small pipelines (the project's sample generator) into a temporary folder,
+runs the batch over it with each executor (each run in its own process, which reports its time
+and its peak memory), and prints files/s, the speed-up over serial (target >= 1.7x with 2
+workers on 2 cores) and the parent's peak memory for ``--files`` vs ``--small`` files: flat (the
+parent holds small per-file outcomes, never a DataFrame, spools each file's JSON entry to disk and
+writes the xlsx row by row); measured with the JSON report alone and with both reports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import RESULTS
+
+from excelflow.pipeline.fields import SHEETS
+from excelflow.workbook.sample import sample_deals, write_sample
+
+RUNNER = """
+import json, resource, sys, time
+from excelflow.cli import main
+start = time.perf_counter()
+code = main(sys.argv[1:])
+seconds = time.perf_counter() - start
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+print(json.dumps({"code": code, "seconds": seconds, "peak_mb": peak / 1024}))
+"""
+"""One batch run in a fresh process: its exit code, wall time and the parent's peak memory."""
+
+MODES = {
+    "serial": ["--workers", "1"],
+    "pool": ["--workers", "2"],
+    "dask": ["--dask", "local", "--workers", "2"],
+}
+
+
+def make_folder(root: Path, n: int, deals: int) -> Path:
+    """``n`` small pipelines (English and Chinese, each with the sample's violations)."""
+    root.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        lang = "zh" if i % 3 == 0 else "en"
+        headers, rows = sample_deals(deals, lang=lang, seed=i)  # type: ignore[arg-type]
+        write_sample(root / f"rep{i:05d}.xlsx", headers, rows, sheet=SHEETS["deals"](lang))  # type: ignore[arg-type]
+    return root
+
+
+def batch_run(folder: Path, mode: str, out: Path, *, xlsx: bool = True) -> dict[str, float]:
+    """One ``excelflow batch`` run over ``folder`` with the JSON report (and the xlsx one)."""
+    argv = [str(folder), "--as-of", "2026-11-28", "--quiet", *MODES[mode]]
+    argv += ["--json", str(out / f"{mode}.json")]
+    if xlsx:
+        argv += ["--report", str(out / f"{mode}.xlsx")]
+    proc = subprocess.run(
+        [sys.executable, "-c", RUNNER, "batch", *argv],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0 or not proc.stdout.strip():
+        raise SystemExit(f"bench_batch: {mode} failed:\n{proc.stderr}")
+    result: dict[str, float] = json.loads(proc.stdout.strip().splitlines()[-1])
+    if result["code"] not in (0, 1):
+        raise SystemExit(f"bench_batch: {mode} exit code {result['code']}:\n{proc.stderr}")
+    return result
+
+
+def main(argv: list[str] | None = None) -> dict[str, float]:
+    """Run the benchmark; returns the measurements."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--files", type=int, default=500, help="workbooks (default 500)")
+    parser.add_argument("--small", type=int, default=50, help="the small run's workbooks (50)")
+    parser.add_argument("--deals", type=int, default=20, help="deals per workbook (default 20)")
+    parser.add_argument(
+        "--modes", default="serial,pool,dask", help="executors to compare (serial,pool,dask)"
+    )
+    args = parser.parse_args(argv)
+    modes = [m for m in args.modes.split(",") if m]
+    out: dict[str, float] = {}
+    with tempfile.TemporaryDirectory(prefix="excelflow-bench-batch-") as tmp:
+        root = Path(tmp)
+        big = make_folder(root / "big", args.files, args.deals)
+        small = make_folder(root / "small", args.small, args.deals)
+        reports = root / "reports"
+        reports.mkdir()
+        lines = [f"bench_batch: {args.files} workbooks of {args.deals} deals"]
+        for mode in modes:
+            r = batch_run(big, mode, reports)
+            out[f"{mode}_s"] = r["seconds"]
+            out[f"{mode}_files_per_s"] = args.files / r["seconds"]
+            out[f"{mode}_peak_mb"] = r["peak_mb"]
+            speed = out[f"{mode}_files_per_s"]
+            ratio = out["serial_s"] / r["seconds"] if "serial_s" in out else 1.0
+            target = "" if mode == "serial" else "  (target >= 1.70x)"
+            lines.append(
+                f"  {mode:<6} {r['seconds']:7.2f} s  {speed:7.1f} files/s  speed-up "
+                f"{ratio:4.2f}x{target}  parent peak {r['peak_mb']:.0f} MB"
+            )
+        parent = "pool" if "pool" in modes else modes[0]
+        for xlsx in (False, True):
+            peaks = [batch_run(d, parent, reports, xlsx=xlsx)["peak_mb"] for d in (small, big)]
+            growth = peaks[1] / peaks[0]
+            what = "JSON + xlsx reports" if xlsx else "JSON report only"
+            out["memory_ratio" if not xlsx else "memory_ratio_xlsx"] = growth
+            target = (
+                "(the All findings sheet grows with the findings)" if xlsx else "(target <= 1.25x)"
+            )
+            lines.append(
+                f"  parent peak memory, {parent}, {what}: {args.small} files {peaks[0]:.0f} MB, "
+                f"{args.files} files {peaks[1]:.0f} MB = {growth:.2f}x {target}"
+            )
+    print("\n".join(lines))
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "bench_batch.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return out
+
+
+if __name__ == "__main__":
+    main()

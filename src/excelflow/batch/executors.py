@@ -1,0 +1,184 @@
+"""Where the files of a batch run: the one place that decides.
+
+:class:`Executor` is serial, a local process pool (``concurrent.futures``, default one worker per
+core) or Dask distributed (``--dask local`` starts a ``LocalCluster`` of worker processes;
+``--dask tcp://host:8786`` uses a running scheduler whose workers read the same paths).
+:func:`run` maps a plain function over the items and yields ``(index, result)`` as results
+arrive, keeping only a few tasks in flight per worker, so a run over 100,000 files holds 100,000
+paths and never 100,000 pending results. The function does not know where it runs.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import importlib
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+IN_FLIGHT = 4
+"""Tasks queued per worker: enough to keep every worker busy, few enough to bound memory."""
+
+DASK_MISSING = (
+    "--dask needs Dask distributed, an optional extra: pip install 'excelflow-sales[dask]'"
+)
+
+
+class ExecutorError(Exception):
+    """The executor cannot be used (Dask not installed, no scheduler at the address); the
+    message is one line."""
+
+
+@dataclass(frozen=True)
+class Executor:
+    """Where to run: ``kind`` is ``serial``, ``pool`` or ``dask``; ``workers`` processes (for
+    ``dask`` with an ``address``: None, the cluster's own); ``address`` ``local`` or a
+    scheduler's address."""
+
+    kind: str
+    workers: int | None = None
+    address: str | None = None
+
+    def describe(self) -> str:
+        """One line for the user (``process pool, 2 workers``)."""
+        if self.kind == "serial":
+            return "serial"
+        if self.kind == "pool":
+            return f"process pool, {self.workers} workers"
+        if self.address == "local":
+            return f"Dask LocalCluster, {self.workers} workers"
+        return f"Dask scheduler {self.address}"
+
+
+def cores() -> int:
+    """The cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # macOS, Windows
+        return max(1, os.cpu_count() or 1)
+
+
+def choose(workers: int | None, dask: str | None) -> Executor:
+    """The executor the options ask for: ``--dask`` wins; else ``--workers 1`` is serial and
+    any other number (default: the cores) a process pool.
+
+    Raises:
+        ExecutorError: ``workers`` below 1.
+    """
+    if workers is not None and workers < 1:
+        raise ExecutorError(f"--workers must be at least 1, not {workers}")
+    if dask is not None:
+        if dask == "local":
+            return Executor("dask", workers or cores(), "local")
+        return Executor("dask", workers, dask)
+    n = workers or cores()
+    return Executor("serial", 1) if n == 1 else Executor("pool", n)
+
+
+def run(
+    executor: Executor, fn: Callable[..., R], items: Sequence[T], *args: Any
+) -> Iterator[tuple[int, R]]:
+    """``fn(item, *args)`` for every item, as ``(index, result)`` in the order they finish.
+
+    Raises:
+        ExecutorError: the executor cannot start.
+    """
+    if executor.kind == "serial" or not items:
+        for i, item in enumerate(items):
+            yield i, fn(item, *args)
+    elif executor.kind == "pool":
+        yield from _pool(executor, fn, items, args)
+    else:
+        yield from _dask(executor, fn, items, args)
+
+
+def _pool(
+    executor: Executor, fn: Callable[..., R], items: Sequence[T], args: tuple[Any, ...]
+) -> Iterator[tuple[int, R]]:
+    n = executor.workers or cores()
+    # fork would copy the parent's threads (the progress bar's); forkserver starts clean workers
+    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else None
+    context = multiprocessing.get_context(method)
+    if method == "forkserver":  # workers forked from a server that has already imported us
+        context.set_forkserver_preload([fn.__module__])
+    with cf.ProcessPoolExecutor(max_workers=n, mp_context=context) as pool:
+        pending: dict[cf.Future[R], int] = {}
+        todo = iter(enumerate(items))
+
+        def feed() -> None:
+            for i, item in todo:
+                pending[pool.submit(fn, item, *args)] = i
+                if len(pending) >= n * IN_FLIGHT:
+                    return
+
+        feed()
+        try:
+            while pending:
+                done, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+                for future in done:
+                    yield pending.pop(future), future.result()
+                feed()
+        except BaseException:
+            for future in pending:
+                future.cancel()
+            raise
+
+
+def _dask(
+    executor: Executor, fn: Callable[..., R], items: Sequence[T], args: tuple[Any, ...]
+) -> Iterator[tuple[int, R]]:
+    try:  # typed as Any: distributed ships partial annotations only
+        dd: Any = importlib.import_module("distributed")
+    except ImportError:
+        raise ExecutorError(DASK_MISSING) from None
+    as_completed = dd.as_completed
+    cluster = None
+    try:
+        if executor.address == "local":
+            cluster = dd.LocalCluster(
+                n_workers=executor.workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+            )
+            client = dd.Client(cluster)
+        else:
+            try:
+                client = dd.Client(executor.address, timeout="10s")
+            except (OSError, TimeoutError, ValueError) as exc:
+                raise ExecutorError(
+                    f"--dask {executor.address}: cannot reach the scheduler ({exc})"
+                ) from None
+        try:
+            threads = sum(client.nthreads().values()) or 1
+            shared = [client.scatter(a, broadcast=True) for a in args]
+            todo = iter(enumerate(items))
+            futures = as_completed()
+            index: dict[Any, int] = {}
+
+            def feed(limit: int) -> None:
+                for _ in range(limit):
+                    nxt = next(todo, None)
+                    if nxt is None:
+                        return
+                    future = client.submit(fn, nxt[1], *shared, pure=False)
+                    index[future.key] = nxt[0]
+                    futures.add(future)
+
+            feed(threads * IN_FLIGHT)
+            for future in futures:
+                i = index.pop(future.key)
+                result = future.result()
+                future.release()
+                yield i, result
+                feed(1)
+        finally:
+            client.close()
+    finally:
+        if cluster is not None:
+            cluster.close()

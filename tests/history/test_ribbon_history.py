@@ -1,0 +1,93 @@
+"""The ribbon's Validate on a server with a history database: compared with the book's previous
+check (HX findings in the Findings sheet and the alert), recorded per workbook and per user;
+without the database nothing is read or recorded. Once on SQLite, once on PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from excelflow import history
+from excelflow.history import schema
+from excelflow.xl import macros_history
+from rules.golden import write_case
+from xl.macro_support import payload_of, run
+
+DAY0 = dt.date(2026, 9, 1)
+FIRST = [{"stage": 2, "m:coach": None}, {"stage": 4}, {"stage": 3, "status": "lost"}]
+LATER = [{"stage": 4, "m:coach": None}, {"stage": 2}, {"stage": 3}]
+
+
+def _validate(tmp_path: Path, rows: list[dict[str, object]], day: dt.date) -> tuple[str, set[str]]:
+    book = tmp_path / "team-pipeline.xlsx"
+    write_case(book, {"rows": rows}, "en", DAY0)
+    _, result = run("validate_pipeline", payload_of(book), "en", day.isoformat())
+    text, mode = result.alerts[-1]
+    assert mode == "info", text
+    shown = {str(v) for sheet in result.sheets for v in sheet.values.values()}
+    return text, {code for code in ("HX01", "HX02", "HX03", "HX04") if code in shown}
+
+
+def test_the_ribbon_records_per_workbook_and_user(
+    tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(history.ENV_VAR, store_url)
+    token = history.REQUESTER.set("alice")
+    try:
+        text, codes = _validate(tmp_path, FIRST, DAY0)
+        assert "recorded in the history database" in text and codes == set()
+        text, codes = _validate(tmp_path, LATER, DAY0 + dt.timedelta(days=7))
+    finally:
+        history.REQUESTER.reset(token)
+    assert "Compared with the last check (2026-09-01): 3 history findings (HX)" in text
+    assert codes == {"HX01", "HX02", "HX04"}
+    with history.open_store(store_url).engine.connect() as conn:
+        rows = conn.execute(sa.select(schema.checks).order_by(schema.checks.c.id)).all()
+    assert [(r.file, r.user_name, r.deals) for r in rows] == [
+        ("excel:alice/team-pipeline.xlsx", "alice", 3)
+    ] * 2
+    # another user's book of the same name is another history
+    token = history.REQUESTER.set("bob")
+    try:
+        text, codes = _validate(tmp_path, LATER, DAY0 + dt.timedelta(days=8))
+    finally:
+        history.REQUESTER.reset(token)
+    assert codes == set() and "Compared with" not in text
+
+
+def test_without_a_history_database_nothing_is_recorded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(history.ENV_VAR, raising=False)
+    text, codes = _validate(tmp_path, FIRST, DAY0)
+    assert "history" not in text and codes == set()
+
+
+def test_an_unreachable_history_database_is_one_line_in_the_alert(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(history.ENV_VAR, str(tmp_path / "missing-folder" / "h.sqlite"))
+    text, _ = _validate(tmp_path, FIRST, DAY0)
+    assert "this check was not recorded" in text and "does not exist" in text
+    assert history.ENV_VAR == macros_history.HISTORY_ENV
+
+
+def test_the_token_provider_names_the_requester(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from excelflow.server import auth, tokens
+
+    path = tmp_path / "tokens.json"
+    monkeypatch.setenv(tokens.ENV_FILE, str(path))
+    secret = tokens.add(path, "carol")
+
+    async def call() -> str | None:
+        await auth.validate_token(f"Bearer {secret}")
+        return history.REQUESTER.get()
+
+    assert asyncio.run(call()) == "carol"
+    assert history.REQUESTER.get() is None  # set in the request's context only
