@@ -109,9 +109,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
             growth = peaks[1] / peaks[0]
             what = "JSON + xlsx reports" if xlsx else "JSON report only"
             out["memory_ratio" if not xlsx else "memory_ratio_xlsx"] = growth
-            target = (
-                "(the All findings sheet grows with the findings)" if xlsx else "(target <= 1.25x)"
-            )
+            target = "(a compact row per finding)" if xlsx else "(target <= 1.25x)"
             lines.append(
                 f"  parent peak memory, {parent}, {what}: {args.small} files {peaks[0]:.0f} MB, "
                 f"{args.files} files {peaks[1]:.0f} MB = {growth:.2f}x {target}"
