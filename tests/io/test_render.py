@@ -106,6 +106,22 @@ def test_sheet_objects(ws: Worksheet) -> None:
     assert rules[1][1].dxf.fill.bgColor.rgb == "00FFC7CE"
 
 
+def test_conditional_solid_fills_carry_their_colour_as_background(saved: Path) -> None:
+    """Excel paints a dxf solid fill with bgColor (a fill given only fgColor shows no colour in
+    Excel); each dxf fill in styles.xml, read with an XML parser, carries its colour as both."""
+    import xml.etree.ElementTree as ET
+
+    ns = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
+    with zipfile.ZipFile(saved) as zf:
+        root = ET.fromstring(zf.read("xl/styles.xml"))
+    fills = root.findall("m:dxfs/m:dxf/m:fill/m:patternFill", ns)
+    got = [
+        (f.get("patternType"), *(f.find(f"m:{c}", ns).get("rgb") for c in ("fgColor", "bgColor")))  # type: ignore[union-attr]
+        for f in fills
+    ]
+    assert got == [("solid", "00C6EFCE", "00C6EFCE"), ("solid", "00FFC7CE", "00FFC7CE")]
+
+
 def test_charts(saved: Path, ws: Worksheet) -> None:
     charts = ws._charts  # type: ignore[attr-defined]
     assert [type(c) for c in charts] == [BarChart, PieChart, ScatterChart]
