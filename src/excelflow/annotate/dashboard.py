@@ -157,7 +157,7 @@ def dashboard(result: Result, lang: Lang) -> Dashboard:
                     SEVERITY_LABEL[str(sev)](lang),
                     len(grp),
                     deals_hit,
-                    rule.name if rule else "",
+                    rule.title(lang) if rule else "",
                     SEVERITY_RANK[str(sev)],
                 ]
             )

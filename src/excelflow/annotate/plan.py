@@ -3,7 +3,8 @@
 A plan is plain data (dataclasses, lists of lists, small DataFrames) and knows nothing about
 openpyxl or xlwings: the openpyxl writer (``excelflow.workbook.annotate``) and the ribbon macro
 write the same plan. Per deal row it holds the result-column values (grade, score, adjusted
-probability, gate text, warnings text such as ``"DQ05, SG01×2"``) and the row's worst severity;
+probability, gate text, warnings text such as ``"SG01×2 Skipped milestone, DQ05 Close date
+passed"``) and the row's worst severity;
 per offending cell the note text; the Findings table (one row per finding, with its hyperlink
 target); the Dashboard tables and KPIs; and the row-colour legend.
 """
@@ -39,6 +40,7 @@ from excelflow.annotate.labels import (
 from excelflow.engine import Result
 from excelflow.pipeline.fields import RESULT_FIELDS, SHEETS
 from excelflow.pipeline.ruleset import Lang
+from excelflow.rules.titles import rule_title
 
 __all__ = [
     "COUNT",
@@ -161,7 +163,18 @@ def quote_sheet(name: str) -> str:
     return "'" + name.replace("'", "''") + "'"
 
 
-def _deal_codes(result: Result) -> tuple[dict[int, str], dict[int, str]]:
+WARNING_JOIN = {"zh": "、", "en": ", "}
+
+
+def warning_text(items: list[tuple[str, int]], lang: Lang) -> str:
+    """A deal's warnings cell: each code (×n when it fires n times) with its short title, e.g.
+    ``SG01×2 跳过节点、EV02 否决项``."""
+    return WARNING_JOIN[lang].join(
+        f"{c if n == 1 else f'{c}×{n}'} {rule_title(c, lang)}" for c, n in items
+    )
+
+
+def _deal_codes(result: Result, lang: Lang = "en") -> tuple[dict[int, str], dict[int, str]]:
     """Per deal position: the warnings text and the worst severity."""
     f = result.findings
     f = f[f["pos"].to_numpy(dtype=int) >= 0]
@@ -175,7 +188,7 @@ def _deal_codes(result: Result) -> tuple[dict[int, str], dict[int, str]]:
     texts, worst = {}, {}
     for pos, items in per.items():
         items.sort(key=lambda t: (-t[0], t[1]))
-        texts[pos] = ", ".join(c if n == 1 else f"{c}×{n}" for _, c, n in items)
+        texts[pos] = warning_text([(c, n) for _, c, n in items], lang)
         worst[pos] = SEVERITIES[2 - items[0][0]]
     return texts, worst
 
@@ -198,7 +211,7 @@ def _gate_text(result: Result, lang: Lang) -> list[str | None]:
 def result_columns(result: Result, lang: Lang) -> list[ResultColumn]:
     """The five result columns (grade, score, adjusted probability, gate, warnings) per deal."""
     d = result.deals
-    texts, _ = _deal_codes(result)
+    texts, _ = _deal_codes(result, lang)
     n = len(d)
     values: dict[str, list[Any]] = {
         "ef_grade": [plain_value(v) for v in d["grade"].to_numpy(dtype=object)],
