@@ -20,6 +20,7 @@ from excelflow.annotate.labels import CHART_TITLE, NO_OWNER, TABLE_TITLE
 from excelflow.api import annotate, validate_file
 from excelflow.pipeline.normalize import find_header
 from excelflow.pipeline.ruleset import Lang, load_ruleset
+from excelflow.sheets.text import text_width
 from excelflow.workbook.annotate import AnnotateOutcome
 from excelflow.workbook.sample import sample_deals, write_sample
 
@@ -123,15 +124,22 @@ def test_findings_sheet_is_a_linked_filterable_table(annotated: AnnotateOutcome)
     wb = load_workbook(annotated.out_path)
     ws = wb[annotated.sheets["findings"]]
     (table,) = ws.tables.values()
-    assert table.ref == f"A4:H{4 + len(res.findings)}"
-    assert ws.freeze_panes == "A5"
+    assert table.ref == f"A5:H{5 + len(res.findings)}"
+    assert ws.freeze_panes == "A6"
     sheet = res.pipeline.sheet
     for i, (_, f) in enumerate(res.findings.iterrows()):
-        cell = ws.cell(5 + i, 5)
+        cell = ws.cell(6 + i, 5)
         assert cell.value == f["cell"]
         assert cell.hyperlink is not None and cell.hyperlink.location == f"'{sheet}'!{f['cell']}"
-    legend = [ws.cell(4 + i, 10).fill.fgColor.rgb for i in range(1, 4)]
+    # the legend sits above the table's rows (J1:J4): a filter never hides it, nothing runs under
+    legend = [ws.cell(1 + i, 10).fill.fgColor.rgb for i in range(1, 4)]
     assert legend == ["00FFC7CE", "00FFEB9C", "00DDEBF7"]
+    # columns fit their text (CJK counted double, capped); a longer message wraps
+    message = [ws.cell(6 + i, 8) for i in range(len(res.findings))]
+    width = ws.column_dimensions["H"].width
+    assert 40 <= width <= 90
+    too_long = any(text_width(c.value) > width - 1 for c in message)
+    assert all(bool(c.alignment.wrap_text) == too_long for c in message)
 
 
 def test_our_sheets_are_never_taken_for_the_pipeline(tmp_path: Path) -> None:

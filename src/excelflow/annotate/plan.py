@@ -41,6 +41,7 @@ from excelflow.engine import Result
 from excelflow.pipeline.fields import RESULT_FIELDS, SHEETS
 from excelflow.pipeline.ruleset import Lang
 from excelflow.rules.titles import rule_title
+from excelflow.sheets.text import text_width
 
 __all__ = [
     "COUNT",
@@ -64,13 +65,16 @@ __all__ = [
 ]
 
 RESULT_FORMATS = {
-    "ef_grade": ("@", 10.0),
-    "ef_score": ("0.0", 9.0),
-    "ef_adj_prob": (PERCENT, 12.0),
-    "ef_gate": ("@", 28.0),
-    "ef_warnings": ("@", 24.0),
+    "ef_grade": ("@", 8.0),
+    "ef_score": ("0.0", 8.0),
+    "ef_adj_prob": (PERCENT, 8.0),
+    "ef_gate": ("@", 10.0),
+    "ef_warnings": ("@", 12.0),
 }
-"""Number format and column width per result column."""
+"""Number format and least column width per result column; the width grows to fit the header
+(on one line, with a filter button) and the values, up to :data:`RESULT_MAX_WIDTH`."""
+RESULT_MAX_WIDTH = 50.0
+"""A result column is at most this wide; longer gate or warnings texts wrap."""
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,8 @@ class ResultColumn:
     number_format: str
     width: float
     values: list[Any]
+    wrap: bool = False
+    """Some value is wider than the column: the writer wraps the column's text."""
 
 
 @dataclass(frozen=True)
@@ -225,16 +231,21 @@ def result_columns(result: Result, lang: Lang) -> list[ResultColumn]:
     cols = result.pipeline.columns
     out = []
     for spec in RESULT_FIELDS:
-        fmt, width = RESULT_FORMATS[spec.key]
+        fmt, least = RESULT_FORMATS[spec.key]
         existing = cols.get(spec.key)
+        header = existing.header if existing else spec.header(lang)
+        shown = [v for v in values[spec.key] if v is not None]
+        body = max((text_width(v) for v in shown if isinstance(v, str)), default=4) + 2
+        width = min(RESULT_MAX_WIDTH, max(least, text_width(header) + 4, body))
         out.append(
             ResultColumn(
                 key=spec.key,
-                header=existing.header if existing else spec.header(lang),
+                header=header,
                 letter=existing.letter if existing else None,
                 number_format=fmt,
-                width=width,
+                width=float(width),
                 values=values[spec.key],
+                wrap=body > RESULT_MAX_WIDTH,
             )
         )
     return out
