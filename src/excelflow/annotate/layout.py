@@ -66,6 +66,7 @@ STYLES: dict[str, Style] = {
     "table title": Style(font=body_font(bold=True, size=12, color=INK)),
     "legend title": Style(font=body_font(bold=True)),
     "wrap": Style(align=Align(vertical="top", wrap=True)),
+    "top": Style(align=Align(vertical="top")),
     "no chart": Style(font=body_font(italic=True, color="595959"), align=Align(wrap=True,
                                                                               vertical="top")),
     **{s: Style(font=body_font(color=SEVERITY_INK[s]), fill=Fill(SEVERITY_FILL[s]))
@@ -138,6 +139,8 @@ def findings_plan(
     if not f.rows:
         plan.put(head + 1, width, NO_FINDINGS(lang))
     last = head + max(len(f.rows), 1)
+    if f.rows:  # a wrapped message's row reads from the top, like its wrapped cell
+        plan.style((head + 1, 1, last, width), "top", add=True)
     plan.tables.append(TableSpec((head, 1, last, width), table_name))
     plan.widths.update({j: float(w) for j, w in enumerate(FINDINGS_WIDTHS, start=1)})
     for j, high in enumerate(FINDINGS_MAX_WIDTHS, start=1):
