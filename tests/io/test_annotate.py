@@ -19,6 +19,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.comments import Comment
 from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table
@@ -38,6 +39,7 @@ from excelflow.engine import report
 from excelflow.pipeline.fields import RESULT_FIELDS
 from excelflow.pipeline.read import ReadError
 from excelflow.pipeline.ruleset import Lang
+from excelflow.sheets.text import text_width
 from excelflow.workbook.annotate import AnnotateOutcome, InPlaceRefused
 from excelflow.workbook.losses import losses
 from excelflow.workbook.safe_write import WriteRefused, default_output
@@ -224,6 +226,13 @@ def test_template_placeholders_and_result_columns_are_filled_in_place(tmp_path: 
         grade_col = cols[RESULT_FIELDS[0].header(lang)]
         graded = [ws.cell(r, grade_col).value for r in out.result.pipeline.rows]
         assert graded == [None if pd.isna(g) else g for g in out.result.deals["grade"]]
+        # every result column, already in the template, is sized to its header and texts (the
+        # template's 7-wide Gate column cut "强行推进：M2 内线; M3 采购标准")
+        for spec in RESULT_FIELDS:
+            letter = get_column_letter(cols[spec.header(lang)])
+            texts = [ws[f"{letter}{r}"].value for r in out.result.pipeline.rows]
+            need = max(text_width(t) for t in [spec.header(lang), *texts] if isinstance(t, str))
+            assert need + 2 <= ws.column_dimensions[letter].width <= 50, (lang, spec.key)
 
 
 def test_a_users_own_dashboard_sheet_is_kept(tmp_path: Path) -> None:

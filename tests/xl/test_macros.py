@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 from openpyxl import Workbook, load_workbook
 from openpyxl.comments import Comment
+from openpyxl.utils import get_column_letter
 from xlwings import server
 
 from annotate_support import AS_OF, sample_book
@@ -110,6 +111,12 @@ def test_validate_writes_what_annotate_writes(tmp_path: Path, lang: Lang) -> Non
             assert same(theirs, book[deals].value((int(row), col))), (spec.key, row)
     # nothing else on the deals sheet changed
     assert differences(out.out_path, deals, book[deals]) == []
+    # each result column as wide as annotate makes it (fitted to its header and texts)
+    sized = {a["start_column"] + 1: a["args"][0] for a in actions
+             if a["func"] == "setColumnWidth" and a["sheet_position"] == 0}  # fmt: skip
+    for spec in RESULT_FIELDS:
+        col = header[spec.header(lang)]
+        assert sized[col] == wb[deals].column_dimensions[get_column_letter(col)].width, spec.key
 
     # the Findings and Dashboard sheets: every cell (but the ribbon's kept-notes list, J6 on)
     kept = book[out.sheets["findings"]]
