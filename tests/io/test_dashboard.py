@@ -255,3 +255,35 @@ def test_a_users_sheet_named_like_ours_in_another_case_is_never_taken(tmp_path: 
     assert load_workbook(out.out_path).sheetnames == [
         "Deals", "dashboard", "ExcelFlow Dashboard", "Findings",
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("header", "amounts", "why"),
+    [
+        ("", ["", ""], "no_column"),  # no amount column at all
+        (",close_value", [",", ",5000"], "blank"),  # an amount only on the closed deal
+    ],
+)
+def test_no_amount_gives_a_sentence_not_an_empty_chart(
+    tmp_path: Path, header: str, amounts: list[str], why: str
+) -> None:
+    """The Maven CRM export has no amount on its open deals: the Dashboard says so where the
+    'open amount by stage' chart would stand, and keeps its other charts."""
+    from excelflow.annotate.labels import NO_AMOUNT_CHART
+
+    csv = tmp_path / "crm.csv"
+    csv.write_text(
+        f"Deal ID,Stage,Status{header}\nO-1,2,open{amounts[0]}\nO-2,3,won{amounts[1]}\n",
+        encoding="utf-8",
+    )
+    for lang in LANGS:
+        out = annotate(csv, tmp_path / f"crm_{lang}.xlsx", lang=lang, as_of=AS_OF)
+        ws = load_workbook(out.out_path)[out.sheets["dashboard"]]
+        charts = ws._charts  # type: ignore[attr-defined]
+        titles = [c.title.tx.rich.p[0].r[0].t for c in charts]
+        assert (
+            CHART_TITLE["by_stage"](lang) not in titles and CHART_TITLE["by_grade"](lang) in titles
+        )
+        cells = [c for row in ws.iter_rows() for c in row if c.value == NO_AMOUNT_CHART[why](lang)]
+        assert [c.coordinate for c in cells] == ["G11"]
+        assert "G11:K13" in {str(m) for m in ws.merged_cells.ranges}
