@@ -403,6 +403,12 @@ def test_csv_gets_an_xlsx_copy(tmp_path: Path) -> None:
     assert load_workbook(out.out_path).sheetnames == ["商机", "看板", "问题清单"]
     grid = calamine_rows(out.out_path, "商机")
     assert grid[0][-5:] == [f.header("zh") for f in RESULT_FIELDS]
+    # a CSV has no widths: every column of the copy is sized to its header and values
+    ws = load_workbook(out.out_path)["商机"]
+    for j, header in enumerate(grid[0], start=1):
+        letter = get_column_letter(j)
+        if header:
+            assert ws.column_dimensions[letter].width >= min(40, text_width(header) + 2), header
     again = validate_file(out.out_path, lang="zh", as_of=AS_OF).result
     assert again is not None and [(r, c) for r, _, c in again.flat()] == [
         (r, c) for r, _, c in out.result.flat()
