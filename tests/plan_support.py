@@ -138,3 +138,23 @@ def book() -> BookPlan:
         theme_hans_font="等线",
         properties=DocProperties(creator="ExcelFlow", title="Plan", created=stamp, modified=stamp),
     )
+
+
+LONG_TEXT = (
+    "缺少列「评估分级」：无法检查第1阶段之后的 1589 个进行中商机是否达到该关键节点（不报 SG01、"
+    "不下调赢率，关口显示为未知）"
+)
+
+
+def fitted() -> SheetPlan:
+    """A small table whose columns are fitted to their text: a short code column, a Chinese
+    message too long for its cap (wraps, its row grows), a heading that overflows on purpose."""
+    plan = SheetPlan(styles={"wrap": Style(align=Align(vertical="top", wrap=True)),
+                             "title": STYLES["title"]})  # fmt: skip
+    plan.put(1, 1, "A title far wider than its column", "title")
+    plan.put_rows(2, 1, [["Code", "Message"], ["SG01", "short"], ["DQ07", LONG_TEXT]])
+    plan.widths[1] = 6.0
+    plan.fit_widths([1], ignore=("title",))
+    plan.fit_widths([2], first_row=2, high=40.0)
+    plan.wrap_long([1, 2], "wrap", first_row=3)
+    return plan

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import shutil
 import struct
 import time
@@ -18,6 +19,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.comments import Comment
 from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table
@@ -37,6 +39,7 @@ from excelflow.engine import report
 from excelflow.pipeline.fields import RESULT_FIELDS
 from excelflow.pipeline.read import ReadError
 from excelflow.pipeline.ruleset import Lang
+from excelflow.sheets.text import text_width
 from excelflow.workbook.annotate import AnnotateOutcome, InPlaceRefused
 from excelflow.workbook.losses import losses
 from excelflow.workbook.safe_write import WriteRefused, default_output
@@ -95,7 +98,7 @@ def test_copy_agrees_with_the_engine(tmp_path: Path, lang: Lang) -> None:
         else:
             assert gate.startswith(GATE_LABEL[d["gate"]](lang))
         mine = res.findings.loc[res.findings["pos"] == i, "code"]
-        assert set(line[idx[headers[4]]].replace(",", " ").split()) == {
+        assert set(re.findall(r"[A-Z]{2}\d\d(?:×\d+)?", line[idx[headers[4]]])) == {
             c if n == 1 else f"{c}×{n}" for c, n in mine.value_counts().items()
         }
 
@@ -223,6 +226,13 @@ def test_template_placeholders_and_result_columns_are_filled_in_place(tmp_path: 
         grade_col = cols[RESULT_FIELDS[0].header(lang)]
         graded = [ws.cell(r, grade_col).value for r in out.result.pipeline.rows]
         assert graded == [None if pd.isna(g) else g for g in out.result.deals["grade"]]
+        # every result column, already in the template, is sized to its header and texts (the
+        # template's 7-wide Gate column cut "强行推进：M2 内线; M3 采购标准")
+        for spec in RESULT_FIELDS:
+            letter = get_column_letter(cols[spec.header(lang)])
+            texts = [ws[f"{letter}{r}"].value for r in out.result.pipeline.rows]
+            need = max(text_width(t) for t in [spec.header(lang), *texts] if isinstance(t, str))
+            assert need + 2 <= ws.column_dimensions[letter].width <= 50, (lang, spec.key)
 
 
 def test_a_users_own_dashboard_sheet_is_kept(tmp_path: Path) -> None:
@@ -393,6 +403,12 @@ def test_csv_gets_an_xlsx_copy(tmp_path: Path) -> None:
     assert load_workbook(out.out_path).sheetnames == ["商机", "看板", "问题清单"]
     grid = calamine_rows(out.out_path, "商机")
     assert grid[0][-5:] == [f.header("zh") for f in RESULT_FIELDS]
+    # a CSV has no widths: every column of the copy is sized to its header and values
+    ws = load_workbook(out.out_path)["商机"]
+    for j, header in enumerate(grid[0], start=1):
+        letter = get_column_letter(j)
+        if header:
+            assert ws.column_dimensions[letter].width >= min(40, text_width(header) + 2), header
     again = validate_file(out.out_path, lang="zh", as_of=AS_OF).result
     assert again is not None and [(r, c) for r, _, c in again.flat()] == [
         (r, c) for r, _, c in out.result.flat()

@@ -15,6 +15,7 @@ from excelflow.api import validate_file
 from excelflow.engine import Result, report
 from excelflow.pipeline.fields import RESULT_FIELDS
 from excelflow.pipeline.ruleset import Lang
+from excelflow.rules import load_all
 from excelflow.workbook.sample import sample_deals, write_sample
 
 
@@ -31,13 +32,18 @@ def checked(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
 
 
 def _codes_per_deal(res: Result) -> dict[int, str]:
-    """The warnings text computed independently: codes by severity then code, ×n for repeats."""
+    """The warnings text computed independently: codes by severity then code, ×n for repeats,
+    each with the registry's title in the result's language."""
+    registry = load_all()
+    join = "、" if res.lang == "zh" else ", "
     out: dict[int, str] = {}
     f = res.findings[res.findings["pos"] >= 0]
     for pos, grp in f.groupby("pos"):
         counts = Counter(zip(grp["severity"], grp["code"], strict=True))
         items = sorted(counts.items(), key=lambda kv: (-SEVERITY_RANK[kv[0][0]], kv[0][1]))
-        out[int(pos)] = ", ".join(c if n == 1 else f"{c}×{n}" for (_, c), n in items)
+        out[int(pos)] = join.join(
+            f"{c if n == 1 else f'{c}×{n}'} {registry[c].title(res.lang)}" for (_, c), n in items
+        )
     return out
 
 
@@ -70,7 +76,8 @@ def test_result_columns_equal_deals_detail(checked: Result) -> None:
 def test_warnings_text_and_row_severity(checked: Result) -> None:
     plan = build_plan(checked)
     warnings = {c.key: c for c in plan.result_columns}["ef_warnings"].values
-    assert warnings[0] == "SG01×3"  # the sample's first deal misses three milestone parts
+    # the sample's first deal misses three milestone parts
+    assert warnings[0] == "SG01×3 " + ("跳过节点" if checked.lang == "zh" else "Skipped milestone")
     f = checked.findings
     for i, sev in enumerate(plan.row_severity):
         mine = f.loc[f["pos"] == i, "severity"]

@@ -20,6 +20,7 @@ from excelflow.annotate.labels import CHART_TITLE, NO_OWNER, TABLE_TITLE
 from excelflow.api import annotate, validate_file
 from excelflow.pipeline.normalize import find_header
 from excelflow.pipeline.ruleset import Lang, load_ruleset
+from excelflow.sheets.text import text_width
 from excelflow.workbook.annotate import AnnotateOutcome
 from excelflow.workbook.sample import sample_deals, write_sample
 
@@ -123,15 +124,22 @@ def test_findings_sheet_is_a_linked_filterable_table(annotated: AnnotateOutcome)
     wb = load_workbook(annotated.out_path)
     ws = wb[annotated.sheets["findings"]]
     (table,) = ws.tables.values()
-    assert table.ref == f"A4:H{4 + len(res.findings)}"
-    assert ws.freeze_panes == "A5"
+    assert table.ref == f"A5:H{5 + len(res.findings)}"
+    assert ws.freeze_panes == "A6"
     sheet = res.pipeline.sheet
     for i, (_, f) in enumerate(res.findings.iterrows()):
-        cell = ws.cell(5 + i, 5)
+        cell = ws.cell(6 + i, 5)
         assert cell.value == f["cell"]
         assert cell.hyperlink is not None and cell.hyperlink.location == f"'{sheet}'!{f['cell']}"
-    legend = [ws.cell(4 + i, 10).fill.fgColor.rgb for i in range(1, 4)]
+    # the legend sits above the table's rows (J1:J4): a filter never hides it, nothing runs under
+    legend = [ws.cell(1 + i, 10).fill.fgColor.rgb for i in range(1, 4)]
     assert legend == ["00FFC7CE", "00FFEB9C", "00DDEBF7"]
+    # columns fit their text (CJK counted double, capped); a longer message wraps
+    message = [ws.cell(6 + i, 8) for i in range(len(res.findings))]
+    width = ws.column_dimensions["H"].width
+    assert 40 <= width <= 90
+    too_long = any(text_width(c.value) > width - 1 for c in message)
+    assert all(bool(c.alignment.wrap_text) == too_long for c in message)
 
 
 def test_our_sheets_are_never_taken_for_the_pipeline(tmp_path: Path) -> None:
@@ -247,3 +255,35 @@ def test_a_users_sheet_named_like_ours_in_another_case_is_never_taken(tmp_path: 
     assert load_workbook(out.out_path).sheetnames == [
         "Deals", "dashboard", "ExcelFlow Dashboard", "Findings",
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("header", "amounts", "why"),
+    [
+        ("", ["", ""], "no_column"),  # no amount column at all
+        (",close_value", [",", ",5000"], "blank"),  # an amount only on the closed deal
+    ],
+)
+def test_no_amount_gives_a_sentence_not_an_empty_chart(
+    tmp_path: Path, header: str, amounts: list[str], why: str
+) -> None:
+    """The Maven CRM export has no amount on its open deals: the Dashboard says so where the
+    'open amount by stage' chart would stand, and keeps its other charts."""
+    from excelflow.annotate.labels import NO_AMOUNT_CHART
+
+    csv = tmp_path / "crm.csv"
+    csv.write_text(
+        f"Deal ID,Stage,Status{header}\nO-1,2,open{amounts[0]}\nO-2,3,won{amounts[1]}\n",
+        encoding="utf-8",
+    )
+    for lang in LANGS:
+        out = annotate(csv, tmp_path / f"crm_{lang}.xlsx", lang=lang, as_of=AS_OF)
+        ws = load_workbook(out.out_path)[out.sheets["dashboard"]]
+        charts = ws._charts  # type: ignore[attr-defined]
+        titles = [c.title.tx.rich.p[0].r[0].t for c in charts]
+        assert (
+            CHART_TITLE["by_stage"](lang) not in titles and CHART_TITLE["by_grade"](lang) in titles
+        )
+        cells = [c for row in ws.iter_rows() for c in row if c.value == NO_AMOUNT_CHART[why](lang)]
+        assert [c.coordinate for c in cells] == ["G11"]
+        assert "G11:K13" in {str(m) for m in ws.merged_cells.ranges}

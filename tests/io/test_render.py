@@ -106,6 +106,22 @@ def test_sheet_objects(ws: Worksheet) -> None:
     assert rules[1][1].dxf.fill.bgColor.rgb == "00FFC7CE"
 
 
+def test_conditional_solid_fills_carry_their_colour_as_background(saved: Path) -> None:
+    """Excel paints a dxf solid fill with bgColor (a fill given only fgColor shows no colour in
+    Excel); each dxf fill in styles.xml, read with an XML parser, carries its colour as both."""
+    import xml.etree.ElementTree as ET
+
+    ns = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
+    with zipfile.ZipFile(saved) as zf:
+        root = ET.fromstring(zf.read("xl/styles.xml"))
+    fills = root.findall("m:dxfs/m:dxf/m:fill/m:patternFill", ns)
+    got = [
+        (f.get("patternType"), *(f.find(f"m:{c}", ns).get("rgb") for c in ("fgColor", "bgColor")))  # type: ignore[union-attr]
+        for f in fills
+    ]
+    assert got == [("solid", "00C6EFCE", "00C6EFCE"), ("solid", "00FFC7CE", "00FFC7CE")]
+
+
 def test_charts(saved: Path, ws: Worksheet) -> None:
     charts = ws._charts  # type: ignore[attr-defined]
     assert [type(c) for c in charts] == [BarChart, PieChart, ScatterChart]
@@ -174,3 +190,28 @@ def test_python_calamine_reads_the_values(saved: Path) -> None:
     assert rows[3][:4] == ["Item", "Qty", "Unit cost", "Amount"]
     assert rows[4][:3] == ["Server", 2.0, 1500.0] and rows[8][1] == 0.25
     assert cb.get_sheet_by_name("Lists").to_python()[1] == ["Entry"]
+
+
+def test_fitted_columns_wrapped_text_and_grown_rows(tmp_path: Path) -> None:
+    """Widths from content (CJK counted double, capped; a title overflowing on purpose does not
+    count), a column with text beyond its cap wraps from the top, and its long row grows; the
+    openpyxl renderer writes exactly that."""
+    from openpyxl import Workbook
+
+    from excelflow.sheets.text import text_width
+    from excelflow.workbook.render import render_sheet
+    from plan_support import LONG_TEXT, fitted
+
+    plan = fitted()
+    assert plan.widths == {1: 6.0, 2: 40.0}  # "Code" + 2; the message capped at 40
+    assert text_width(LONG_TEXT) > 3 * 40 - 10 and plan.heights == {4: 60.0}  # 3-4 lines
+    wb = Workbook()
+    assert wb.active is not None
+    render_sheet(wb.active, plan)
+    wb.save(tmp_path / "fitted.xlsx")
+    ws = load_workbook(tmp_path / "fitted.xlsx").active
+    assert ws is not None
+    assert (ws.column_dimensions["A"].width, ws.column_dimensions["B"].width) == (6, 40)
+    assert ws.row_dimensions[4].height == 60 and ws.row_dimensions[3].height is None
+    assert [ws.cell(r, 2).alignment.wrap_text for r in (2, 3, 4)] == [None, True, True]
+    assert ws["B4"].alignment.vertical == "top" and not ws["A4"].alignment.wrap_text

@@ -55,3 +55,17 @@ def test_codes_are_stable_and_well_formed() -> None:
         assert len(code) == 4 and code[:2].isupper() and code[2:].isdigit()
         assert rule.family in {"SG", "EV", "GR", "CL", "DQ", "BD", "HX"}
         assert rule.name.count(".") == 1
+
+
+def test_every_rule_has_a_short_title_in_both_languages() -> None:
+    """The sheets show a rule's title beside its code, never its dotted name: every registered
+    code has a short Chinese (CJK) and English title, and no title names an unknown code."""
+    from excelflow.rules.titles import TITLES
+    from excelflow.sheets.text import has_wide
+
+    registry = load_all()
+    assert set(TITLES) == set(registry)
+    for code, rule in registry.items():
+        zh, en = rule.title
+        assert has_wide(zh) and not has_wide(en) and en.strip(), code
+        assert len(zh) <= 8 and len(en) <= 28 and "." not in zh + en, code

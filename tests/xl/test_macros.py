@@ -22,10 +22,13 @@ from typing import Any
 import pytest
 from openpyxl import Workbook, load_workbook
 from openpyxl.comments import Comment
+from openpyxl.utils import get_column_letter
 from xlwings import server
 
 from annotate_support import AS_OF, sample_book
 from excelflow.annotate.labels import NOTE_MARKER, SEVERITY_FILL
+from excelflow.annotate.layout import findings_plan
+from excelflow.annotate.plan import build_plan
 from excelflow.annotate.sheets import KEPT_TITLE
 from excelflow.api import annotate, validate_file
 from excelflow.pipeline.fields import RESULT_FIELDS, SHEETS
@@ -108,14 +111,20 @@ def test_validate_writes_what_annotate_writes(tmp_path: Path, lang: Lang) -> Non
             assert same(theirs, book[deals].value((int(row), col))), (spec.key, row)
     # nothing else on the deals sheet changed
     assert differences(out.out_path, deals, book[deals]) == []
+    # each result column as wide as annotate makes it (fitted to its header and texts)
+    sized = {a["start_column"] + 1: a["args"][0] for a in actions
+             if a["func"] == "setColumnWidth" and a["sheet_position"] == 0}  # fmt: skip
+    for spec in RESULT_FIELDS:
+        col = header[spec.header(lang)]
+        assert sized[col] == wb[deals].column_dimensions[get_column_letter(col)].width, spec.key
 
-    # the Findings and Dashboard sheets: every cell (but the ribbon's kept-notes list, J9 on)
+    # the Findings and Dashboard sheets: every cell (but the ribbon's kept-notes list, J6 on)
     kept = book[out.sheets["findings"]]
-    assert kept.value("J9") == KEPT_TITLE(lang) and kept.value("J10") is None
+    assert kept.value("J6") == KEPT_TITLE(lang) and kept.value("J7") is None
     for key in ("findings", "dashboard"):
         name = out.sheets[key]
         below_legend = (
-            (lambda r, c: c == 10 and r >= 9) if key == "findings" else (lambda r, c: False)
+            (lambda r, c: c == 10 and r >= 6) if key == "findings" else (lambda r, c: False)
         )
         assert differences(out.out_path, name, book[name], below_legend) == [], key
 
@@ -183,7 +192,7 @@ def test_a_rerun_replaces_and_never_duplicates(tmp_path: Path) -> None:
     assert first["Deals"].notes[user_cell] == ""  # the user's note: not rewritten (text unknown)
     assert first["Deals"].notes[fixed_cell].startswith(NOTE_MARKER)
     assert "1 cells already carry a note of your own" in first.alerts[-1][0]
-    assert first["Findings"].value("J10") == f"Deals!{user_cell}"  # listed under the legend
+    assert first["Findings"].value("J7") == f"Deals!{user_cell}"  # listed beside the table
 
     # second run on the result, with one offending cell's note gone stale
     again = payload_after(payload, first)
@@ -210,7 +219,7 @@ def test_notes_from_excelflow_annotate_are_left_alone(tmp_path: Path) -> None:
     assert calls["sheetDelete"] == 2  # annotate's Findings and Dashboard are ours: replaced
     wb = load_workbook(out.out_path)
     noted = {c.coordinate for r in wb["Deals"].iter_rows() for c in r if c.comment}
-    listed = {v for (r, c), v in book["Findings"].values.items() if c == 10 and r >= 10}
+    listed = {v for (r, c), v in book["Findings"].values.items() if c == 10 and r >= 7}
     assert listed == {f"Deals!{cell}" for cell in noted}
 
 
@@ -353,6 +362,11 @@ def test_five_thousand_deals(tmp_path: Path) -> None:
     calls = Counter(a["func"] for a in actions)
     print(f"\n5,000 deals: {elapsed:.2f} s, {len(actions)} actions, {dict(calls.most_common(6))}")
     assert book.alerts[-1][1] == "info"
-    assert len(actions) - calls["addNote"] < 200
+    # a row of a wrapped long message gets its own height: at most one call per such row
+    checked = validate_file(src, lang="en", as_of=AS_OF).result
+    assert checked is not None
+    wrapped = findings_plan(build_plan(checked)).heights
+    assert 0 < calls["setRowHeight"] <= len(wrapped)
+    assert len(actions) - calls["addNote"] - calls["setRowHeight"] < 200
     assert calls["setValues"] + calls["setFormula"] <= 6
     assert elapsed < 30

@@ -19,17 +19,19 @@ from excelflow.sheets.parts import Chart, Series
 from excelflow.sheets.plan import SheetPlan
 from excelflow.xl.render import Rendered, render
 from excelflow.xl.render_objects import missed, named_by_cells
-from plan_support import everything
+from plan_support import everything, fitted
 from xl.book_payload import apply_actions, book_payload, run_script
 
 DRAWN: dict[str, Rendered] = {}
+TO_DRAW: dict[str, SheetPlan] = {}
 
 
 @xw.script  # type: ignore[misc]
 def draw(book: xw.Book) -> None:
-    """Draw :func:`plan_support.everything` into a new sheet "Costs"."""
+    """Draw :func:`plan_support.everything` (or the plan put in ``TO_DRAW``) into a new sheet
+    "Costs"."""
     sheet = book.sheets.add("Costs", after=book.sheets[len(book.sheets) - 1])
-    DRAWN["costs"] = render(sheet, everything())
+    DRAWN["costs"] = render(sheet, TO_DRAW.pop("plan", None) or everything())
 
 
 def _draw(**kw: Any) -> tuple[list[dict[str, Any]], Rendered]:
@@ -123,3 +125,19 @@ def test_a_series_titled_like_its_header_is_named_by_the_header_cell() -> None:
         (None, (1, 2)),
         ("Total cost", None),
     ]
+
+
+def test_fitted_widths_wrapped_text_and_row_heights_are_drawn() -> None:
+    """The fitted plan (see tests/io/test_render.py for openpyxl): its widths, its one row
+    height and its wrapped cells, one call per run."""
+    TO_DRAW["plan"] = fitted()
+    actions, done = _draw()
+    assert done.refused == []
+    sizing = ("setColumnWidth", "setRowHeight", "setWrapText")
+    calls = [(a["func"], a["args"], a.get("start_row"), a.get("start_column"))
+             for a in actions if a["func"] in sizing]  # fmt: skip
+    assert sorted(args for f, args, *_ in calls if f == "setColumnWidth") == [[6.0], [40.0]]
+    assert [(args, row) for f, args, row, _ in calls if f == "setRowHeight"] == [([60.0], 3)]
+    assert [(args, row, col) for f, args, row, col in calls if f == "setWrapText"] == [
+        ([True], 2, 1)
+    ]  # rows 3-4 of column B, 0-based

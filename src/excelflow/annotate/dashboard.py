@@ -8,7 +8,7 @@ a gate status, i.e. open with a known stage, for the gate-violation rates).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any
 
@@ -22,6 +22,7 @@ from excelflow.annotate.labels import (
     DASHBOARD_TITLE,
     IGNORED,
     KPI_LABEL,
+    NO_AMOUNT_CHART,
     NO_OWNER,
     NOT_AVAILABLE,
     SEVERITY_LABEL,
@@ -80,6 +81,9 @@ class Dashboard:
     columns: Table | None = None
     """The header report: every header of the sheet, the field it was read as, or the closest
     known field when it was ignored, and its unit (no chart)."""
+    no_chart: dict[str, str] = field(default_factory=dict)
+    """Table key -> the sentence shown instead of its chart when the chart would be empty (no
+    amount column recognised, or no open deal with an amount)."""
 
 
 def plain_value(value: Any) -> Any:
@@ -157,7 +161,7 @@ def dashboard(result: Result, lang: Lang) -> Dashboard:
                     SEVERITY_LABEL[str(sev)](lang),
                     len(grp),
                     deals_hit,
-                    rule.name if rule else "",
+                    rule.title(lang) if rule else "",
                     SEVERITY_RANK[str(sev)],
                 ]
             )
@@ -210,7 +214,14 @@ def dashboard(result: Result, lang: Lang) -> Dashboard:
         ruleset=rs.name,
         version=rs.version,
     )
-    return Dashboard(DASHBOARD_TITLE(lang), subtitle, kpis, tables, _columns(result, lang))
+    no_chart: dict[str, str] = {}
+    if result.pipeline.columns.get("amount") is None:
+        no_chart["by_stage"] = NO_AMOUNT_CHART["no_column"](lang)
+    elif not open_["amount"].notna().any():
+        no_chart["by_stage"] = NO_AMOUNT_CHART["blank"](lang)
+    return Dashboard(
+        DASHBOARD_TITLE(lang), subtitle, kpis, tables, _columns(result, lang), no_chart
+    )
 
 
 def _columns(result: Result, lang: Lang) -> Table:

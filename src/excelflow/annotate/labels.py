@@ -127,6 +127,18 @@ IGNORED = _T("（未读取）", "(ignored)")
 UNKNOWN_STAGE = _T("阶段不明", "Unknown stage")
 NO_OWNER = _T("（无负责人）", "(no owner)")
 NO_FINDINGS = _T("未发现问题", "No findings")
+NO_AMOUNT_CHART: dict[str, Text] = {
+    "no_column": _T(
+        "未识别到金额列：没有可按阶段绘制的金额（检查表头或映射）",
+        "No amount column was recognised: there are no amounts to chart by stage "
+        "(check the headers or the mapping)",
+    ),
+    "blank": _T(
+        "进行中的商机均未填写金额：没有可按阶段绘制的金额",
+        "No open deal has an amount: there are no amounts to chart by stage",
+    ),
+}
+"""What the Dashboard shows in place of the empty "open amount by stage" chart."""
 
 LOST_INTRO = _T("副本缺少", "the copy lacks")
 

@@ -29,11 +29,21 @@ from excelflow.sheets.parts import Table as TableSpec
 from excelflow.sheets.plan import SheetPlan
 from excelflow.sheets.style import Align, Fill, Style, body_font
 
-FINDINGS_HEAD = 4
-FINDINGS_WIDTHS = (10, 8, 12, 12, 9, 22, 18, 100)
+FINDINGS_HEAD = 5
+"""The Findings header row; the legend sits beside rows 1-4, above the table, so filtering or a
+long message never runs under it."""
+FINDINGS_WIDTHS = (8, 6, 10, 10, 7, 12, 12, 40)
+"""The Findings columns' least widths; each grows to fit its header and values, up to
+:data:`FINDINGS_MAX_WIDTHS`, and longer text wraps."""
+FINDINGS_MAX_WIDTHS = (12, 10, 30, 24, 12, 30, 36, 90)
 VALUE_COLUMN = 7
 LEGEND_WIDTH = 30.0
 DASHBOARD_WIDTHS = {1: 22, 2: 17, 3: 17, 4: 17, 5: 36, 6: 3, 7: 30}
+"""The Dashboard columns' least widths; the table columns (A-E) grow to fit their text up to
+:data:`DASHBOARD_MAX_WIDTH`, and longer text wraps."""
+DASHBOARD_MAX_WIDTH = 44.0
+NO_CHART_COLUMNS = 5
+"""The sentence replacing an empty chart spans this many columns (three rows), wrapped."""
 CHART_ROWS = 17
 CHART_WIDTH_CM = 17.0
 CHART_HEIGHT_CM = 8.0
@@ -55,6 +65,10 @@ STYLES: dict[str, Style] = {
     "kpi value": Style(font=body_font(bold=True, size=14, color=INK), align=Align("left")),
     "table title": Style(font=body_font(bold=True, size=12, color=INK)),
     "legend title": Style(font=body_font(bold=True)),
+    "wrap": Style(align=Align(vertical="top", wrap=True)),
+    "top": Style(align=Align(vertical="top")),
+    "no chart": Style(font=body_font(italic=True, color="595959"), align=Align(wrap=True,
+                                                                              vertical="top")),
     **{s: Style(font=body_font(color=SEVERITY_INK[s]), fill=Fill(SEVERITY_FILL[s]))
        for s in SEVERITIES},
 }  # fmt: skip
@@ -125,10 +139,15 @@ def findings_plan(
     if not f.rows:
         plan.put(head + 1, width, NO_FINDINGS(lang))
     last = head + max(len(f.rows), 1)
+    if f.rows:  # a wrapped message's row reads from the top, like its wrapped cell
+        plan.style((head + 1, 1, last, width), "top", add=True)
     plan.tables.append(TableSpec((head, 1, last, width), table_name))
     plan.widths.update({j: float(w) for j, w in enumerate(FINDINGS_WIDTHS, start=1)})
+    for j, high in enumerate(FINDINGS_MAX_WIDTHS, start=1):
+        plan.fit_widths([j], first_row=head, high=high, pad=3.0)  # the filter button
+    plan.wrap_long(range(1, width + 1), "wrap", first_row=head + 1)
     plan.freeze = (head + 1, 1)
-    legend(plan, head, width + 2, annotation)
+    legend(plan, head - 4, width + 2, annotation)
     plan.widths[width + 2] = LEGEND_WIDTH
     if kept is not None:
         top = head + KEPT_OFFSET
@@ -213,7 +232,10 @@ def dashboard_plan(annotation: AnnotationPlan) -> SheetPlan:
         if i == BLOCKS_ON_PAGE_ONE:
             breaks.append(row - 1)
         head, last = _table_block(plan, row, table)
-        if table.rows:
+        if key in dash.no_chart:  # an empty chart would say nothing: say why instead
+            plan.put(row + 1, 7, dash.no_chart[key], "no chart")
+            plan.merges.append((row + 1, 7, row + 3, 7 + NO_CHART_COLUMNS - 1))
+        elif table.rows:
             plan.charts.append(_chart(key, table, head, last, (row + 1, 7)))
         else:
             plan.put(head + 1, 1, NO_FINDINGS(annotation.lang))
@@ -221,6 +243,10 @@ def dashboard_plan(annotation: AnnotationPlan) -> SheetPlan:
     if dash.columns is not None and dash.columns.rows:  # the header report, without a chart
         _table_block(plan, row, dash.columns)
         row += len(dash.columns.rows) + 3
+    titles = ("table title",)  # a table's title overflows to the right by design
+    plan.fit_widths(range(1, TEXT_COLUMN + 1), first_row=4, high=DASHBOARD_MAX_WIDTH,
+                    ignore=titles)  # fmt: skip
+    plan.wrap_long(range(1, TEXT_COLUMN + 1), "wrap", first_row=FIRST_BLOCK_ROW, ignore=titles)
     plan.page.row_breaks = tuple(breaks)
     plan.page.print_area = (1, 1, row, PRINT_LAST_COLUMN)
     return plan

@@ -3,7 +3,8 @@
 A plan is plain data (dataclasses, lists of lists, small DataFrames) and knows nothing about
 openpyxl or xlwings: the openpyxl writer (``excelflow.workbook.annotate``) and the ribbon macro
 write the same plan. Per deal row it holds the result-column values (grade, score, adjusted
-probability, gate text, warnings text such as ``"DQ05, SG01×2"``) and the row's worst severity;
+probability, gate text, warnings text such as ``"SG01×2 Skipped milestone, DQ05 Close date
+passed"``) and the row's worst severity;
 per offending cell the note text; the Findings table (one row per finding, with its hyperlink
 target); the Dashboard tables and KPIs; and the row-colour legend.
 """
@@ -39,6 +40,8 @@ from excelflow.annotate.labels import (
 from excelflow.engine import Result
 from excelflow.pipeline.fields import RESULT_FIELDS, SHEETS
 from excelflow.pipeline.ruleset import Lang
+from excelflow.rules.titles import rule_title
+from excelflow.sheets.text import text_width
 
 __all__ = [
     "COUNT",
@@ -62,13 +65,16 @@ __all__ = [
 ]
 
 RESULT_FORMATS = {
-    "ef_grade": ("@", 10.0),
-    "ef_score": ("0.0", 9.0),
-    "ef_adj_prob": (PERCENT, 12.0),
-    "ef_gate": ("@", 28.0),
-    "ef_warnings": ("@", 24.0),
+    "ef_grade": ("@", 8.0),
+    "ef_score": ("0.0", 8.0),
+    "ef_adj_prob": (PERCENT, 8.0),
+    "ef_gate": ("@", 10.0),
+    "ef_warnings": ("@", 12.0),
 }
-"""Number format and column width per result column."""
+"""Number format and least column width per result column; the width grows to fit the header
+(on one line, with a filter button) and the values, up to :data:`RESULT_MAX_WIDTH`."""
+RESULT_MAX_WIDTH = 50.0
+"""A result column is at most this wide; longer gate or warnings texts wrap."""
 
 
 @dataclass(frozen=True)
@@ -85,6 +91,8 @@ class ResultColumn:
     number_format: str
     width: float
     values: list[Any]
+    wrap: bool = False
+    """Some value is wider than the column: the writer wraps the column's text."""
 
 
 @dataclass(frozen=True)
@@ -161,7 +169,18 @@ def quote_sheet(name: str) -> str:
     return "'" + name.replace("'", "''") + "'"
 
 
-def _deal_codes(result: Result) -> tuple[dict[int, str], dict[int, str]]:
+WARNING_JOIN = {"zh": "、", "en": ", "}
+
+
+def warning_text(items: list[tuple[str, int]], lang: Lang) -> str:
+    """A deal's warnings cell: each code (×n when it fires n times) with its short title, e.g.
+    ``SG01×2 跳过节点、EV02 否决项``."""
+    return WARNING_JOIN[lang].join(
+        f"{c if n == 1 else f'{c}×{n}'} {rule_title(c, lang)}" for c, n in items
+    )
+
+
+def _deal_codes(result: Result, lang: Lang = "en") -> tuple[dict[int, str], dict[int, str]]:
     """Per deal position: the warnings text and the worst severity."""
     f = result.findings
     f = f[f["pos"].to_numpy(dtype=int) >= 0]
@@ -175,7 +194,7 @@ def _deal_codes(result: Result) -> tuple[dict[int, str], dict[int, str]]:
     texts, worst = {}, {}
     for pos, items in per.items():
         items.sort(key=lambda t: (-t[0], t[1]))
-        texts[pos] = ", ".join(c if n == 1 else f"{c}×{n}" for _, c, n in items)
+        texts[pos] = warning_text([(c, n) for _, c, n in items], lang)
         worst[pos] = SEVERITIES[2 - items[0][0]]
     return texts, worst
 
@@ -198,7 +217,7 @@ def _gate_text(result: Result, lang: Lang) -> list[str | None]:
 def result_columns(result: Result, lang: Lang) -> list[ResultColumn]:
     """The five result columns (grade, score, adjusted probability, gate, warnings) per deal."""
     d = result.deals
-    texts, _ = _deal_codes(result)
+    texts, _ = _deal_codes(result, lang)
     n = len(d)
     values: dict[str, list[Any]] = {
         "ef_grade": [plain_value(v) for v in d["grade"].to_numpy(dtype=object)],
@@ -212,16 +231,21 @@ def result_columns(result: Result, lang: Lang) -> list[ResultColumn]:
     cols = result.pipeline.columns
     out = []
     for spec in RESULT_FIELDS:
-        fmt, width = RESULT_FORMATS[spec.key]
+        fmt, least = RESULT_FORMATS[spec.key]
         existing = cols.get(spec.key)
+        header = existing.header if existing else spec.header(lang)
+        shown = [v for v in values[spec.key] if v is not None]
+        body = max((text_width(v) for v in shown if isinstance(v, str)), default=4) + 2
+        width = min(RESULT_MAX_WIDTH, max(least, text_width(header) + 4, body))
         out.append(
             ResultColumn(
                 key=spec.key,
-                header=existing.header if existing else spec.header(lang),
+                header=header,
                 letter=existing.letter if existing else None,
                 number_format=fmt,
-                width=width,
+                width=float(width),
                 values=values[spec.key],
+                wrap=body > RESULT_MAX_WIDTH,
             )
         )
     return out

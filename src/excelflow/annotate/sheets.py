@@ -32,8 +32,8 @@ KEPT_TITLE = Text(
 """Title of the list, below the legend, of cells whose note is the user's (written by the ribbon
 macro, which cannot read note text): it tells the user where a finding is not in a note, and
 the next run which listed cells carry ExcelFlow's notes."""
-KEPT_OFFSET = 5
-"""Rows from the Findings header row down to the kept-notes title (legend: title + 3, blank)."""
+KEPT_OFFSET = 1
+"""Rows from the Findings header row down to the kept-notes title (the legend is above it)."""
 PLACEHOLDER_HINT = "excelflow annotate"
 PLACEHOLDER_MAX_CELLS = 12
 

@@ -29,6 +29,7 @@ import pandas as pd
 from excelflow.pipeline.findings import Severity
 from excelflow.pipeline.normalize import Pipeline
 from excelflow.pipeline.ruleset import Lang, RuleSet, Text
+from excelflow.rules.titles import TITLES
 
 if TYPE_CHECKING:
     from excelflow.bid.entry import BidEntry
@@ -50,6 +51,12 @@ class Rule:
     def family(self) -> str:
         """The two-letter family (SG, EV, GR, CL, DQ, BD, HX)."""
         return self.code[:2]
+
+    @property
+    def title(self) -> Text:
+        """Its short title in both languages (:mod:`excelflow.rules.titles`), shown beside the
+        code on sheets; the dotted name when the code has none."""
+        return TITLES.get(self.code, Text(self.name, self.name))
 
     @property
     def description(self) -> str:

@@ -15,7 +15,7 @@ issue one call per rectangle, never one per cell.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -35,6 +35,7 @@ from excelflow.sheets.parts import (
     Validation,
 )
 from excelflow.sheets.style import Style, layered
+from excelflow.sheets.text import shown, text_width, wrapped_lines
 
 __all__ = [
     "Area",
@@ -48,6 +49,8 @@ __all__ = [
 ]
 
 V = TypeVar("V")
+LINE_HEIGHT = 15.0
+"""Points per line of 11 pt text: a wrapped cell's row is this times its line count."""
 
 
 @dataclass
@@ -135,6 +138,66 @@ class SheetPlan:
     def layer(self, names: tuple[str, ...]) -> Style:
         """The named styles layered into one."""
         return layered(self.styles[n] for n in names)
+
+    def shown_width(self, row: int, col: int) -> float:
+        """How wide the cell's value shows, in column units: wide (CJK) characters count two,
+        a font larger than 11 pt scales it, bold adds a tenth; formulas count as 10."""
+        value = self.value(row, col)
+        if isinstance(value, Formula):
+            return 10.0
+        width = float(text_width(shown(str(value) if isinstance(value, RichText) else value)))
+        look = self.resolved((row, col))
+        font = None if look is None else look.font
+        if font is not None:
+            width *= max(1.0, (font.size or 11.0) / 11.0) * (1.1 if font.bold else 1.0)
+        return width
+
+    def _measured(self, col: int, first_row: int, ignore: Collection[str]) -> list[int]:
+        """Rows of column ``col`` from ``first_row`` down whose cell counts for its width: not
+        blank, and wearing none of the ``ignore`` styles (a title meant to overflow)."""
+        return [r for r in range(first_row, len(self.values) + 1)
+                if self.value(r, col) is not None
+                and not set(self.cell_styles.get((r, col), ())) & set(ignore)]  # fmt: skip
+
+    def fit_widths(
+        self,
+        columns: Iterable[int],
+        *,
+        first_row: int = 1,
+        high: float = 50.0,
+        pad: float = 2.0,
+        ignore: Collection[str] = (),
+    ) -> None:
+        """Widen each of ``columns`` to fit its cells from ``first_row`` down (plus ``pad``),
+        at most to ``high``; a column is never narrowed below its width in :attr:`widths`.
+        Cells wearing an ``ignore`` style do not count."""
+        for col in columns:
+            rows = self._measured(col, first_row, ignore)
+            need = max((self.shown_width(r, col) for r in rows), default=0.0)
+            self.widths[col] = max(self.widths.get(col, 0.0), min(high, need + pad))
+
+    def wrap_long(
+        self, columns: Iterable[int], style: str, *, first_row: int = 1,
+        ignore: Collection[str] = (),
+    ) -> list[int]:  # fmt: skip
+        """Add ``style`` (a wrapping one) to the counted cells (see :meth:`fit_widths`) of each
+        of ``columns`` from ``first_row`` down when one of its text cells is wider than the
+        column: the whole column, so the wrapped cells form few rectangles (one renderer call
+        each). Returns the columns that wrap."""
+        wrapped = []
+        for col in columns:
+            limit = self.widths.get(col, 8.43) - 1.0
+            rows = self._measured(col, first_row, ignore)
+            if any(isinstance(self.value(r, col), str) and self.shown_width(r, col) > limit
+                   for r in rows):  # fmt: skip
+                for r in rows:
+                    self.style((r, col), style, add=True)
+                    value = self.value(r, col)
+                    lines = wrapped_lines(value, limit + 1.0) if isinstance(value, str) else 1
+                    if lines > 1:  # no reader may be trusted to grow the row itself
+                        self.heights[r] = max(self.heights.get(r, 0.0), LINE_HEIGHT * lines)
+                wrapped.append(col)
+        return wrapped
 
     @property
     def shape(self) -> tuple[int, int]:

@@ -34,6 +34,8 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook, load_workbook
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 from excelflow.annotate.labels import LOST_INTRO
 from excelflow.annotate.plan import AnnotationPlan, build_plan
@@ -41,6 +43,7 @@ from excelflow.engine import Result
 from excelflow.pipeline.fields import SHEETS
 from excelflow.pipeline.read import ReadError, Source, sniff
 from excelflow.pipeline.ruleset import Lang, Text
+from excelflow.sheets.text import fit_width
 from excelflow.workbook.annotate_deals import put, write_deals_sheet
 from excelflow.workbook.dashboard import write_sheet
 from excelflow.workbook.formula_cache import restore_cached_values
@@ -102,6 +105,21 @@ def _cell_value(value: Any, from_text: bool) -> Any:
     return value
 
 
+FIT_ROWS = 2000
+"""A values copy's column widths are fitted to this many rows (its header and first deals)."""
+
+
+def _fit_columns(ws: Worksheet, grid: list[list[Any]], c0: int) -> None:
+    """Size the columns of a values copy (which has no widths of its own) to their values: a
+    CSV's headers and dates are otherwise cut at Excel's default width."""
+    width = max((len(r) for r in grid[:FIT_ROWS]), default=0)
+    for j in range(width):
+        values = [r[j] for r in grid[:FIT_ROWS] if j < len(r) and r[j] not in (None, "")]
+        if values:
+            letter = get_column_letter(c0 + j + 1)
+            ws.column_dimensions[letter].width = fit_width("", values, low=8.43, high=40)
+
+
 def book_from_values(src: Path, lang: Lang) -> Workbook:
     """A new workbook holding every sheet's values (CSV, .xls, .xlsb, .ods inputs)."""
     wb = Workbook()
@@ -118,6 +136,7 @@ def book_from_values(src: Path, lang: Lang) -> Workbook:
                     value = _cell_value(value, source.is_csv)
                     if value is not None:
                         put(ws.cell(r0 + i + 1, c0 + j + 1), value)
+            _fit_columns(ws, sheet.grid, c0)
             if name not in source.visible:
                 ws.sheet_state = "hidden"
     finally:

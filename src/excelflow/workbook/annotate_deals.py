@@ -22,7 +22,7 @@ from openpyxl.cell.cell import Cell, MergedCell
 from openpyxl.comments import Comment
 from openpyxl.formatting.formatting import ConditionalFormattingList
 from openpyxl.formatting.rule import Rule
-from openpyxl.styles import PatternFill
+from openpyxl.styles import Alignment, PatternFill
 from openpyxl.styles.differential import DifferentialStyle
 from openpyxl.utils import column_index_from_string, get_column_letter, range_boundaries
 from openpyxl.workbook.workbook import Workbook
@@ -124,10 +124,13 @@ def place_result_columns(ws: Worksheet, plan: AnnotationPlan) -> tuple[dict[str,
 
 
 def write_result_values(ws: Worksheet, plan: AnnotationPlan, placed: dict[str, int]) -> int:
-    """Write every deal's result values; returns how many cells could not be written (merged)."""
+    """Write every deal's result values, size each result column to the plan's width (fitted to
+    its header and values) and wrap its text when the plan says so; returns how many cells
+    could not be written (merged)."""
     skipped = 0
     for col in plan.result_columns:
         j = placed[col.key]
+        ws.column_dimensions[get_column_letter(j)].width = col.width
         for row, value in zip(plan.rows, col.values, strict=True):
             cell = ws.cell(row, j)
             if not put(cell, value):
@@ -135,6 +138,10 @@ def write_result_values(ws: Worksheet, plan: AnnotationPlan, placed: dict[str, i
                 continue
             if cell.number_format == "General" and value is not None:
                 cell.number_format = col.number_format
+            if col.wrap and isinstance(cell, Cell) and not cell.alignment.wrap_text:
+                old = cell.alignment
+                cell.alignment = Alignment(horizontal=old.horizontal, vertical="top",
+                                           wrap_text=True, indent=old.indent)  # fmt: skip
     return skipped
 
 

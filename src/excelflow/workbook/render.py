@@ -242,11 +242,21 @@ def add_validation(ws: Worksheet, v: Validation) -> DataValidation:
     return dv
 
 
+def dxf_fill(f: sp.Fill) -> PatternFill:
+    """The fill of a conditional format. Excel paints a differential (dxf) solid fill with its
+    *background* colour and ignores the foreground one (other readers take the foreground), so a
+    solid fill gets its colour as both: ``background`` when set, else ``color``."""
+    if f.pattern != "solid":
+        return xl_fill(f)
+    colour = f.background or f.color
+    return PatternFill(**_kw(fill_type="solid", fgColor=colour, bgColor=colour))
+
+
 def differential(style: sp.Style) -> DifferentialStyle:
     """A conditional format's differential style (font, fill and border of ``style``)."""
     return DifferentialStyle(**_kw(
         font=None if style.font is None else xl_font(style.font),
-        fill=None if style.fill is None else xl_fill(style.fill),
+        fill=None if style.fill is None else dxf_fill(style.fill),
         border=None if style.border is None else xl_border(style.border)))  # fmt: skip
 
 

@@ -173,8 +173,14 @@ def write_results(checked: Checked, only: Sequence[str] = ()) -> dict[str, int]:
         for col in placement.appended:  # formats first: text stays text when written
             j = placement.columns[col.key]
             sheet.range((top, j), (bottom, j)).number_format = col.number_format
-            sheet.range((1, j)).column_width = col.width
     by_key = {c.key: c for c in plan.result_columns}
+    top, bottom = plan.rows[0], plan.rows[-1]
+    for col in plan.result_columns:  # widths fitted to header and values, like annotate
+        if col.key in placement.columns:
+            j = placement.columns[col.key]
+            sheet.range((1, j)).column_width = col.width
+            if col.wrap:
+                sheet.range((top, j), (bottom, j)).wrap_text = True
     key_at = {col: key for key, col in placement.columns.items()}
     index = {row: i for i, row in enumerate(plan.rows)}
     for c1, c2 in runs(placement.columns.values()):
