@@ -23,7 +23,7 @@ def test_every_rule_is_explained_in_both_languages() -> None:
     assert set(EXPLAINED) == set(registry)
     for code, x in EXPLAINED.items():
         rule = registry[code]
-        assert x.title.en.strip() and re.search(r"[\u4e00-\u9fff]", x.title.zh), code
+        assert rule.title.en.strip() and re.search(r"[\u4e00-\u9fff]", rule.title.zh), code
         for explain in (what, bad_example, fix):
             en, zh = explain(rule, "en"), explain(rule, "zh")
             assert en.strip() and "``" not in en, (code, explain.__name__)  # from the docstring

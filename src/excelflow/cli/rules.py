@@ -58,7 +58,7 @@ def markdown_table(lang: Lang | None = None) -> str:
     README lists them: SG, EV, GR, DQ, BD, then any other family). With ``lang``: the rule's
     title and description in that language (the README's table is the English one, without)."""
     from excelflow.rules import load_all
-    from excelflow.rules.explain import EXPLAINED, what
+    from excelflow.rules.explain import what
 
     families = ["SG", "EV", "GR", "DQ", "BD", "CL", "HX"]
     registry = load_all()
@@ -80,7 +80,7 @@ def markdown_table(lang: Lang | None = None) -> str:
             lines.append(f"| {code} | {rule.severity.value} | {found} |")
             continue
         text = what(rule, lang).replace("|", "\\|")
-        lines.append(f"| {code} | {rule.severity.value} | {EXPLAINED[code].title(lang)} | {text} |")
+        lines.append(f"| {code} | {rule.severity.value} | {rule.title(lang)} | {text} |")
     return "\n".join(lines) + "\n"
 
 
@@ -150,7 +150,7 @@ def explain(code: str, ruleset: Any, lang: Lang) -> dict[str, Any]:
     return {
         "code": code,
         "rule": rule.name,
-        "title": x.title(lang),
+        "title": rule.title(lang),
         "severity": ruleset.severities.get(code, rule.severity.value),
         "default_severity": rule.severity.value,
         "enabled": code not in ruleset.disabled,
@@ -225,7 +225,7 @@ def run(args: argparse.Namespace) -> int:
                     "code": r.code,
                     "rule": r.name,
                     "severity": r.severity.value,
-                    "title": EXPLAINED[r.code].title(lang),
+                    "title": r.title(lang),
                     "description": r.description if args.lang is None else what(r, lang),
                     "doc": r.doc,
                 }
@@ -244,7 +244,7 @@ def run(args: argparse.Namespace) -> int:
             if args.lang == "zh":
                 x = EXPLAINED[code]
                 sev = {"error": "错误", "warning": "警告", "info": "提示"}[rule.severity.value]
-                print(f"{code}  {pad(sev, 4)}  {pad(x.title('zh'), 14)}  {x.what_zh}")
+                print(f"{code}  {pad(sev, 4)}  {pad(rule.title('zh'), 14)}  {x.what_zh}")
                 if args.verbose:
                     print(f"      反例：{x.bad_zh}\n      改正：{x.fix_zh}")
                 continue

@@ -1,7 +1,7 @@
 """What ``excelflow rules show CODE`` and ``rules list --lang zh`` say about each rule.
 
 English comes from the rule's own docstring (its first line; then ``Bad row: …`` and
-``Fix: …``), so there is one English text per rule. Here: a short title in both languages, the
+``Fix: …``), so there is one English text per rule. Here: the
 Chinese of the description, bad example and fix, and the rule-set settings that change what the
 rule finds. ``tests/cli/test_rules_command.py`` fails when a registered rule has no entry here
 or its docstring no bad example and fix, so a new rule is explained in both languages."""
@@ -11,15 +11,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from excelflow.pipeline.ruleset import Lang, Text
+from excelflow.pipeline.ruleset import Lang
 from excelflow.rules import Rule
 
 
 @dataclass(frozen=True)
 class Explanation:
-    """The Chinese side of one rule, its title in both languages, and the settings it reads."""
+    """The Chinese side of one rule and the settings it reads (its title: :mod:`.titles`)."""
 
-    title: Text
     what_zh: str
     bad_zh: str
     fix_zh: str
@@ -59,13 +58,12 @@ def fix(rule: Rule, lang: Lang) -> str:
     return _one_line(m.group(1)) if m else ""
 
 
-def _x(title: tuple[str, str], what: str, bad: str, fix: str, *params: str) -> Explanation:
-    return Explanation(Text(*title), what, bad, fix, params)
+def _x(what: str, bad: str, fix: str, *params: str) -> Explanation:
+    return Explanation(what, bad, fix, params)
 
 
 EXPLAINED: dict[str, Explanation] = {
     "SG01": _x(
-        ("强行推进", "Forced advance"),
         "进行中的商机已在第 k 阶段，却缺少之前某阶段关键节点的一部分（强行推进）。",
         "第4阶段（投标）但「内线」列为空，或第5阶段但「已投标」的日期在下个月。",
         "记录该节点（打勾或填完成日期），或把商机移回它真正到达的阶段。",
@@ -75,14 +73,12 @@ EXPLAINED: dict[str, Explanation] = {
         "forced_advance.missing_milestone_column",
     ),
     "SG02": _x(
-        ("进入过晚", "Late entry"),
         "需要定制/非标方案的商机，首次接触时已在第3阶段或更晚。",
         "「定制方案」✓，「首次接触阶段」为 3（方案阶段）。",
         "数据无需修改——据此掂量该商机；若实际更早接触，更正首次接触阶段。",
         "late_entry.from_stage",
     ),
     "EV01": _x(
-        ("评估未达标", "Below the pass mark"),
         "进行中商机的加权评估得分低于规则集的及格线。",
         "九项评分为 2、2、3、2、3、2、2、3、2（100 分制 25 分，及格线 60）。",
         "放弃或降低接触级别；若评分已过时，重新评分。",
@@ -91,14 +87,12 @@ EXPLAINED: dict[str, Explanation] = {
         "evaluation.scale",
     ),
     "EV02": _x(
-        ("一票否决", "Knock-out"),
         "进行中商机某个否决项的得分不高于其阈值，无论总分多少。",
         "「评估-资金」= 1。",
         "在该项情况改变之前，放弃或降低接触级别。",
         "evaluation.factors",
     ),
     "GR01": _x(
-        ("评级不一致", "Grade mismatch"),
         "工作簿中进行中商机自填的评级与规则集计算出的评级不同。",
         "客户级别 A，预计 200 天后成交，概率 30%（计算结果为 C）。",
         "更新评级；若过时的是成交日期或概率，则更新它们。",
@@ -106,53 +100,45 @@ EXPLAINED: dict[str, Explanation] = {
         "grading.probability",
     ),
     "CL01": _x(
-        ("已完成仍在进行", "Finished but open"),
         "最后阶段的进行中商机已具备该阶段全部关键节点（工作已完成）。",
         "状态进行中，第6阶段（工程实施），「验收」✓，「项目关闭」✓。",
         "把商机标为赢单，预测就不再把它算作进行中。",
         "stages",
     ),
     "CL02": _x(
-        ("赢单无合同", "Won without a contract"),
         "标记为赢单的商机缺少合同节点（第5阶段：审批与签署）的某一部分。",
         "状态赢单，第5阶段，「合同签署」为空（或日期在下个月）。",
         "记录签署（打勾或填签署日期），或把状态改回进行中。",
         "stages",
     ),
     "CL03": _x(
-        ("过早赢单", "Won too early"),
         "标记为赢单的商机所在阶段早于合同阶段（第5阶段，商务谈判）。",
         "状态赢单，第3阶段（方案阶段）。",
         "把阶段改为商机真正所在的阶段（至少第5阶段且合同已签），或更正状态。",
         "stages",
     ),
     "HX01": _x(
-        ("推进时缺节点", "Advanced past a missing milestone"),
         "自上次记录的检查以来，进行中商机推进了阶段，而它离开的某一阶段的关键节点仍缺失。",
         "上周在第2阶段且「内线」为空，本周到了第4阶段，「内线」仍为空。",
         "若节点已达成，记录它（打勾或填日期）；否则把商机退回到缺节点的阶段。",
     ),
     "HX02": _x(
-        ("阶段倒退", "Stage went back"),
         "商机的阶段低于上次记录的检查时的阶段。",
         "上周在第4阶段（投标），今天在第2阶段。",
         "若商机确实倒退，在备注中写明原因；若阶段填错，改正它。",
     ),
     "HX03": _x(
-        ("阶段停滞", "Stalled in stage"),
         "进行中商机在同一阶段停留的天数超过规则集 stall_days 的上限。",
         "80 天前的检查起就在第3阶段（方案），该阶段上限 45 天。",
         "推进商机，或重新评估它（降低赢率或放弃）。",
         "stall_days",
     ),
     "HX04": _x(
-        ("输赢后重开", "Re-opened after won/lost"),
         "上次记录的检查时已标为赢单或输单的商机，现在又是进行中。",
         "上月状态为输单，今天为进行中。",
         "若商机确实重启，作为新商机录入（新编号）；若状态填错，改回。",
     ),
     "DQ01": _x(
-        ("必填项为空", "Required field blank"),
         "必填字段为空（规则集 required_fields：所有商机必填，或进行中商机必填）。",
         "进行中的商机没有「预计成交日期」。",
         "填写该单元格。",
@@ -160,38 +146,32 @@ EXPLAINED: dict[str, Explanation] = {
         "required_fields.open",
     ),
     "DQ02": _x(
-        ("商机编号重复", "Duplicate deal ID"),
         "两个商机使用同一编号；第一次之后的每次出现都会报告。",
         "第 5 行和第 40 行都是 D-017。",
         "给每个商机唯一的编号。",
     ),
     "DQ03": _x(
-        ("阶段无法识别", "Unknown stage"),
         "阶段单元格既不是阶段编号，也不是阶段名称。",
         "阶段为「Closing」。",
         "填 1–6 或规则集中的阶段名称（开发阶段 … 工程实施阶段 / Development … Implementation）。",
         "stages",
     ),
     "DQ04": _x(
-        ("值无法读取", "Value not understood"),
         "单元格的值无法按该列的类型读取；引擎按空值处理。",
         "「预计成交日期」为「明年春天」，「内线」为「也许」。",
         "填写该列类型的值。",
     ),
     "DQ05": _x(
-        ("成交日期已过", "Close date in the past"),
         "进行中商机的预计成交日期早于今天（或 --as-of）。",
         "状态进行中，预计成交 2025-12-31，检查日 2026-11-28。",
         "改日期，或把商机标为赢单、丢单或撤回。",
     ),
     "DQ06": _x(
-        ("概率超出范围", "Probability out of range"),
         "填写的概率低于 0% 或高于 100%。",
         "概率为 150（或 -0.2）。",
         "填 0–100%（0.6、60 或 60%）。",
     ),
     "DQ07": _x(
-        ("缺少列", "Column missing"),
         "规则集依赖的列在表中不存在。",
         "表中没有「内线」列。",
         "加上该列（excelflow template 生成的模板有全部列），"
@@ -201,43 +181,36 @@ EXPLAINED: dict[str, Explanation] = {
         "evaluation.factors",
     ),
     "DQ08": _x(
-        ("规则表无效", "Rules sheet invalid"),
         "工作簿的「规则」/Rules 工作表不能构成有效的规则集。",
         "第2阶段的默认概率填成了 150%。",
         "填 0%–100%（问题中指明了单元格）。",
     ),
     "DQ09": _x(
-        ("金额非正数", "Amount not positive"),
         "进行中商机的金额为零或负数。",
         "状态进行中，金额 0（或 -50,000）。",
         "填写商机的预计金额；退款或折让不是商机。",
     ),
     "BD01": _x(
-        ("报价低于底价", "Below the floor price"),
         "商机投标表中的报价低于底价（最低毛利）。",
         "第4阶段商机，投标表总成本 633,880，最低毛利 8%（底价 689,000），报价 650,000。",
         "把报价提高到底价以上、降低成本，或在例外获批后调低表中的最低毛利。",
     ),
     "BD02": _x(
-        ("超出预算", "Over budget"),
         "拟报价格（报价，否则为目标毛利下的价格）超过客户预算。",
         "预算 780,000，报价 800,000。",
         "调整范围或成本使价格落入预算，或与客户确认预算（并记录）。",
     ),
     "BD03": _x(
-        ("建议放弃投标", "Withdrawal advised"),
         "投标分析建议放弃（评标标准对我方不利，或预期利润太低）。",
         "第4阶段，投标表显示评标标准不利于我方，最佳预期利润 8,000 低于放弃阈值 10,000。",
         "做出决定——放弃（设置商机状态），或记录仍投标的理由并在该行忽略 BD03。",
     ),
     "BD04": _x(
-        ("成本明细不完整", "Cost lines incomplete"),
         "投标表中某成本行数量为 0 或缺单价，或根本没有成本行。",
         "第4阶段商机的投标表中「服务 / 三年维保」数量 3、单价为空。",
         "填写单价（或数量）；若该行不属于本次投标，删除它。",
     ),
     "BD05": _x(
-        ("投标表有问题", "Bid sheet problem"),
         "投标表的某项输入无法读取或使用，或该表对应不到唯一的商机。",
         "投标表的目标毛利单元格写着「大约20」（或其商机编号不在商机表中）。",
         "填数字（20% 或 0.2），或更正商机编号。",

@@ -33,6 +33,10 @@ TITLES: dict[str, Text] = {
     "BD03": Text("建议放弃投标", "Withdrawal advised"),
     "BD04": Text("成本明细不全", "Cost lines incomplete"),
     "BD05": Text("投标表有问题", "Bid sheet problem"),
+    "HX01": Text("推进时缺节点", "Advanced past a missing milestone"),
+    "HX02": Text("阶段倒退", "Stage went back"),
+    "HX03": Text("阶段停滞", "Stalled in stage"),
+    "HX04": Text("输赢后重开", "Re-opened after won/lost"),
 }
 
 
