@@ -18,6 +18,7 @@ import pandas as pd
 
 from excelflow import __version__
 from excelflow.engine import Result
+from excelflow.engine.forecast import forecast, forecast_dict, forecast_lines
 from excelflow.pipeline.findings import FINDING_COLUMNS, Severity
 from excelflow.pipeline.headers import field_name
 from excelflow.pipeline.ruleset import Lang, RuleSet
@@ -71,6 +72,7 @@ def summary(reports: Sequence[FileReport]) -> dict[str, Any]:
     }
     grades: dict[str, int] = {}
     weighted = 0.0
+    stated = 0.0
     for rep in reports:
         if rep.result is None:
             out["files_skipped" if rep.skipped else "files_failed"] += 1
@@ -84,9 +86,25 @@ def summary(reports: Sequence[FileReport]) -> dict[str, Any]:
         for grade, n in res.deals["grade"].value_counts().items():
             grades[str(grade)] = grades.get(str(grade), 0) + int(n)
         weighted += weighted_pipeline(res)
+        stated += forecast(res.deals).stated
     out["grades"] = dict(sorted(grades.items()))
     out["weighted_pipeline"] = round(weighted, 2)
+    out["forecast"] = forecast_totals(stated, weighted)
     return out
+
+
+def forecast_totals(stated: float, adjusted: float) -> dict[str, float]:
+    """The run's forecast totals: stated, gate-adjusted (= the weighted pipeline) and the gap."""
+    return {
+        "stated": round(stated, 2),
+        "adjusted": round(adjusted, 2),
+        "gap": round(stated - adjusted, 2),
+    }
+
+
+def stage_names(result: Result, lang: Lang) -> dict[str, str]:
+    """Each stage's forecast key → its label (``"3" → "3 Solution design"``)."""
+    return {str(st.number): f"{st.number} {st.name(lang)}" for st in result.ruleset.stages}
 
 
 # --------------------------------------------------------------------------- JSON
@@ -205,6 +223,7 @@ def to_json(
             "counts": res.counts(),
             "columns": columns_detail(res, res.lang),
             "mapping_hint": mapping_hint(res),
+            "forecast": forecast_dict(forecast(res.deals)),
         }
         findings = _records(res.findings[list(FINDING_COLUMNS)])
         detail = _records(deals_detail(res, res.lang))
@@ -372,6 +391,7 @@ def to_text(reports: Sequence[FileReport], *, lang: Lang | None = None, limit: i
         mix = " · ".join(f"{b.grade} {int(grades.get(b.grade, 0))}" for b in res.ruleset.grades)
         weighted = weighted_pipeline(res)
         lines.append(f"  {lab['grades']}: {mix} — {lab['weighted']} {weighted:,.0f}")
+        lines.extend(forecast_lines(forecast(res.deals), lg, stage_names(res, lg)))
         lines.append("")
     if len(reports) > 1:
         tot = summary(reports)
