@@ -310,7 +310,7 @@ def test_proof_and_closing_keys_are_read() -> None:
     from excelflow.rules.closing import closing_milestones, contract_milestones
 
     rs = load_ruleset()
-    assert rs.stage(1).milestones[0].proof == ("evaluation_factors", "grade")
+    assert rs.stage(1).milestones[0].proof == ("evaluation factors", "grade")
     # no closing keys: the last stage finishes the work, the one before signs the contract
     assert (rs.closing_finished, rs.closing_contract) == ((), ())
     last, done = closing_milestones(rs)
@@ -321,7 +321,7 @@ def test_proof_and_closing_keys_are_read() -> None:
     doc["closing"] = {"finished": ["contract_signed"], "contract": ["bid_submitted"]}
     doc["stages"][0]["milestones"][0]["proof"] = ["evaluation factors"]
     custom = ruleset_from_document(doc, "custom.json")
-    assert custom.stage(1).milestones[0].proof == ("evaluation_factors",)
+    assert custom.stage(1).milestones[0].proof == ("evaluation factors",)
     assert [s.number for s, _ in (closing_milestones(custom), contract_milestones(custom))] == [
         5,
         4,

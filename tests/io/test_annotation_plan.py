@@ -70,7 +70,9 @@ def test_result_columns_equal_deals_detail(checked: Result) -> None:
 def test_warnings_text_and_row_severity(checked: Result) -> None:
     plan = build_plan(checked)
     warnings = {c.key: c for c in plan.result_columns}["ef_warnings"].values
-    assert warnings[0] == "SG01×3"  # the sample's first deal misses three milestone parts
+    # the sample's first deal misses three milestone parts, one of them the purchasing criteria
+    # marked no at the bidding stage: the withdraw hint from the row (no Bid sheet)
+    assert warnings[0] == "BD03, SG01×3"
     f = checked.findings
     for i, sev in enumerate(plan.row_severity):
         mine = f.loc[f["pos"] == i, "severity"]

@@ -63,8 +63,9 @@ class Milestone:
     date_column: Text | None = None
     date_aliases: tuple[str, ...] = ()
     proof: tuple[str, ...] = ()
-    """Field keys whose content proves the part done (``evaluation_factors``: every factor
-    scored); all of them filled on a deal count as the part being done."""
+    """The columns whose content proves the part done, as the rule set names them (field keys;
+    ``evaluation factors``: every factor scored; see :func:`proof_key`); all of them filled on
+    a deal count as the part being done."""
 
 
 @dataclass(frozen=True)
@@ -335,7 +336,7 @@ def ruleset_from_document(doc: Any, source: str) -> RuleSet:
                     aliases=tuple(ms.get("aliases", ())),
                     date_column=Text.of(ms["date_column"]) if "date_column" in ms else None,
                     date_aliases=tuple(ms.get("date_aliases", ())),
-                    proof=tuple(proof_key(p) for p in ms.get("proof", ())),
+                    proof=tuple(ms.get("proof", ())),
                 )
                 for ms in st["milestones"]
             ),

@@ -15,7 +15,7 @@ import pandas as pd
 from excelflow.pipeline.fields import factor_key, milestone_date_key, milestone_key
 from excelflow.pipeline.findings import Severity
 from excelflow.pipeline.normalize import Pipeline
-from excelflow.pipeline.ruleset import EVALUATION_FACTORS, Milestone, RuleSet, Text
+from excelflow.pipeline.ruleset import EVALUATION_FACTORS, Milestone, RuleSet, Text, proof_key
 from excelflow.rules import Context, hits, label_column, no_hits, rule, stage_names
 
 
@@ -37,7 +37,7 @@ def proof_columns(ms: Milestone, ruleset: RuleSet) -> tuple[str, ...]:
     """The field keys of the columns that prove ``ms`` (its ``proof``; ``evaluation_factors``
     stands for every factor's score column)."""
     out: list[str] = []
-    for name in ms.proof:
+    for name in map(proof_key, ms.proof):
         if name == EVALUATION_FACTORS:
             out.extend(factor_key(fa.key) for fa in ruleset.factors)
         else:
