@@ -89,6 +89,14 @@ def test_standard_rule_set_is_the_article() -> None:
             lambda d: d["evaluation"]["scale"].__setitem__("max", 0),
             "evaluation.scale.max: must be greater than",
         ),
+        (
+            lambda d: d.__setitem__("closing", {"contract": ["contract_signed", "signed"]}),
+            "closing.contract[1]: 'signed' is not a milestone key",
+        ),
+        (
+            lambda d: d["stages"][0]["milestones"][0].__setitem__("proof", ["crm notes"]),
+            "stages[0].milestones[0].proof[0]: 'crm notes' is not one of",
+        ),
     ],
 )
 def test_invalid_rule_sets_name_the_path(mutate: Any, message: str) -> None:
@@ -296,3 +304,25 @@ def test_a_failed_evaluation_caps_the_action_not_the_grade(fail_action: Any, wan
     assert list(deals["action_en"]) == [want, want, "All-out: run the full sales process"]
     if isinstance(fail_action, dict):
         assert deals["action_zh"][0] == fail_action["zh"]
+
+
+def test_proof_and_closing_keys_are_read() -> None:
+    from excelflow.rules.closing import closing_milestones, contract_milestones
+
+    rs = load_ruleset()
+    assert rs.stage(1).milestones[0].proof == ("evaluation factors", "grade")
+    # no closing keys: the last stage finishes the work, the one before signs the contract
+    assert (rs.closing_finished, rs.closing_contract) == ((), ())
+    last, done = closing_milestones(rs)
+    sign, contract = contract_milestones(rs)
+    assert (last.number, [m.key for m in done]) == (6, ["acceptance", "project_closed"])
+    assert (sign.number, [m.key for m in contract]) == (5, ["contract_approved", "contract_signed"])
+    doc = standard_doc()
+    doc["closing"] = {"finished": ["contract_signed"], "contract": ["bid_submitted"]}
+    doc["stages"][0]["milestones"][0]["proof"] = ["evaluation factors"]
+    custom = ruleset_from_document(doc, "custom.json")
+    assert custom.stage(1).milestones[0].proof == ("evaluation factors",)
+    assert [s.number for s, _ in (closing_milestones(custom), contract_milestones(custom))] == [
+        5,
+        4,
+    ]

@@ -89,6 +89,7 @@ def expected(model: BidModel, r: BidResult, lang: Lang) -> dict[str, Any]:
         "out.withdraw": w["withdraw"] if r.withdraw.recommended else w["bid"],
         "sub.total": r.direct_cost,
         "our_position": r.our_position,
+        "empty.cost": None,  # the costs are there: the "enter costs" line is blank
     }
     for i, amount in enumerate(r.line_amounts):
         out[f"line.{i}.amount"] = amount

@@ -80,7 +80,8 @@ def test_only_open_deals_at_the_bidding_stage_or_later(tmp_path: Path) -> None:
         example(deal_id="D-00004", cost_lines=(CostLine("services", "x", 1, None),), **bad),  # type: ignore[arg-type]
     )
     _, found = bid_findings(path)
-    assert found == []
+    # only D-00001's withdraw hint from its own row (bidding, criteria marked no, no Bid sheet)
+    assert [(f["code"], f["deal_id"], f["sheet"]) for f in found] == [("BD03", "D-00001", "Deals")]
 
 
 def test_bd05_points_at_the_unreadable_cell_and_silences_the_rest(tmp_path: Path) -> None:
@@ -103,7 +104,8 @@ def test_ignore_column_silences_bd_findings(tmp_path: Path) -> None:
     wb = load_workbook(path)
     ws = wb["Deals"]
     headers = [c.value for c in ws[1]]
-    ws.cell(row=2, column=headers.index("ExcelFlow Ignore") + 1, value="BD01, BD04")
+    # BD06 too: the example bid says the criteria favour us, the sample row says no
+    ws.cell(row=2, column=headers.index("ExcelFlow Ignore") + 1, value="BD01, BD04, BD06")
     wb.save(path)
     _, found = bid_findings(path)
     assert found == []
@@ -131,7 +133,11 @@ def test_workbook_without_bid_sheets_has_no_bid_extras(tmp_path: Path) -> None:
     rep = api.validate_file(path, as_of=AS_OF)
     assert rep.result is not None
     assert not rep.result.inputs.bids and not rep.result.inputs.bid_sheets
-    assert not rep.result.findings["code"].str.startswith("BD").any()
+    bd = rep.result.findings[rep.result.findings["code"].str.startswith("BD")]
+    # only the withdraw hint from D-00001's own row (criteria marked no at the bidding stage)
+    assert list(zip(bd["code"], bd["deal_id"], bd["sheet"], strict=True)) == [
+        ("BD03", "D-00001", "Deals")
+    ]
 
 
 @pytest.mark.parametrize("code", ["BD01", "BD02", "BD03", "BD04", "BD05"])

@@ -6,12 +6,14 @@ import datetime as dt
 import json
 import math
 
+import jsonschema
 import pytest
 
 from excelflow import engine
 from excelflow.engine.forecast import Forecast, ForecastRow, forecast, forecast_dict
-from excelflow.engine.report import weighted_pipeline
+from excelflow.engine.report import FileReport, to_json, to_text, weighted_pipeline
 from excelflow.pipeline.normalize import build_pipeline
+from excelflow.pipeline.resources import load_schema
 from excelflow.pipeline.ruleset import load_ruleset
 
 AS_OF = dt.date(2026, 11, 28)
@@ -110,3 +112,28 @@ def test_open_deals_without_values_forecast_zero() -> None:
     assert (f.stated, f.adjusted, f.deals) == (0.0, 0.0, 3)
     assert f.by_owner == (ForecastRow("Ann", 3, 0.0, 0.0),)
     assert weighted_pipeline(res) == f.adjusted
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_reports_show_stated_and_adjusted_side_by_side(lang: str) -> None:
+    res = _run(ROWS)
+    reports = [FileReport("forecast.xlsx", res)]
+    doc = json.loads(
+        to_json(reports, res.ruleset, as_of=AS_OF, lang=lang),  # type: ignore[arg-type]
+        parse_constant=lambda c: pytest.fail(f"non-strict JSON {c}"),
+    )
+    jsonschema.Draft202012Validator(load_schema("report.schema.json")).validate(doc)
+    block = doc["files"][0]["forecast"]
+    assert block == forecast_dict(forecast(res.deals))
+    assert doc["summary"]["forecast"] == {"stated": 180_000, "adjusted": 150_000, "gap": 30_000}
+    assert doc["summary"]["forecast"]["adjusted"] == doc["summary"]["weighted_pipeline"]
+
+    text = to_text(reports, lang=lang)  # type: ignore[arg-type]
+    gap_line = {"zh": "差额就是强行推进的代价", "en": "The gap is the cost of forced advances"}
+    head = next(line for line in text.splitlines() if gap_line[lang] in line)
+    assert "180,000" in head and "150,000" in head and "30,000" in head
+    stage3 = {"zh": "3 提案阶段", "en": "3 Proposal"}[lang]
+    row = next(line for line in text.splitlines() if line.strip().startswith(stage3))
+    assert row.split()[-4:] == ["2", "160,000", "130,000", "30,000"]
+    owner = next(line for line in text.splitlines() if line.strip().startswith("Ann"))
+    assert owner.split()[1:] == ["2", "160,000", "130,000", "30,000"]

@@ -76,8 +76,15 @@ def test_result_columns_equal_deals_detail(checked: Result) -> None:
 def test_warnings_text_and_row_severity(checked: Result) -> None:
     plan = build_plan(checked)
     warnings = {c.key: c for c in plan.result_columns}["ef_warnings"].values
-    # the sample's first deal misses three milestone parts
-    assert warnings[0] == "SG01×3 " + ("跳过节点" if checked.lang == "zh" else "Skipped milestone")
+    # the sample's first deal misses three milestone parts, one of them the purchasing criteria
+    # marked no at the bidding stage: the withdraw hint from the row (no Bid sheet)
+    zh = checked.lang == "zh"
+    assert warnings[0] == ("、" if zh else ", ").join(
+        [
+            "BD03 " + ("建议放弃投标" if zh else "Withdrawal advised"),
+            "SG01×3 " + ("跳过节点" if zh else "Skipped milestone"),
+        ]
+    )
     f = checked.findings
     for i, sev in enumerate(plan.row_severity):
         mine = f.loc[f["pos"] == i, "severity"]

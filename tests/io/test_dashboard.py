@@ -16,8 +16,16 @@ from openpyxl import load_workbook
 from openpyxl.chart import BarChart, PieChart
 
 from annotate_support import AS_OF, calamine_rows, sample_book, table_after
-from excelflow.annotate.labels import CHART_TITLE, NO_OWNER, TABLE_TITLE
+from excelflow.annotate.labels import (
+    CHART_TITLE,
+    FORECAST_CHART,
+    FORECAST_HEADERS,
+    FORECAST_TITLE,
+    NO_OWNER,
+    TABLE_TITLE,
+)
 from excelflow.api import annotate, validate_file
+from excelflow.engine.forecast import forecast, headline
 from excelflow.pipeline.normalize import find_header
 from excelflow.pipeline.ruleset import Lang, load_ruleset
 from excelflow.sheets.text import text_width
@@ -101,20 +109,50 @@ def test_kpis_codes_and_owners_equal_pandas(annotated: AnnotateOutcome) -> None:
     assert list(owners.iloc[:, 3]) == sorted(owners.iloc[:, 3], reverse=True)
 
 
+def test_forecast_block_equals_the_engine(annotated: AnnotateOutcome) -> None:
+    """Stated beside gate-adjusted per salesperson, read back by calamine; the line under it
+    gives the totals and says what the gap is."""
+    res = annotated.result
+    lang = res.lang
+    rows = calamine_rows(annotated.out_path, annotated.sheets["dashboard"])
+    header, body = table_after(rows, FORECAST_TITLE(lang))
+    assert header[:4] == [h(lang) for h in FORECAST_HEADERS]
+    body, note = body[:-1], body[-1][0]  # the line right under the table
+    f = forecast(res.deals)
+    assert len(body) == len(f.by_owner) > 1
+    for got, want in zip(body, f.by_owner, strict=True):
+        assert got[0] == (want.key or NO_OWNER(lang))
+        assert got[1] == want.deals
+        assert got[2] == pytest.approx(want.stated)
+        assert got[3] == pytest.approx(want.adjusted)
+    open_ = res.deals[res.deals["is_open"]]
+    assert sum(r[3] for r in body) == pytest.approx(open_["weighted_amount"].sum())
+    assert sum(r[2] for r in body) == pytest.approx((open_["amount"] * open_["probability"]).sum())
+    assert note == headline(f, lang)
+    assert {"zh": "差额就是强行推进的代价", "en": "The gap is the cost of forced advances"}[
+        lang
+    ] in note
+    assert f"{f.gap:,.0f}" in note and f.gap > 0  # the sample has forced advances
+
+
 def test_charts_are_native_excel_charts(annotated: AnnotateOutcome) -> None:
     lang = annotated.result.lang
     wb = load_workbook(annotated.out_path)
     ws = wb[annotated.sheets["dashboard"]]
     charts = ws._charts  # type: ignore[attr-defined]
-    assert [type(c) for c in charts] == [BarChart, PieChart, BarChart, BarChart]
+    assert [type(c) for c in charts] == [BarChart, PieChart, BarChart, BarChart, BarChart]
     assert charts[0].type == "bar" and charts[2].type == "col"
+    forecast_chart = charts[4]  # clustered: stated beside gate-adjusted, per salesperson
+    assert forecast_chart.type == "col" and forecast_chart.grouping == "clustered"
+    assert len(forecast_chart.series) == 2 and forecast_chart.legend.position == "b"
     with zipfile.ZipFile(annotated.out_path) as zf:
         names = zf.namelist()
-        assert sum(n.startswith("xl/charts/chart") for n in names) == 4
+        assert sum(n.startswith("xl/charts/chart") for n in names) == 5
         assert not any(n.startswith("xl/media/") for n in names)  # no pictures of charts
         xml = "".join(zf.read(n).decode("utf-8") for n in names if n.startswith("xl/charts/chart"))
     for key in ("by_stage", "by_grade", "by_code", "by_owner"):
         assert CHART_TITLE[key](lang) in xml
+    assert FORECAST_CHART(lang) in xml
     sheet = annotated.sheets["dashboard"]
     assert f"'{sheet}'!$C$" in xml or f"{sheet}!$C$" in xml  # fed from the sheet's own tables
 

@@ -294,3 +294,88 @@ def test_list_references_quote_the_sheet_name(standard: RuleSet) -> None:
     assert [t.name for t in sheet.plan.tables] == [
         "tblStages", "tblMilestones", "tblGrades", "tblFactors", "tblParams", "tblOverrides",
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_fail_action_is_shown_and_read_back(
+    lang: Lang, templates: dict[str, Path], tmp_path: Path
+) -> None:
+    value = "值" if lang == "zh" else "Value"
+    wb = openpyxl.load_workbook(templates[lang])
+    ws = wb["规则" if lang == "zh" else "Rules"]
+    mode = cell_at(ws, "tblParams", "fail_action", value)
+    assert mode.value == ("改为下方建议" if lang == "zh" else "replace it")
+    assert cell_at(ws, "tblParams", "fail_action_en", value).value == (
+        "evaluation failed: lower the contact level"
+    )
+    assert cell_at(ws, "tblParams", "fail_action_zh", value).value == "评估未通过：降低接触级别"
+
+    def keep(sheet: Worksheet) -> None:
+        cell_at(sheet, "tblParams", "fail_action", value).value = (
+            "保留评级建议" if lang == "zh" else "keep the grade's"
+        )
+
+    rs, problems = rules_of(edited(templates[lang], tmp_path / "keep.xlsx", keep), load_ruleset())
+    assert problems == [] and rs.fail_action is None
+
+    def own(sheet: Worksheet) -> None:
+        cell_at(sheet, "tblParams", "fail_action_zh", value).value = "评估未过：暂停投入"
+        cell_at(sheet, "tblParams", "fail_action_en", value).value = "failed: pause"
+
+    rs, problems = rules_of(edited(templates[lang], tmp_path / "own.xlsx", own), load_ruleset())
+    assert problems == [] and rs.fail_action == ("评估未过：暂停投入", "failed: pause")
+
+    def half(sheet: Worksheet) -> None:
+        cell_at(sheet, "tblParams", "fail_action_zh", value).value = None
+
+    _, problems = rules_of(edited(templates[lang], tmp_path / "half.xlsx", half), load_ruleset())
+    assert len(problems) == 1
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_proof_columns_are_shown_and_read_back(
+    lang: Lang, templates: dict[str, Path], tmp_path: Path
+) -> None:
+    header = "证明列" if lang == "zh" else "Proof columns"
+    wb = openpyxl.load_workbook(templates[lang])
+    ws = wb["规则" if lang == "zh" else "Rules"]
+    sep = "、" if lang == "zh" else ", "
+    assert (
+        cell_at(ws, "tblMilestones", "evaluated", header).value == f"evaluation factors{sep}grade"
+    )
+    assert cell_at(ws, "tblMilestones", "coach", header).value is None
+
+    def edit(sheet: Worksheet) -> None:
+        cell_at(sheet, "tblMilestones", "evaluated", header).value = None
+        cell_at(sheet, "tblMilestones", "coach", header).value = "owner, customer"
+
+    rs, problems = rules_of(edited(templates[lang], tmp_path / "proof.xlsx", edit), load_ruleset())
+    assert problems == []
+    assert rs.stage(1).milestones[0].proof == ()
+    assert rs.stage(2).milestones[0].proof == ("owner", "customer")
+
+    def bad(sheet: Worksheet) -> None:
+        cell_at(sheet, "tblMilestones", "coach", header).value = "my notes"
+
+    _, problems = rules_of(edited(templates[lang], tmp_path / "bad.xlsx", bad), load_ruleset())
+    assert len(problems) == 1 and "my notes" in str(problems[0])
+
+
+def test_closing_milestones_are_read_back(templates: dict[str, Path], tmp_path: Path) -> None:
+    def edit(ws: Worksheet) -> None:
+        cell_at(ws, "tblParams", "closing_finished", "值").value = "acceptance"
+        cell_at(ws, "tblParams", "closing_contract", "值").value = "contract_signed、bid_submitted"
+
+    path = edited(templates["zh"], tmp_path / "closing.xlsx", edit)
+    rs, problems = rules_of(path, load_ruleset())
+    assert problems == []
+    assert (rs.closing_finished, rs.closing_contract) == (
+        ("acceptance",),
+        ("contract_signed", "bid_submitted"),
+    )
+
+    def wrong(ws: Worksheet) -> None:
+        cell_at(ws, "tblParams", "closing_finished", "值").value = "handover"
+
+    _, problems = rules_of(edited(templates["zh"], tmp_path / "wrong.xlsx", wrong), load_ruleset())
+    assert len(problems) == 1 and "handover" in str(problems[0])

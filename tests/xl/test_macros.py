@@ -139,7 +139,12 @@ def test_validate_writes_what_annotate_writes(tmp_path: Path, lang: Lang) -> Non
     assert calls["setValues"] + calls["setFormula"] == 4  # headers, results, dashboard, findings
     assert calls["addNote"] == len(book[deals].notes)
     assert len(actions) - calls["addNote"] < 200
-    assert calls["addChart"] == 4 and calls["addTable"] == 1
+    assert calls["addChart"] == 5 and calls["addTable"] == 1
+    # the forecast chart: stated and gate-adjusted, two adjacent columns with their headers
+    dash = book[out.sheets["dashboard"]]
+    forecast_chart = dash.charts[-1]
+    assert forecast_chart[:2] == ["efChart_forecast", "ColumnClustered"]
+    assert forecast_chart[3].startswith("$C$") and forecast_chart[3].split(":")[1].startswith("$D$")
 
 
 def test_row_colours_mark_the_result_cells_of_each_deal(tmp_path: Path) -> None:
@@ -280,7 +285,7 @@ def test_refresh_dashboard_touches_the_dashboard_only(tmp_path: Path) -> None:
     out = annotate(src, as_of=AS_OF)
     assert differences(out.out_path, "看板", book["看板"]) == []
     charts = book["看板"].charts
-    assert [c[1] for c in charts] == ["BarClustered", "Pie", "ColumnClustered", "ColumnClustered"]
+    assert [c[1] for c in charts] == ["BarClustered", "Pie", *["ColumnClustered"] * 3]
     assert all(c[2] == "看板" and c[9].startswith("$G$") for c in charts)
 
 

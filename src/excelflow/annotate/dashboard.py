@@ -20,6 +20,9 @@ from excelflow.annotate.labels import (
     COLUMNS_HEADERS,
     COLUMNS_TITLE,
     DASHBOARD_TITLE,
+    FORECAST_CHART,
+    FORECAST_HEADERS,
+    FORECAST_TITLE,
     IGNORED,
     KPI_LABEL,
     NO_AMOUNT_CHART,
@@ -33,6 +36,7 @@ from excelflow.annotate.labels import (
     UNKNOWN_STAGE,
 )
 from excelflow.engine import Result
+from excelflow.engine.forecast import UNKNOWN_KEY, forecast, headline
 from excelflow.pipeline.headers import field_name
 from excelflow.pipeline.ruleset import Lang
 from excelflow.rules import load_all
@@ -53,6 +57,8 @@ class Table:
     rows: list[list[Any]]
     formats: list[str | None]
     chart_title: str = ""
+    note: str = ""
+    """One line under the table (the forecast's totals and what its gap means)."""
 
     def frame(self) -> pd.DataFrame:
         """The table as a DataFrame (headers as column names)."""
@@ -102,7 +108,7 @@ def _sum(values: pd.Series) -> float:
 
 
 def dashboard(result: Result, lang: Lang) -> Dashboard:
-    """KPIs and the four Dashboard tables (stage funnel, grades, codes, owners)."""
+    """KPIs and the Dashboard tables (stage funnel, grades, codes, owners, forecast)."""
     d = result.deals
     rs = result.ruleset
     open_ = d[d["is_open"].to_numpy(dtype=bool)]
@@ -188,6 +194,7 @@ def dashboard(result: Result, lang: Lang) -> Dashboard:
             rows.append([str(owner), int(size), int(n_forced), float(n_forced) / float(size)])
         rows.sort(key=lambda r: (-r[3], r[0]))
     tables["by_owner"] = _table("by_owner", lang, rows, [None, COUNT, COUNT, RATE])
+    tables["forecast"] = _forecast(result, lang)
 
     counts = result.counts()
     n_gated = int(gated.sum())
@@ -253,4 +260,23 @@ def _table(key: str, lang: Lang, rows: list[list[Any]], formats: Sequence[str | 
         rows=rows,
         formats=list(formats),
         chart_title=CHART_TITLE[key](lang),
+    )
+
+
+def _forecast(result: Result, lang: Lang) -> Table:
+    """Stated vs gate-adjusted weighted amount per salesperson (open deals); the note gives the
+    totals, the gap and what it means."""
+    f = forecast(result.deals)
+    rows: list[list[Any]] = [
+        [NO_OWNER(lang) if r.key == UNKNOWN_KEY else r.key, r.deals, r.stated, r.adjusted]
+        for r in f.by_owner
+    ]
+    return Table(
+        key="forecast",
+        title=FORECAST_TITLE(lang),
+        headers=[h(lang) for h in FORECAST_HEADERS],
+        rows=rows,
+        formats=[None, COUNT, MONEY, MONEY],
+        chart_title=FORECAST_CHART(lang),
+        note=headline(f, lang),
     )

@@ -146,3 +146,17 @@ LOST_INTRO = _T("副本缺少", "the copy lacks")
 def label(text: Text, lang: Lang) -> str:
     """``text`` in ``lang`` (a readable alias of ``text(lang)``)."""
     return text(lang)
+
+
+# the stated vs gate-adjusted forecast block (its headline is engine.forecast.headline)
+FORECAST_TITLE = _T(
+    "预测：按填报赢率 vs 按关口调整赢率（进行中商机，按负责人）",
+    "Forecast: stated vs gate-adjusted (open deals, by salesperson)",
+)
+FORECAST_HEADERS: tuple[Text, ...] = (
+    _T("销售", "Salesperson"),
+    _T("商机数", "Deals (n)"),
+    _T("按填报赢率加权", "Stated weighted"),
+    _T("按关口调整加权", "Gate-adjusted weighted"),
+)
+FORECAST_CHART = _T("各负责人：填报 vs 关口调整", "Stated vs gate-adjusted by salesperson")

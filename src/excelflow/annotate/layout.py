@@ -210,6 +210,10 @@ def _chart(key: str, table: Table, head: int, last: int, anchor: tuple[int, int]
                        y_axis=Axis(visible=True, number_format=money_axis(top)))  # fmt: skip
     if key == "by_code":
         return replace(bars, series=series(3), y_axis=Axis(visible=True, number_format="0"))
+    if key == "forecast":  # clustered: stated beside gate-adjusted, per salesperson
+        top = max([0.0, *(float(r[2]) for r in table.rows), *(float(r[3]) for r in table.rows)])
+        return replace(bars, series=series(3, 4), legend="b",
+                       y_axis=Axis(visible=True, number_format=money_axis(top)))  # fmt: skip
     rate = Axis(visible=True, number_format="0%", minimum=0, maximum=1)
     return replace(bars, series=series(4), y_axis=rate)
 
@@ -237,8 +241,10 @@ def dashboard_plan(annotation: AnnotationPlan) -> SheetPlan:
             plan.merges.append((row + 1, 7, row + 3, 7 + NO_CHART_COLUMNS - 1))
         elif table.rows:
             plan.charts.append(_chart(key, table, head, last, (row + 1, 7)))
-        else:
+        elif not table.note:
             plan.put(head + 1, 1, NO_FINDINGS(annotation.lang))
+        if table.note:
+            plan.put(last + 1, 1, table.note, "subtitle")
         row += max(len(table.rows) + 3, CHART_ROWS)
     if dash.columns is not None and dash.columns.rows:  # the header report, without a chart
         _table_block(plan, row, dash.columns)

@@ -89,7 +89,7 @@ def compute_deals(pipeline: Pipeline, ruleset: RuleSet, as_of: pd.Timestamp) -> 
     known_stage = ~np.isnan(stage_num)
     unknown = unknown_milestones(pipeline.present, ruleset)
     planned = planned_parts(pipeline, ruleset, as_of)  # dated after as_of: a plan, not done
-    done = done_parts(f, ruleset, planned)
+    done = done_parts(f, ruleset, planned, pipeline.present)
     missing = missing_parts(f, ruleset, is_open, unknown, done)
     gates = gate_summary(missing, ruleset)
     evaluation = evaluate(f, ruleset)

@@ -18,10 +18,14 @@ stage, owner or grade is unknown (listed last).
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+
+from excelflow.pipeline.ruleset import Lang, Text
+from excelflow.pipeline.textutil import pad, width
 
 UNKNOWN_KEY = ""
 """The key of the group whose stage, owner or grade is unknown."""
@@ -167,3 +171,79 @@ def forecast_dict(f: Forecast) -> dict[str, object]:
         "by_owner": [_row_dict(r) for r in f.by_owner],
         "by_grade": [_row_dict(r) for r in f.by_grade],
     }
+
+
+# --------------------------------------------------------------------------- words
+
+
+LABEL: dict[str, Text] = {
+    "title": Text("预测（进行中商机）", "Forecast (open deals)"),
+    "stated": Text("按填报赢率", "stated"),
+    "adjusted": Text("按关口调整赢率", "gate-adjusted"),
+    "gap": Text("差额", "gap"),
+    "deals": Text("商机数", "deals"),
+    "by_stage": Text("按阶段", "By stage"),
+    "by_owner": Text("按负责人", "By owner"),
+    "by_grade": Text("按评级", "By grade"),
+    "unknown_stage": Text("阶段不明", "Unknown stage"),
+    "unknown_owner": Text("（无负责人）", "(no owner)"),
+    "unknown_grade": Text("（未评级）", "(no grade)"),
+}
+"""The forecast's words in both languages (text report, Dashboard, task pane)."""
+
+GAP_LINE = Text("差额就是强行推进的代价。", "The gap is the cost of forced advances.")
+"""The one line that says what the gap means."""
+
+
+def headline(f: Forecast, lang: Lang) -> str:
+    """``Forecast (open deals): stated 180,000 · gate-adjusted 150,000 · gap 30,000 — The gap is
+    the cost of forced advances.``"""
+    colon, dash = ("：", " —— ") if lang == "zh" else (": ", " — ")
+    parts = " · ".join(
+        f"{LABEL[k](lang)} {v:,.0f}"
+        for k, v in (("stated", f.stated), ("adjusted", f.adjusted), ("gap", f.gap))
+    )
+    return f"{LABEL['title'](lang)}{colon}{parts}{dash}{GAP_LINE(lang)}"
+
+
+def row_label(
+    group: str, key: str, lang: Lang, stage_names: Mapping[str, str] | None = None
+) -> str:
+    """How a group's key reads: a stage by its number and name, an unknown key in words."""
+    if key == UNKNOWN_KEY:
+        return LABEL[f"unknown_{group}"](lang)
+    if group == "stage" and stage_names is not None:
+        return stage_names.get(key, key)
+    return key
+
+
+def forecast_lines(
+    f: Forecast, lang: Lang, stage_names: Mapping[str, str] | None = None, indent: str = "  "
+) -> list[str]:
+    """The forecast as text: the headline, then one aligned table by stage, owner and grade
+    (deals, stated, gate-adjusted, gap). ``stage_names`` maps a stage key to its label
+    (``"3" → "3 方案设计"``). No open deal: the headline only."""
+    out = [indent + headline(f, lang)]
+    if not f.deals:
+        return out
+    head = ("", LABEL["deals"](lang), LABEL["stated"](lang), LABEL["adjusted"](lang),
+            LABEL["gap"](lang))  # fmt: skip
+    rows: list[tuple[str, ...]] = []
+    for group, items in (("stage", f.by_stage), ("owner", f.by_owner), ("grade", f.by_grade)):
+        rows.append((LABEL[f"by_{group}"](lang), "", "", "", ""))
+        rows.extend(
+            (
+                "  " + row_label(group, r.key, lang, stage_names),
+                f"{r.deals:,}",
+                f"{r.stated:,.0f}",
+                f"{r.adjusted:,.0f}",
+                f"{r.gap:,.0f}",
+            )
+            for r in items
+        )
+    widths = [max(width(r[i]) for r in (head, *rows)) for i in range(len(head))]
+    for r in (head, *rows):
+        cells = [pad(r[0], widths[0])]
+        cells += [" " * (widths[i] - width(r[i])) + r[i] for i in range(1, len(r))]
+        out.append((indent + "  " + "  ".join(cells)).rstrip())
+    return out

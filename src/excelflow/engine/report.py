@@ -20,6 +20,7 @@ import pandas as pd
 
 from excelflow import __version__
 from excelflow.engine import Result
+from excelflow.engine.forecast import forecast, forecast_dict, forecast_lines
 from excelflow.pipeline.findings import FINDING_COLUMNS, Severity
 from excelflow.pipeline.headers import field_name
 from excelflow.pipeline.ruleset import Lang, RuleSet
@@ -74,6 +75,7 @@ def file_totals(rep: FileReport) -> dict[str, Any]:
         "infos": 0,
         "grades": {},
         "weighted_pipeline": 0.0,
+        "stated_pipeline": 0.0,
     }
     if rep.result is None:
         out["files_skipped" if rep.skipped else "files_failed"] = 1
@@ -86,6 +88,7 @@ def file_totals(rep: FileReport) -> dict[str, Any]:
     out["infos"] = counts["info"]
     out["grades"] = {str(g): int(n) for g, n in res.deals["grade"].value_counts().items()}
     out["weighted_pipeline"] = weighted_pipeline(res)
+    out["stated_pipeline"] = forecast(res.deals).stated
     return out
 
 
@@ -103,15 +106,32 @@ def merge_totals(parts: Iterable[dict[str, Any]]) -> dict[str, Any]:
     }
     grades: dict[str, int] = {}
     weighted = 0.0
+    stated = 0.0
     for part in parts:
         for key in out:
             out[key] += part[key]
         for grade, n in part["grades"].items():
             grades[grade] = grades.get(grade, 0) + n
         weighted += part["weighted_pipeline"]
+        stated += part["stated_pipeline"]
     out["grades"] = dict(sorted(grades.items()))
     out["weighted_pipeline"] = round(weighted, 2)
+    out["forecast"] = forecast_totals(stated, weighted)
     return out
+
+
+def forecast_totals(stated: float, adjusted: float) -> dict[str, float]:
+    """The run's forecast totals: stated, gate-adjusted (= the weighted pipeline) and the gap."""
+    return {
+        "stated": round(stated, 2),
+        "adjusted": round(adjusted, 2),
+        "gap": round(stated - adjusted, 2),
+    }
+
+
+def stage_names(result: Result, lang: Lang) -> dict[str, str]:
+    """Each stage's forecast key → its label (``"3" → "3 Solution design"``)."""
+    return {str(st.number): f"{st.number} {st.name(lang)}" for st in result.ruleset.stages}
 
 
 def summary(reports: Sequence[FileReport]) -> dict[str, Any]:
@@ -357,6 +377,7 @@ def iter_file_json(rep: FileReport, lang: Lang | None, *, compact: bool = False)
         "counts": res.counts(),
         "columns": columns_detail(res, res.lang),
         "mapping_hint": mapping_hint(res),
+        "forecast": forecast_dict(forecast(res.deals)),
     }
     yield f'{_dumps(meta)[:-1]}, "findings": '
     findings = res.findings[list(FINDING_COLUMNS)]
@@ -675,6 +696,7 @@ def to_text(
         mix = " · ".join(f"{b.grade} {int(grades.get(b.grade, 0)):,}" for b in res.ruleset.grades)
         weighted = weighted_pipeline(res)
         lines.append(f"  {lab['grades']}: {mix} — {lab['weighted']} {weighted:,.0f}")
+        lines.extend(forecast_lines(forecast(res.deals), lg, stage_names(res, lg)))
         lines.append("")
     if len(reports) > 1:
         tot = summary(reports)

@@ -62,6 +62,10 @@ class Milestone:
     aliases: tuple[str, ...] = ()
     date_column: Text | None = None
     date_aliases: tuple[str, ...] = ()
+    proof: tuple[str, ...] = ()
+    """The columns whose content proves the part done, as the rule set names them (field keys;
+    ``evaluation factors``: every factor scored; see :func:`proof_key`); all of them filled on
+    a deal count as the part being done."""
 
 
 @dataclass(frozen=True)
@@ -138,6 +142,10 @@ class RuleSet:
     fail_action: Text | None = None
     """The action shown instead of the grade's when an open deal's evaluation failed or was
     knocked out (the grade itself stays); None: the grade's action stands."""
+    closing_finished: tuple[str, ...] = ()
+    """Milestone keys that finish the work (CL01); empty: the last stage's milestones."""
+    closing_contract: tuple[str, ...] = ()
+    """Milestone keys of the signed contract (CL02, CL03); empty: the stage before the last."""
     severities: Mapping[str, str] = field(default_factory=dict)
     disabled: frozenset[str] = frozenset()
     select: tuple[str, ...] = ()
@@ -210,6 +218,15 @@ def _read_document(path: Path) -> Any:
         ) from None
     except Exception as exc:  # yaml.YAMLError and friends
         raise RuleSetError(str(path), [f"not valid YAML: {exc}".splitlines()[0]]) from None
+
+
+EVALUATION_FACTORS = "evaluation_factors"
+"""The ``proof`` name of "every evaluation factor scored"."""
+
+
+def proof_key(name: str) -> str:
+    """A ``proof`` entry as a field key (``"evaluation factors"`` → ``evaluation_factors``)."""
+    return name.strip().replace(" ", "_")
 
 
 def format_path(path: Iterable[str | int]) -> str:
@@ -299,6 +316,11 @@ def _semantic_errors(doc: Mapping[str, Any]) -> list[str]:
     letters = [g["grade"] for g in grades]
     if len(set(letters)) != len(letters):
         errors.append("grades: grade letters must be unique")
+    milestone_keys = {ms["key"] for st in stages for ms in st["milestones"]}
+    for part in ("finished", "contract"):
+        for k, key in enumerate(doc.get("closing", {}).get(part, ())):
+            if key not in milestone_keys:
+                errors.append(f"closing.{part}[{k}]: {key!r} is not a milestone key")
     late = doc.get("late_entry", {}).get("from_stage")
     if late is not None and late > len(stages):
         errors.append(f"late_entry.from_stage: {late} is beyond the last stage ({len(stages)})")
@@ -328,6 +350,7 @@ def ruleset_from_document(doc: Any, source: str) -> RuleSet:
                     aliases=tuple(ms.get("aliases", ())),
                     date_column=Text.of(ms["date_column"]) if "date_column" in ms else None,
                     date_aliases=tuple(ms.get("date_aliases", ())),
+                    proof=tuple(ms.get("proof", ())),
                 )
                 for ms in st["milestones"]
             ),
@@ -388,6 +411,8 @@ def ruleset_from_document(doc: Any, source: str) -> RuleSet:
         required_open=tuple(
             doc.get("required_fields", {}).get("open", ("stage", "expected_close", "amount"))
         ),
+        closing_finished=tuple(doc.get("closing", {}).get("finished", ())),
+        closing_contract=tuple(doc.get("closing", {}).get("contract", ())),
         severities=dict(doc.get("severities", {})),
         disabled=frozenset(doc.get("disabled", ())),
         select=tuple(doc.get("select", ())),

@@ -9,7 +9,10 @@ the deal's row, so the deal's ``ExcelFlow Ignore`` cell silences it.
 Scope: BD01–BD04 check open deals at the bidding stage or later (stage >= 4 in the standard
 rule set): before the bid is prepared a half-filled cost sheet is work in progress, not a fault.
 BD03 (withdraw) stops at the bidding stage itself: once the bid is in, the advice is moot.
-BD05 reports every Bid sheet that cannot be read or matched, whatever the deal's stage.
+A deal without a Bid sheet whose pipeline row says the purchasing criteria are against us
+(milestone 3 marked 否/No) gets the same BD03 hint, on that cell. BD05 reports every Bid sheet
+that cannot be read or matched, whatever the deal's stage. BD06: the Bid sheet and the
+pipeline row disagree on whether the purchasing criteria favour us.
 """
 
 from __future__ import annotations
@@ -22,9 +25,12 @@ import pandas as pd
 
 from excelflow.bid.model import CATEGORY_LABELS, CostCategory
 from excelflow.bid.result import WITHDRAW_REASONS, BidIssue
+from excelflow.bid.seed import CRITERIA_MILESTONE
+from excelflow.pipeline.coerce import parse_tick
+from excelflow.pipeline.fields import milestone_key
 from excelflow.pipeline.findings import Severity
 from excelflow.pipeline.ruleset import Text
-from excelflow.rules import Context, no_hits, rule
+from excelflow.rules import Context, hits, no_hits, rule
 
 if TYPE_CHECKING:
     from excelflow.bid.entry import BidEntry
@@ -33,6 +39,7 @@ _CELL_LABELS: Mapping[str, Text] = {
     "quoted_price": Text("报价", "Quoted price"),
     "target_price": Text("目标毛利率价格", "Price at target margin"),
     "withdraw": Text("投标建议", "Bid or withdraw"),
+    "criteria_favourable": Text("采购标准对我方有利", "Criteria favour us"),
     "quantity": Text("数量", "Quantity"),
     "unit_cost": Text("单价", "Unit cost"),
     "cost_lines": Text("成本明细", "Cost lines"),
@@ -195,11 +202,13 @@ def withdraw_advised(ctx: Context) -> pd.DataFrame:
 
     "If the criteria are really against us, withdrawing and waiting for the next chance is a
     legitimate choice." Checked at the bidding stage only (after the bid is submitted the advice
-    is moot). Bad row: stage 4, Bid sheet says the purchasing criteria do not favour us and the
-    best expected profit 8,000 is below the withdraw threshold 10,000. Fix: decide — withdraw
-    (set the deal's status) or record why we bid anyway and silence BD03 on the row.
+    is moot). A deal without a Bid sheet gets the hint from its pipeline row when the purchasing
+    criteria milestone is marked no (否/No), on that cell. Bad row: stage 4, Bid sheet says the
+    purchasing criteria do not favour us and the best expected profit 8,000 is below the
+    withdraw threshold 10,000 (or no Bid sheet, and Purchasing criteria 否). Fix: decide —
+    withdraw (set the deal's status) or record why we bid anyway and silence BD03 on the row.
     """
-    return _frame(
+    sheets = _frame(
         [
             _hit(
                 pos,
@@ -212,6 +221,117 @@ def withdraw_advised(ctx: Context) -> pd.DataFrame:
             for pos, e, i in _issues(ctx, "BD03", last_stage=_bidding_stage(ctx))
         ]
     )
+    row = _pipeline_withdraw(ctx)
+    if not len(row):
+        return sheets
+    return row if not len(sheets) else pd.concat([sheets, row], ignore_index=True)
+
+
+_FROM_ROW = Text(
+    "采购标准对我方不利（商机表中该关键节点为「否」，尚无投标分析表）",
+    "purchasing criteria are against us (the pipeline marks this milestone no, and there is "
+    "no Bid sheet yet)",
+)
+
+
+def _criteria_key(ctx: Context) -> str | None:
+    """The field key of the purchasing-criteria milestone, None when the rule set has none."""
+    if not any(ms.key == CRITERIA_MILESTONE for ms in ctx.ruleset.milestones):
+        return None
+    return milestone_key(CRITERIA_MILESTONE)
+
+
+def pipeline_criteria(ctx: Context) -> np.ndarray:
+    """Per deal, what the pipeline row says of the purchasing criteria: True (the milestone is
+    reached: they favour us), False (marked no: 否, No, ✗), None (blank, planned or unknown)."""
+    out = np.full(len(ctx.frame), None, dtype=object)
+    key = _criteria_key(ctx)
+    raw = None if key is None else ctx.pipeline.raw.get(key)
+    if key is None:
+        return out
+    out[ctx.reached(CRITERIA_MILESTONE)] = True
+    if raw is not None:
+        codes, uniques = pd.factorize(pd.Series(raw, dtype=object), use_na_sentinel=True)
+        said_no = np.array(
+            [(t := parse_tick(u)) is not None and t[0] is False for u in uniques] + [False]
+        )
+        out[said_no[codes]] = False
+    return out
+
+
+def _pipeline_withdraw(ctx: Context) -> pd.DataFrame:
+    """BD03 from the pipeline row: open, at the bidding stage or later (the article: criteria
+    against us at stage 4 or later), no Bid sheet, criteria marked no."""
+    key = _criteria_key(ctx)
+    if key is None or key not in ctx.pipeline.columns:
+        return no_hits()
+    with_sheet = {e.deal_id for e in ctx.inputs.bid_sheets if e.deal_id is not None}
+    with_sheet |= set(ctx.inputs.bids)
+    stage = ctx.frame["stage"].astype("Float64").fillna(0).to_numpy(dtype=float)
+    low = _bidding_stage(ctx)
+    against = pipeline_criteria(ctx) == False  # noqa: E712 - an object array of True/False/None
+    mask = (
+        ctx.is_open.to_numpy(dtype=bool)
+        & (stage >= low)
+        & against
+        & ~ctx.frame["deal_id"].isin(list(with_sheet)).to_numpy(dtype=bool)
+    )
+    header = ctx.pipeline.columns[key].header
+    return hits(mask, key, reasons=_FROM_ROW, column=header)
+
+
+_SAYS = {
+    True: Text("对我方有利", "favour us"),
+    False: Text("对我方不利", "are against us"),
+}
+
+
+@rule(
+    "BD06",
+    "bid.criteria_disagree",
+    Severity.WARNING,
+    Text(
+        zh="投标分析表称采购标准{bid_says}，商机表的「{pipe_column}」却称{pipe_says}："
+        "请核对并更正其中一处",
+        en="The Bid sheet says the purchasing criteria {bid_says}, but the pipeline's "
+        "'{pipe_column}' says they {pipe_says}: check and correct one of them",
+    ),
+)
+def criteria_disagree(ctx: Context) -> pd.DataFrame:
+    """The Bid sheet and the pipeline row disagree on whether the purchasing criteria favour us.
+
+    The withdraw advice follows the Bid sheet, the stage gate the pipeline row: when they
+    disagree, one of them is wrong and the advice contradicts itself. Open deals with a Bid
+    sheet, at any stage; a blank on either side is no disagreement. Bad row: Bid sheet
+    "Criteria favour us: No", pipeline Purchasing criteria ✓. Fix: correct whichever is wrong.
+    """
+    key = _criteria_key(ctx)
+    if key is None or key not in ctx.pipeline.columns or not ctx.inputs.bids:
+        return no_hits()
+    said = pipeline_criteria(ctx)
+    open_ = ctx.is_open.to_numpy(dtype=bool)
+    header = ctx.pipeline.columns[key].header
+    rows = []
+    for deal, pos in _first_positions(ctx, ctx.inputs.bids).items():
+        entry = ctx.inputs.bids[deal]
+        sheet = None if entry.model is None else entry.model.criteria_favourable
+        row = said[pos]
+        if not open_[pos] or sheet is None or row is None or sheet == row:
+            continue
+        cell = entry.cells.get("criteria_favourable")
+        rows.append(
+            _hit(
+                pos,
+                entry,
+                "criteria_favourable",
+                cell,
+                entry.values.get("criteria_favourable"),
+                bid_says=_SAYS[sheet],
+                pipe_says=_SAYS[row],
+                pipe_column=header,
+            )
+        )
+    return _frame(rows)
 
 
 def _reasons(params: Mapping[str, Any], currency: str) -> Text:

@@ -1,8 +1,9 @@
 """Closing the loop (CL): the outcome a deal is marked with must match the stage it reached.
 
-The last stage's milestones (acceptance and project close) mean the work is finished; the
-stage before it holds the contract (approval and signature), without which a deal is not won.
-With the standard rule set: stage 6 closes the deal, stage 5 signs it. Milestone columns the
+The rule set's ``closing.finished`` milestones (default: the last stage's, acceptance and project
+close) mean the work is finished; its ``closing.contract`` milestones (default: the stage before
+the last, approval and signature) sign the contract, without which a deal is not won. With the
+standard rule set: stage 6 closes the deal, stage 5 signs it. Milestone columns the
 sheet does not have are unknown, never failed; a part dated after the as-of date is planned,
 not reached.
 """
@@ -14,19 +15,34 @@ import pandas as pd
 
 from excelflow.pipeline.fields import milestone_key
 from excelflow.pipeline.findings import Severity
-from excelflow.pipeline.ruleset import RuleSet, Stage, Text
+from excelflow.pipeline.ruleset import Milestone, RuleSet, Stage, Text
 from excelflow.rules import Context, hits, no_hits, rule, stage_names
 from excelflow.rules.gates import unknown_milestones
 
 
-def closing_stage(ruleset: RuleSet) -> Stage:
-    """The stage whose milestones finish the work (the last one)."""
-    return ruleset.stages[-1]
+def _named(
+    ruleset: RuleSet, keys: tuple[str, ...], default: Stage
+) -> tuple[Stage, tuple[Milestone, ...]]:
+    if not keys:
+        return default, default.milestones
+    by_key = {ms.key: ms for ms in ruleset.milestones}
+    parts = tuple(by_key[k] for k in keys if k in by_key)
+    if not parts:  # a document the loader checked names known keys; be safe all the same
+        return default, default.milestones
+    return ruleset.stage(max(ms.stage for ms in parts)), parts
 
 
-def contract_stage(ruleset: RuleSet) -> Stage:
-    """The stage whose milestones sign the contract (the one before the last)."""
-    return ruleset.stages[max(len(ruleset.stages) - 2, 0)]
+def closing_milestones(ruleset: RuleSet) -> tuple[Stage, tuple[Milestone, ...]]:
+    """The milestones that finish the work (``closing.finished``, default: the last stage's)
+    and the stage they belong to (the latest of them)."""
+    return _named(ruleset, ruleset.closing_finished, ruleset.stages[-1])
+
+
+def contract_milestones(ruleset: RuleSet) -> tuple[Stage, tuple[Milestone, ...]]:
+    """The milestones of the signed contract (``closing.contract``, default: the stage before
+    the last) and the stage they belong to (the latest of them)."""
+    default = ruleset.stages[max(len(ruleset.stages) - 2, 0)]
+    return _named(ruleset, ruleset.closing_contract, default)
 
 
 def _stage_numbers(ctx: Context) -> np.ndarray:
@@ -56,9 +72,8 @@ def finished_but_open(ctx: Context) -> pd.DataFrame:
     Bad row: status open, stage 6 (Implementation), Acceptance ✓ and Project closed ✓. Fix:
     mark the deal won (赢单), so the forecast no longer counts it as open.
     """
-    last = closing_stage(ctx.ruleset)
+    last, parts = closing_milestones(ctx.ruleset)
     unknown = unknown_milestones(ctx.pipeline.present, ctx.ruleset)
-    parts = last.milestones
     if not parts or any(ms.key in unknown for ms in parts):
         return no_hits()
     mask = ctx.is_open.to_numpy(dtype=bool) & (_stage_numbers(ctx) == last.number)
@@ -84,7 +99,7 @@ def won_without_contract(ctx: Context) -> pd.DataFrame:
     Bad row: status won, stage 5, Contract signed blank (or dated next month). Fix: record
     the signature (tick it or enter the date signed), or set the status back to open.
     """
-    sign = contract_stage(ctx.ruleset)
+    sign, parts = contract_milestones(ctx.ruleset)
     unknown = unknown_milestones(ctx.pipeline.present, ctx.ruleset)
     stage = _stage_numbers(ctx)
     won = (_status(ctx) == "won") & ~(stage < sign.number)  # a blank stage is not below
@@ -95,7 +110,7 @@ def won_without_contract(ctx: Context) -> pd.DataFrame:
             ms_stage=sign.number,
             milestone=ms.name,
         )
-        for ms in sign.milestones
+        for ms in parts
         if ms.key not in unknown
     ]
     frames = [f for f in frames if len(f)]
@@ -119,7 +134,7 @@ def won_too_early(ctx: Context) -> pd.DataFrame:
     Bad row: status won, stage 3 (Proposal). Fix: move the stage to where the deal really is
     (at least 5, with the contract signed), or correct the status.
     """
-    sign = contract_stage(ctx.ruleset)
+    sign, _ = contract_milestones(ctx.ruleset)
     stage = ctx.frame["stage"]
     mask = (_status(ctx) == "won") & (_stage_numbers(ctx) < sign.number)
     return hits(

@@ -12,10 +12,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from excelflow.pipeline.fields import milestone_date_key, milestone_key
+from excelflow.pipeline.fields import factor_key, milestone_date_key, milestone_key
 from excelflow.pipeline.findings import Severity
 from excelflow.pipeline.normalize import Pipeline
-from excelflow.pipeline.ruleset import RuleSet, Text
+from excelflow.pipeline.ruleset import EVALUATION_FACTORS, Milestone, RuleSet, Text, proof_key
 from excelflow.rules import Context, hits, label_column, no_hits, rule, stage_names
 
 
@@ -27,8 +27,48 @@ def unknown_milestones(present: Collection[str], ruleset: RuleSet) -> frozenset[
     return frozenset(
         ms.key
         for ms in ruleset.milestones
-        if milestone_key(ms.key) not in present and milestone_date_key(ms.key) not in present
+        if milestone_key(ms.key) not in present
+        and milestone_date_key(ms.key) not in present
+        and not provable(ms, ruleset, present)
     )
+
+
+def proof_columns(ms: Milestone, ruleset: RuleSet) -> tuple[str, ...]:
+    """The field keys of the columns that prove ``ms`` (its ``proof``; ``evaluation_factors``
+    stands for every factor's score column)."""
+    out: list[str] = []
+    for name in map(proof_key, ms.proof):
+        if name == EVALUATION_FACTORS:
+            out.extend(factor_key(fa.key) for fa in ruleset.factors)
+        else:
+            out.append(name)
+    return tuple(out)
+
+
+def provable(ms: Milestone, ruleset: RuleSet, present: Collection[str]) -> bool:
+    """Whether the sheet has every column that proves ``ms`` (so the proof can be checked)."""
+    cols = proof_columns(ms, ruleset)
+    return bool(cols) and all(c in present for c in cols)
+
+
+def proved_parts(frame: pd.DataFrame, ruleset: RuleSet, present: Collection[str]) -> pd.DataFrame:
+    """Boolean frame (deals x milestone keys): every column of the part's ``proof`` is filled
+    (a score, a grade, a text that is not blank). False for a part without a proof, or when
+    the sheet lacks one of its proof columns."""
+    out = {}
+    for ms in ruleset.milestones:
+        filled = np.zeros(len(frame), dtype=bool)
+        if provable(ms, ruleset, present):
+            filled = ~filled
+            for col in proof_columns(ms, ruleset):
+                values = frame[col]
+                blank = values.isna().to_numpy(dtype=bool, copy=True)
+                if values.dtype == object:
+                    text = values.astype(str).str.strip().to_numpy(dtype=object)
+                    blank |= text == ""
+                filled &= ~blank
+        out[ms.key] = filled
+    return pd.DataFrame(out, index=frame.index)
 
 
 def planned_parts(pipeline: Pipeline, ruleset: RuleSet, as_of: pd.Timestamp) -> pd.DataFrame:
@@ -51,12 +91,19 @@ def planned_parts(pipeline: Pipeline, ruleset: RuleSet, as_of: pd.Timestamp) -> 
     return pd.DataFrame(out, index=frame.index)
 
 
-def done_parts(frame: pd.DataFrame, ruleset: RuleSet, planned: pd.DataFrame) -> pd.DataFrame:
-    """Boolean frame (deals x milestone keys): the part is ticked or dated, and not only planned
-    (dated after the as-of date)."""
+def done_parts(
+    frame: pd.DataFrame,
+    ruleset: RuleSet,
+    planned: pd.DataFrame,
+    present: Collection[str] = frozenset(),
+) -> pd.DataFrame:
+    """Boolean frame (deals x milestone keys): the part is ticked or dated, or proved by its
+    ``proof`` columns (all filled; needs ``present``, the sheet's field keys), and not only
+    planned (dated after the as-of date)."""
+    proved = proved_parts(frame, ruleset, present)
     return pd.DataFrame(
         {
-            ms.key: frame[milestone_key(ms.key)].to_numpy(dtype=bool)
+            ms.key: (frame[milestone_key(ms.key)].to_numpy(dtype=bool) | proved[ms.key].to_numpy())
             & planned[ms.key].isna().to_numpy(dtype=bool)
             for ms in ruleset.milestones
         },

@@ -219,6 +219,51 @@ def amount_not_positive(ctx: Context) -> pd.DataFrame:
 
 
 @rule(
+    "DQ10",
+    "data_quality.first_stage_unusable",
+    Severity.WARNING,
+    Text(
+        zh="定制/非标方案商机的首次介入阶段{problem}，无法判断是否介入过晚（SG02）",
+        en="This custom-solution deal's first engaged stage{problem}, so a late entry (SG02) "
+        "cannot be judged",
+    ),
+)
+def first_stage_unusable(ctx: Context) -> pd.DataFrame:
+    """A custom-solution deal has no first engaged stage, or one after its current stage.
+
+    Late entry (SG02) is judged from the first engaged stage, so it must be there and cannot
+    be later than where the deal is now. Blank: open deals only (a closed deal's history is
+    what it is); after the current stage: every deal (it cannot be true). A value that cannot
+    be read is DQ03's; a sheet without the column has nothing to check. Bad row: Custom
+    solution ✓, stage 3, First engaged stage blank (or 5). Fix: enter the stage at which we
+    first engaged with the customer (1-6, at most the current stage).
+    """
+    if "first_stage" not in ctx.pipeline.present or "custom_solution" not in ctx.pipeline.present:
+        return no_hits()
+    custom = ctx.frame["custom_solution"].astype(bool).to_numpy(dtype=bool)
+    first = ctx.frame["first_stage"].astype("Float64")
+    stage = ctx.frame["stage"].astype("Float64")
+    blank = custom & ctx.is_open.to_numpy(dtype=bool) & _blank(ctx, "first_stage")
+    after = custom & first.gt(stage).fillna(False).to_numpy(dtype=bool)
+    empty = Text("为空", " is blank")
+    labels = np.empty(len(custom), dtype=object)  # Text is a tuple: fill one by one
+    firsts, stages = (
+        first.to_numpy(dtype=float, na_value=np.nan),
+        stage.to_numpy(dtype=float, na_value=np.nan),
+    )
+    for i in np.flatnonzero(blank | after):
+        f, st = f"{firsts[i]:g}", f"{stages[i]:g}"
+        labels[i] = (
+            empty
+            if blank[i]
+            else Text(
+                f"（第{f}阶段）晚于当前的第{st}阶段", f" ({f}) is after its current stage {st}"
+            )
+        )
+    return hits(blank | after, "first_stage", problem=labels)
+
+
+@rule(
     "DQ07",
     "data_quality.column_missing",
     Severity.WARNING,

@@ -13,8 +13,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from excelflow.pipeline.ruleset import DEFAULT_FAIL_ACTION
 from excelflow.rulesheet.check import BAD, Cell, Path, Problem, convert, t
-from excelflow.rulesheet.layout import PARAM_LIST, PARAMS_BY_KEY
+from excelflow.rulesheet.layout import FAIL_ACTION_MODE, PARAM_LIST, PARAMS_BY_KEY
 
 Row = dict[str, Cell]
 
@@ -167,6 +168,9 @@ class DocumentBuilder:
             aliases = self._get(row, "aliases", (*path, "aliases"))
             if aliases:
                 ms["aliases"] = aliases
+            proof = self._get(row, "proof", (*path, "proof"))
+            if proof:
+                ms["proof"] = proof
             date = self._text_pair(
                 row, "date_zh", "date_en", (*path, "date_column"), required=False
             )
@@ -275,16 +279,23 @@ class DocumentBuilder:
                     f"缺少参数「{param.label.zh}」（键 {param.key}）",
                     f"parameter '{param.label.en}' (key {param.key}) is missing",
                 )
-        for pair in ("title", "recommendation"):
-            container = doc.get("evaluation", {}) if pair == "recommendation" else doc
+        evaluation = doc.get("evaluation", {})
+        if evaluation.pop(FAIL_ACTION_MODE, None) == "keep":
+            evaluation["fail_action"] = False  # keep the grade's action, whatever text is given
+        elif evaluation.get("fail_action") == DEFAULT_FAIL_ACTION:
+            del evaluation["fail_action"]  # the default, as a rule-set file leaves it
+        for pair in ("title", "recommendation", "fail_action"):
+            container = doc if pair == "title" else doc.get("evaluation", {})
             given = container.get(pair)
-            if given is not None and len(given) < 2:
+            if isinstance(given, dict) and len(given) < 2:
                 lang = "en" if "zh" in given else "zh"
                 param = PARAMS_BY_KEY[f"{pair}_{lang}"]
                 at = self.cells.get(param.path) or table.header["key"]
                 self._flag(
                     at, f"「{param.label.zh}」不能为空", f"{param.label.en} must not be blank"
                 )
+                if pair == "fail_action":  # said once, here, not again by the schema
+                    del container[pair]
 
     def _overrides(self, table: RulesTable | None) -> tuple[dict[str, str], list[str]]:
         severities: dict[str, str] = {}

@@ -62,6 +62,10 @@ ENUMS: dict[str, dict[str, Text]] = {
     "group": {"project": _t("项目因素", "project"), "competition": _t("竞争因素", "competition")},
     "penalty_per": {"milestone": _t("关键节点", "milestone"), "part": _t("节点部分", "part")},
     "grading": {"adjusted": _t("调整后赢率", "adjusted"), "stated": _t("填报赢率", "stated")},
+    "fail_action": {
+        "cap": _t("改为下方建议", "replace it"),
+        "keep": _t("保留评级建议", "keep the grade's"),
+    },
     "severity": {
         "error": _t("错误", "error"),
         "warning": _t("警告", "warning"),
@@ -125,6 +129,12 @@ MILESTONES = Block("milestones", "tblMilestones", _t(
            "需要记录日期时，日期列的{}表头（可空）", "The {} header of its date column (optional)",
            OPT),
     _ALIASES,
+    _c("proof", "aliases", OPT, "证明列", "Proof columns",
+       "这些列都已填写即视为达成该节点（可空）：evaluation factors（全部评估因素已打分）、grade、"
+       "customer、project、owner、amount 等字段键，用顿号或逗号分隔",
+       "When these are all filled, the milestone counts as done (optional): evaluation factors "
+       "(every factor scored), grade, customer, project, owner, amount or another field key, "
+       "separated by commas"),
 ))
 GRADES = Block("grades", "tblGrades", _t("3. 客户分级", "3. Grades"), _t(
     "按顺序取第一个满足条件的级别；最后一级不设条件（其余）",
@@ -177,6 +187,10 @@ def _p(key: str, kind: str, path: str, required: bool, zh: str, en: str,
     return Param(key, kind, tuple(path.split(".")), required, _t(zh, en), _t(note_zh, note_en))
 
 
+FAIL_ACTION_MODE = "fail_action_mode"
+"""Where the Rules sheet's "Action when the evaluation fails" choice is read to, before it
+becomes ``evaluation.fail_action`` (false for "keep", the texts or true for "replace")."""
+
 PARAM_LIST: tuple[Param, ...] = (
     _p("name", "text", "name", REQ, "规则集名称", "Rule set name"),
     _p("version", "text", "version", OPT, "版本", "Version"),
@@ -206,6 +220,25 @@ PARAM_LIST: tuple[Param, ...] = (
        "未通过建议（中文）", "Advice on fail (Chinese)"),
     _p("recommendation_en", "text", "evaluation.recommendation.en", OPT,
        "未通过建议（英文）", "Advice on fail (English)"),
+    _p("fail_action", "enum:fail_action", f"evaluation.{FAIL_ACTION_MODE}", OPT,
+       "评估未通过时的资源投入建议", "Action when the evaluation fails",
+       "评估未通过或被否决的商机：改为下方建议，或保留评级的建议（评级本身不变）",
+       "A deal whose evaluation failed or was knocked out: replace its grade's action with the "
+       "text below, or keep the grade's (the grade itself stays)"),
+    _p("fail_action_zh", "text", "evaluation.fail_action.zh", OPT,
+       "评估未通过时的建议（中文）", "Action on fail (Chinese)"),
+    _p("fail_action_en", "text", "evaluation.fail_action.en", OPT,
+       "评估未通过时的建议（英文）", "Action on fail (English)"),
+    _p("closing_finished", "aliases", "closing.finished", OPT,
+       "完工节点", "Finishing milestones",
+       "这些关键节点（键）全部完成即为完工，应关闭为赢单（CL01）；空白：最后一个阶段的节点",
+       "Milestone keys that, all done, mean the work is finished (CL01); blank: the last "
+       "stage's"),
+    _p("closing_contract", "aliases", "closing.contract", OPT,
+       "合同节点", "Contract milestones",
+       "签订合同的关键节点（键）：赢单须具备（CL02），且不得早于其阶段（CL03）；空白：倒数第二个阶段的节点",
+       "Milestone keys of the signed contract, needed for a win (CL02) and not before their "
+       "stage (CL03); blank: the stage before the last's"),
     _p("required_always", "fields", "required_fields.always", OPT,
        "必填：所有商机", "Required on every deal",
        "这些列在每个商机上都不能为空", "These columns must be filled on every deal"),
@@ -254,6 +287,11 @@ def param_values(ruleset: RuleSet, lang: Lang) -> dict[str, Any]:
         "pass_mark": rs.pass_mark,
         "recommendation_zh": rs.recommendation.zh,
         "recommendation_en": rs.recommendation.en,
+        "fail_action": enum_label("fail_action", "keep" if rs.fail_action is None else "cap", lang),
+        "fail_action_zh": None if rs.fail_action is None else rs.fail_action.zh,
+        "fail_action_en": None if rs.fail_action is None else rs.fail_action.en,
+        "closing_finished": join_list(rs.closing_finished, lang) or None,
+        "closing_contract": join_list(rs.closing_contract, lang) or None,
         "required_always": join_list([FIELD_HEADERS[k](lang) for k in rs.required_always], lang),
         "required_open": join_list([FIELD_HEADERS[k](lang) for k in rs.required_open], lang),
     }
@@ -285,6 +323,7 @@ def block_rows(ruleset: RuleSet, lang: Lang) -> dict[str, list[dict[str, Any]]]:
             "date_zh": ms.date_column.zh if ms.date_column else None,
             "date_en": ms.date_column.en if ms.date_column else None,
             "aliases": join_list(ms.aliases, lang) or None,
+            "proof": join_list(ms.proof, lang) or None,
         }
         for ms in rs.milestones
     ]

@@ -25,7 +25,7 @@ from excelflow.bid.entry import BidEntry, BidProblem, LineCells
 from excelflow.bid.model import BidModel
 from excelflow.bid.sheet import style as st
 from excelflow.bid.sheet.blocks import INPUT_ROW, BidSheetLayout, SheetBuilder
-from excelflow.bid.sheet.chart import chart, chart_lines, sensitivity
+from excelflow.bid.sheet.chart import chart, chart_lines, empty_state, sensitivity
 from excelflow.bid.sheet.layout import INPUTS, WORDS, is_bid_sheet_name, sheet_name
 from excelflow.bid.sheet.notes import sheet_notes
 from excelflow.bid.sheet.read import read_bid_grid
@@ -115,8 +115,11 @@ def build_bid_sheet(
     end = w.competitors(end + 2, snapshot)
     end = w.history(end + 2)
     first, last = sensitivity(w, end + 2, snapshot)
-    chart_lines(w, end + 2, first, last)
-    w.plan.charts.append(chart(w, first, last))
+    drawn = snapshot is not None and snapshot.selected is not None
+    if drawn:  # without a win model there is no profit curve: say what to fill in instead
+        chart_lines(w, end + 2, first, last)
+        w.plan.charts.append(chart(w, first, last))
+    empty_state(w, drawn)
     row = last + 2
     w.section(row, 1, "notes", NOTE_COLUMNS)
     for i, note in enumerate(sheet_notes(model, snapshot, problems, lang, when)):

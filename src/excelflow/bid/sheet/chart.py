@@ -15,6 +15,7 @@ from excelflow.bid.model import margin_to_markup
 from excelflow.bid.sheet import style as st
 from excelflow.bid.sheet.blocks import SheetBuilder
 from excelflow.bid.sheet.layout import CHART_HEADERS, SENSITIVITY_HEADERS, WORDS
+from excelflow.pipeline.ruleset import Text
 from excelflow.sheets.parts import Axis, Chart, CondFormat, Formula, Marker, Series
 
 CHART_COL = 12  # column L: the chart lines beside the sensitivity table
@@ -115,6 +116,58 @@ def chart_lines(w: SheetBuilder, row: int, first: int, last: int) -> None:
     w.put(r, col, WORDS["recommended"](w.lang), "label")
     w.put(r, col + 1, Formula(x), key="chart.recommended.x", fmt=st.PCT)
     w.put(r, col + 2, Formula(y), key="chart.recommended.y", fmt=st.MONEY)
+    # #N/A keeps a line the chart has nothing for (no budget, no quote) off the chart; it is
+    # not shown in the block: the cell's text is as white as the sheet
+    top = row + 2
+    w.plan.conditional.append(
+        CondFormat(((top, col + 1, r, col + 2),), f"ISNA({_letter(col + 1)}{top})", "no line")
+    )
+
+
+EMPTY_CHART: tuple[Text, ...] = (
+    Text("暂无图表：无法计算赢率（P(win)）。", "No chart yet: P(win) cannot be computed."),
+    Text(
+        "请为每个竞争对手填写「胜过对手的历史概率」（对手、我方加价率、P(beat)），"
+        "或填写「对手价格 ÷ 我方成本」的均值与标准差；"
+        "也可在输入区填写「最低竞争加价率」的均值与标准差。",
+        "Fill in, for every competitor, a P(beat) history (against, our markup, P(beat)) or "
+        "the mean and sd of its price ÷ our cost; or, in the inputs, the mean and sd of the "
+        "lowest competing markup.",
+    ),
+    Text(
+        "然后再次运行 excelflow bid（或功能区的「投标分析」），"
+        "赢率、期望利润、推荐价格和图表即会出现。",
+        "Then run excelflow bid again (or the ribbon's Bid analysis): P(win), expected profit, "
+        "the recommended price and this chart appear.",
+    ),
+)
+"""What the chart's place says when no win-probability model can be used (a fresh sheet)."""
+
+NO_COST = Text(
+    "请先在成本明细中填写数量和单价：所有价格都以总成本为基础。",
+    "Enter quantities and unit costs in the cost lines first: every price is built on the "
+    "total cost.",
+)
+"""Shown (live) above the chart while the total cost is not positive."""
+
+EMPTY_SPAN = 8  # G:N, the chart's width
+
+
+def empty_state(w: SheetBuilder, with_chart: bool) -> None:
+    """What to fill in, where the chart is: a live line while the total cost is missing, and,
+    when no win model can be used, the chart's place says what P(win) needs (no empty chart)."""
+    row, col = CHART_ANCHOR
+    cost = w.ref("out.total_cost")
+    text = NO_COST(w.lang).replace('"', '""')
+    w.put(row - 1, col, Formula(f'=IF(AND(ISNUMBER({cost}),{cost}>0),"","{text}")'), "empty state",
+          key="empty.cost")  # fmt: skip
+    w.plan.merges.append((row - 1, col, row - 1, col + EMPTY_SPAN - 1))
+    if with_chart:
+        return
+    for i, line in enumerate(EMPTY_CHART):
+        r = row + 2 * i
+        w.put(r, col, line(w.lang), "empty state", key=f"empty.chart.{i}")
+        w.plan.merges.append((r, col, r + 1, col + EMPTY_SPAN - 1))
 
 
 LINES = {"floor": ("C00000", "dash"), "budget": ("ED7D31", "dash"), "quote": ("7030A0", "sysDot")}

@@ -78,6 +78,9 @@ STYLES: dict[str, Style] = {
     "below floor": Style(font=Font(color="A6A6A6")),
     "red text": Style(font=Font(color="C00000")),
     "withdraw": Style(fill=Fill("FFC7CE")),
+    "no line": Style(font=Font(color="FFFFFF")),  # a chart line's #N/A (nothing to draw)
+    "empty state": Style(font=_font(italic=True, color="C00000"),
+                         align=Align(vertical="top", wrap=True)),
 }  # fmt: skip
 """Every look of a Bid sheet. A section title wears ``section`` and, with the cells right of it
 that its underline spans, ``section line``; ``centre`` and ``bold`` go over a kind without an
