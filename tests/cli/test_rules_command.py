@@ -40,7 +40,7 @@ def test_every_rule_is_explained_in_both_languages() -> None:
 def test_rules_show_code(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code, out, _ = run(capsys, "rules", "show", "SG01")
     assert code == 0
-    assert out.startswith("SG01  Forced advance  (stage_gate.milestone_missing)")
+    assert out.startswith("SG01  Skipped milestone  (stage_gate.milestone_missing)")
     for label in ("Severity: warning", "Bad example: ", "Fix: ", "Message: Forced advance"):
         assert label in out
     assert "forced_advance.penalty_factor = 0.5" in out
