@@ -7,6 +7,7 @@ once, by :func:`excelflow.rulesheet.read.resolve_ruleset`.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -35,12 +36,14 @@ from excelflow.rules import WorkbookInputs
 from excelflow.rulesheet.read import resolve_ruleset
 from excelflow.workbook.annotate import AnnotateOutcome, refuse_early, write_annotations
 from excelflow.workbook.bid import save_bid
+from excelflow.workbook.safe_write import is_temp, update_lock
 
 
 def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
     """Files as given; a folder stands for every spreadsheet and CSV below it — except Excel's
-    ``~$`` lock files and ExcelFlow's own outputs (``*.checked.*``, ``*.bid.*``, ``*.bak.*``),
-    which would count the same deals twice."""
+    ``~$`` lock files, ExcelFlow's own outputs (``*.checked.*``, ``*.bid.*``, ``*.bak.*``)
+    and the temporary files of a killed run (``.excelflow-tmp.*``), which would count the same
+    deals twice."""
     return [p for p, _ in _expand(paths)]
 
 
@@ -59,6 +62,7 @@ def _expand(paths: Iterable[str | Path]) -> list[tuple[Path, bool]]:
                 and ".checked." not in p.name
                 and ".bid." not in p.name
                 and ".bak." not in p.name
+                and not is_temp(p)
             )
         else:
             out.append((path, False))
@@ -196,14 +200,15 @@ def annotate(
     src = Path(in_path)
     target = Path(out_path) if out_path is not None else None
     refuse_early(src, target, in_place)
-    report = validate_file(src, ruleset, mapping=mapping, lang=lang, as_of=as_of)
-    if report.result is None:
-        text = report.error or "cannot be read"
-        prefix = f"{src}: "
-        raise ReadError(src, text[len(prefix) :] if text.startswith(prefix) else text)
-    return write_annotations(
-        src, report.result, target, in_place=in_place, lang=lang, overwrite=overwrite
-    )
+    with update_lock(src) if in_place else contextlib.nullcontext():
+        report = validate_file(src, ruleset, mapping=mapping, lang=lang, as_of=as_of)
+        if report.result is None:
+            text = report.error or "cannot be read"
+            prefix = f"{src}: "
+            raise ReadError(src, text[len(prefix) :] if text.startswith(prefix) else text)
+        return write_annotations(
+            src, report.result, target, in_place=in_place, lang=lang, overwrite=overwrite
+        )
 
 
 # --------------------------------------------------------------------------- bid
@@ -292,33 +297,35 @@ def write_bid(
     deal_id = deal if deal is not None else imported.deal_id if imported is not None else None
     if deal_id is None:
         raise BidInputError("--deal ID is required")
-    pipeline, entries = (
-        (None, [])
-        if workbook is None
-        else _bid_workbook(workbook, ruleset, imported is None, mapping)
-    )
-    language: Lang = lang or (pipeline.lang if pipeline is not None else "en")
-    try:
-        choice = choose_bid(deal_id, entries, pipeline, imported=imported)
-    except UnusableBidSheet as exc:
-        raise BidInputError(
-            f"{workbook}: the sheet {exc.entry.sheet!r} has inputs that cannot be used; fix "
-            f"them (or pass --json) and run again:\n{exc.problem_lines(language)}"
-        ) from None
-    except UnknownDeal as exc:
-        found = f"no deal {deal_id!r} among its {exc.deals} deals"
-        raise BidInputError(f"{workbook}: {found}") from None
-    saved = save_bid(
-        workbook,
-        choice.model,
-        language,
-        json_path=json_path,
-        output=output,
-        in_place=in_place,
-        replace=choice.replace,
-        as_of=as_of,
-        overwrite=overwrite,
-    )
+    held = update_lock(workbook) if in_place and workbook is not None else None
+    with held or contextlib.nullcontext():  # a second in-place run is refused
+        pipeline, entries = (
+            (None, [])
+            if workbook is None
+            else _bid_workbook(workbook, ruleset, imported is None, mapping)
+        )
+        language: Lang = lang or (pipeline.lang if pipeline is not None else "en")
+        try:
+            choice = choose_bid(deal_id, entries, pipeline, imported=imported)
+        except UnusableBidSheet as exc:
+            raise BidInputError(
+                f"{workbook}: the sheet {exc.entry.sheet!r} has inputs that cannot be used; fix "
+                f"them (or pass --json) and run again:\n{exc.problem_lines(language)}"
+            ) from None
+        except UnknownDeal as exc:
+            found = f"no deal {deal_id!r} among its {exc.deals} deals"
+            raise BidInputError(f"{workbook}: {found}") from None
+        saved = save_bid(
+            workbook,
+            choice.model,
+            language,
+            json_path=json_path,
+            output=output,
+            in_place=in_place,
+            replace=choice.replace,
+            as_of=as_of,
+            overwrite=overwrite,
+        )
     codes, lines = _bid_codes(saved.path, saved.sheet, deal_id, ruleset, language, as_of, mapping)
     return BidOutcome(
         saved.path,
