@@ -23,6 +23,7 @@ from excelflow.cli.common import (
     load_mapping_option,
     load_ruleset_option,
     output_problem,
+    visible,
 )
 
 
@@ -116,7 +117,7 @@ def _write(text: str, output: str | None) -> None:
         return
     from excelflow.workbook.safe_write import atomic_write_text
 
-    atomic_write_text(Path(output), text)
+    atomic_write_text(Path(output), visible(text))  # a report file is read in a terminal too
 
 
 def run(args: argparse.Namespace) -> int:

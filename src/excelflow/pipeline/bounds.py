@@ -77,7 +77,9 @@ class TooLarge(Exception):
     """A workbook exceeds a limit; ``str()`` is the reason (without the file's name)."""
 
 
-_CELL_REF = re.compile(rb'<(?:[A-Za-z0-9]{1,16}:)?c\b[^<>]{0,512}?\sr="([A-Za-z]{1,4})([0-9]{1,9})"')
+_CELL_REF = re.compile(
+    rb'<(?:[A-Za-z0-9]{1,16}:)?c\b[^<>]{0,512}?\sr="([A-Za-z]{1,4})([0-9]{1,9})"'
+)
 _ROW_REF = re.compile(rb'<(?:[A-Za-z0-9]{1,16}:)?row\b[^<>]{0,512}?\sr="([0-9]{1,9})"')
 _SHEET_PART = re.compile(r"(?i)xl/worksheets/[^/]+\.xml")
 
@@ -173,7 +175,9 @@ def _inflated_parts(zf: zipfile.ZipFile) -> list[str]:
     found = {n for n in names if _SHEET_PART.fullmatch(n)}
     rels = "xl/_rels/workbook.xml.rels"
     if rels in names:
-        for rel in re.findall(rb"<(?:[A-Za-z0-9]{1,16}:)?Relationship\b[^<>]{0,2048}", zf.read(rels)):
+        for rel in re.findall(
+            rb"<(?:[A-Za-z0-9]{1,16}:)?Relationship\b[^<>]{0,2048}", zf.read(rels)
+        ):
             kind = re.search(rb'Type="([^"]{0,512})"', rel)
             target = re.search(rb'Target="([^"]{0,512})"', rel)
             if kind and target and kind.group(1).endswith((b"/worksheet", b"/sharedStrings")):

@@ -267,7 +267,7 @@ def _write_stream(given: Path, path: Path, writer: Callable[[Path], None]) -> No
         tmp = Path(folder) / path.name
         writer(tmp)
         try:
-            with tmp.open("rb") as src, open(path, "wb") as dst:  # noqa: PTH123
+            with tmp.open("rb") as src, open(path, "wb") as dst:
                 shutil.copyfileobj(src, dst)
         except OSError as exc:
             raise WriteRefused(f"{given}: cannot write ({exc.strerror or exc})") from None
