@@ -117,7 +117,7 @@ def cli(*argv: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]
 def test_a_sheet_spanning_a1_to_xfd1048576_is_refused_before_calamine(tmp_path: Path) -> None:
     far = raw_workbook(tmp_path / "far.xlsx", FAR_CELLS)
     assert far.stat().st_size < 2048
-    with pytest.raises(ReadError, match="1,048,576 rows x 16,384 columns.*EXCELFLOW_MAX_CELLS"):
+    with pytest.raises(ReadError, match=r"1,048,576 rows x 16,384 columns.*EXCELFLOW_MAX_CELLS"):
         Source(far)
     done = cli("validate", str(far))
     assert done.returncode == 2, done.stderr  # calamine would abort with 134
@@ -152,7 +152,7 @@ def test_a_bomb_padded_with_an_incompressible_part_is_refused_per_part(tmp_path:
     zeros = '<row r="1"><c r="A1"><v>1</v></c></row>' + " " * (40 * 1024**2)
     padding = os.urandom(1024**2)  # keeps the whole archive's ratio low
     bomb = raw_workbook(tmp_path / "bomb.xlsx", zeros, extra=padding)
-    with pytest.raises(TooLarge, match="xl/worksheets/sheet1.xml.*zip bomb"):
+    with pytest.raises(TooLarge, match=r"xl/worksheets/sheet1\.xml.*zip bomb"):
         check_workbook(bomb)
     with pytest.raises(TooLarge, match="EXCELFLOW_MAX_INFLATED_MB"):
         check_workbook(bomb, Limits(max_ratio=10**9, max_inflated_mb=10))
@@ -286,12 +286,12 @@ def test_a_second_in_place_run_is_refused_while_the_first_holds_the_file(tmp_pat
 def test_a_file_changed_while_we_work_is_not_reverted(tmp_path: Path) -> None:
     book = tmp_path / "book.xlsx"
     book.write_bytes(b"as read")
+
+    def writer(tmp: Path) -> None:
+        tmp.write_bytes(b"our update")
+        book.write_bytes(b"saved in Excel meanwhile")
+
     with update_lock(book), pytest.raises(ChangedMeanwhile, match="changed while"):
-
-        def writer(tmp: Path) -> None:
-            tmp.write_bytes(b"our update")
-            book.write_bytes(b"saved in Excel meanwhile")
-
         atomic_write(book, writer, keep_backup=True)
     assert book.read_bytes() == b"saved in Excel meanwhile"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["book.xlsx"]  # no backup, no temp
