@@ -42,12 +42,12 @@ def as_of_arg(text: str) -> dt.date:
     low, high = arguments.AS_OF_RANGE
     try:
         day = arguments.parse_as_of(text)
-    except ValueError:
+    except ValueError as exc:
+        if "outside" in str(exc):  # a real date pandas cannot count from (0001-01-01)
+            raise argparse.ArgumentTypeError(f"use a date from {low} to {high}: {text!r}") from None
         day = None
     if day is None:
-        raise argparse.ArgumentTypeError(
-            f"not a date from {low} to {high} (use YYYY-MM-DD): {text!r}"
-        )
+        raise argparse.ArgumentTypeError(f"not a date (use YYYY-MM-DD): {text!r}")
     return day.date()
 
 
