@@ -17,6 +17,7 @@ import threading
 import time
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from openpyxl import Workbook
@@ -383,3 +384,110 @@ def test_as_of_far_dates_are_one_line(day: str) -> None:
     done = cli("validate", str(TEMPLATE), "--as-of", day)
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "1900-01-01 to 2200-12-31" in done.stderr
+
+
+# --------------------------------------------------------------------------- item 2: the package
+
+_R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+
+
+def _graft(src: Path, dst: Path, rels: dict[str, str], parts: dict[str, bytes], ct: str) -> Path:
+    """Copy the package ``src`` to ``dst`` adding relationships (rels part -> ``<Relationship>``
+    XML), parts, and ``[Content_Types].xml`` entries."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        names = zin.namelist()
+        for name in names:
+            data = zin.read(name)
+            if name in rels:
+                data = data.replace(b"</Relationships>", rels[name].encode() + b"</Relationships>")
+            if name == "[Content_Types].xml":
+                data = data.replace(b"</Types>", ct.encode() + b"</Types>")
+            zout.writestr(name, data)
+        for name, rel in rels.items():
+            if name not in names:
+                zout.writestr(
+                    name,
+                    '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.'
+                    f'openxmlformats.org/package/2006/relationships">{rel}</Relationships>',
+                )
+        for name, data in parts.items():
+            zout.writestr(name, data)
+    return dst
+
+
+def _deals_part() -> str:
+    from excelflow.workbook.losses import sheet_parts
+
+    with zipfile.ZipFile(TEMPLATE) as zf:
+        return sheet_parts(zf)["Deals"]
+
+
+GRAFTS: dict[str, tuple[str, Any]] = {
+    "custom ribbon (customUI)": (
+        "ribbon",
+        lambda deals: (
+            {
+                "_rels/.rels": '<Relationship Id="rIdUI" Type="http://schemas.microsoft.com/'
+                'office/2007/relationships/ui/extensibility" Target="customUI/customUI14.xml"/>'
+            },
+            {"customUI/customUI14.xml": b'<customUI xmlns="x"><ribbon/></customUI>'},
+            '<Override PartName="/customUI/customUI14.xml" ContentType="application/xml"/>',
+        ),
+    ),
+    "printer settings": (
+        "printer",
+        lambda deals: (
+            {
+                deals.replace("worksheets/", "worksheets/_rels/") + ".rels": "<Relationship "
+                f'Id="rIdP" Type="{_R}/printerSettings" '
+                'Target="../printerSettings/printerSettings1.bin"/>'
+            },
+            {"xl/printerSettings/printerSettings1.bin": b"\x00" * 64},
+            '<Override PartName="/xl/printerSettings/printerSettings1.bin" ContentType='
+            '"application/vnd.openxmlformats-officedocument.spreadsheetml.printerSettings"/>',
+        ),
+    ),
+    "sheet background pictures": (
+        "background",
+        lambda deals: (
+            {
+                deals.replace("worksheets/", "worksheets/_rels/") + ".rels": "<Relationship "
+                f'Id="rIdB" Type="{_R}/image" Target="../media/background.png"/>'
+            },
+            {"xl/media/background.png": b"\x89PNG\r\n\x1a\n" + b"\x00" * 32},
+            '<Default Extension="png" ContentType="image/png"/>',
+        ),
+    ),
+}
+
+
+@pytest.mark.parametrize("label", list(GRAFTS))
+def test_in_place_is_refused_when_the_package_loses_what_no_kind_names(
+    label: str, tmp_path: Path
+) -> None:
+    from excelflow.api import annotate
+    from excelflow.workbook.annotate import InPlaceRefused
+
+    name, make = GRAFTS[label]
+    rels, parts, ct = make(_deals_part())
+    book = _graft(TEMPLATE, tmp_path / f"{name}.xlsx", rels, parts, ct)
+    before = book.read_bytes()
+    with pytest.raises(InPlaceRefused) as refused:
+        annotate(book, in_place=True)
+    assert label in str(refused.value)
+    assert book.read_bytes() == before  # byte-identical when refused
+
+
+def test_the_dashboards_chart_styles_are_named(tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    from annotate_support import CRM_DASHBOARD
+    from excelflow.workbook.losses import losses
+
+    real = CRM_DASHBOARD
+    if not real.exists():
+        pytest.skip("the real dashboard workbook is not here")
+    with pytest.warns(UserWarning, match="not supported"):
+        load_workbook(real).save(tmp_path / "copy.xlsx")
+    lost = losses(real, tmp_path / "copy.xlsx")
+    assert "chart styles (15)" in lost and "chart colour styles (15)" in lost
