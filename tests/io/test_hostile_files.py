@@ -461,6 +461,24 @@ GRAFTS: dict[str, tuple[str, Any]] = {
 }
 
 
+_MS = "http://schemas.microsoft.com/office/2006/relationships"
+GRAFTS["VBA signature"] = (
+    "signed.xlsm",
+    lambda deals: (
+        {
+            "xl/_rels/workbook.xml.rels": f'<Relationship Id="rIdV" Type="{_MS}/vbaProject" '
+            'Target="vbaProject.bin"/>',
+            "xl/_rels/vbaProject.bin.rels": f'<Relationship Id="rIdS" Type="{_MS}/'
+            'vbaProjectSignature" Target="vbaProjectSignature.bin"/>',
+        },
+        {"xl/vbaProject.bin": b"\x00" * 512, "xl/vbaProjectSignature.bin": b"\x01" * 64},
+        '<Default Extension="bin" ContentType="application/vnd.ms-office.vbaProject"/>'
+        '<Override PartName="/xl/vbaProjectSignature.bin" '
+        'ContentType="application/vnd.ms-office.vbaProjectSignature"/>',
+    ),
+)
+
+
 @pytest.mark.parametrize("label", list(GRAFTS))
 def test_in_place_is_refused_when_the_package_loses_what_no_kind_names(
     label: str, tmp_path: Path
@@ -470,7 +488,8 @@ def test_in_place_is_refused_when_the_package_loses_what_no_kind_names(
 
     name, make = GRAFTS[label]
     rels, parts, ct = make(_deals_part())
-    book = _graft(TEMPLATE, tmp_path / f"{name}.xlsx", rels, parts, ct)
+    file_name = name if "." in name else f"{name}.xlsx"
+    book = _graft(TEMPLATE, tmp_path / file_name, rels, parts, ct)
     before = book.read_bytes()
     with pytest.raises(InPlaceRefused) as refused:
         annotate(book, in_place=True)

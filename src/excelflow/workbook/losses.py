@@ -229,7 +229,8 @@ _COUNTED_PARTS = re.compile(
     )
 )
 """Parts the kinds above already count (a lost slicer is "slicers (1)", not also a part)."""
-_CHART_PART = re.compile(r"xl/charts/chart\d+\.xml")
+_OWN_RELS = re.compile(r"xl/charts/chart\d+\.xml|xl/vbaProject\.bin")
+"""Counted parts whose own relationships are still compared (chart styles, the VBA signature)."""
 
 
 def _content_types(zf: zipfile.ZipFile, names: set[str]) -> dict[str, str]:
@@ -269,8 +270,8 @@ def _package_counts(zf: zipfile.ZipFile, names: set[str], skipped: set[str]) -> 
     for rels_name in sorted(n for n in names if n.endswith(".rels")):
         folder = posixpath.dirname(posixpath.dirname(rels_name))
         source = posixpath.join(folder, posixpath.basename(rels_name)[: -len(".rels")])
-        counted = _COUNTED_PARTS.fullmatch(source) and not _CHART_PART.fullmatch(source)
-        ignored = source in skipped or counted  # a chart's own styles are still compared
+        counted = _COUNTED_PARTS.fullmatch(source) and not _OWN_RELS.fullmatch(source)
+        ignored = source in skipped or counted  # a chart's styles, the VBA signature: compared
         source_kind = _kind(types.get(source, "")) if source in names else "package"
         for rel in ElementTree.fromstring(zf.read(rels_name)):
             rel_type = rel.get("Type") or ""
