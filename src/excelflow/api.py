@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
+import multiprocessing
+import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from excelflow import engine
 from excelflow.bid.checks import BidError
@@ -155,13 +159,56 @@ def validate_paths(
 ) -> list[FileReport]:
     """Check every file; one unreadable file never stops the others. A file found in a folder
     that holds no pipeline table (accounts.csv beside the pipeline) is skipped, unless
-    ``strict``."""
-    return [
-        validate_file(
-            p, ruleset, mapping=mapping, lang=lang, as_of=as_of, skip_foreign=found and not strict
+    ``strict``. A spreadsheet found in a folder is read in a child process
+    (:func:`_isolated`), so that even a reader that aborts the process loses only that file."""
+    files = _expand(paths)
+    out: list[FileReport] = []
+    for p, found in files:
+        check = functools.partial(
+            validate_file,
+            p,
+            ruleset,
+            mapping=mapping,
+            lang=lang,
+            as_of=as_of,
+            skip_foreign=found and not strict,
         )
-        for p, found in _expand(paths)
-    ]
+        spreadsheet = p.suffix.lower() in SPREADSHEET_SUFFIXES
+        out.append(_isolated(p, check) if found and spreadsheet and len(files) > 1 else check())
+    return out
+
+
+def _isolated(path: Path, check: Callable[[], FileReport]) -> FileReport:
+    """``check()`` in a forked child, its report sent back; a child that dies (a Rust panic in
+    the reader, the kernel's out-of-memory kill) gives a one-line error for ``path`` instead of
+    ending the run. Where fork is missing (Windows) or ``EXCELFLOW_ISOLATE=0``, ``check()``
+    runs here."""
+    if not hasattr(os, "fork") or os.environ.get("EXCELFLOW_ISOLATE") == "0":
+        return check()
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+    child = context.Process(target=_child, args=(send, check), daemon=True)
+    child.start()
+    send.close()
+    try:
+        report: FileReport | None = receive.recv()
+    except (EOFError, OSError):
+        report = None
+    finally:
+        receive.close()
+        child.join()
+    if report is None:
+        code = child.exitcode
+        how = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+        return FileReport(str(path), error=f"{path}: the reader crashed on this file ({how})")
+    return report
+
+
+def _child(send: Any, check: Callable[[], FileReport]) -> None:
+    try:
+        send.send(check())
+    finally:
+        send.close()
 
 
 # --------------------------------------------------------------------------- annotate

@@ -510,3 +510,23 @@ def test_the_dashboards_chart_styles_are_named(tmp_path: Path) -> None:
         load_workbook(real).save(tmp_path / "copy.xlsx")
     lost = losses(real, tmp_path / "copy.xlsx")
     assert "chart styles (15)" in lost and "chart colour styles (15)" in lost
+
+
+def test_a_reader_that_aborts_loses_only_its_file_in_a_folder_run(tmp_path: Path) -> None:
+    raw_workbook(tmp_path / "far.xlsx", FAR_CELLS)
+    shutil.copy(TEMPLATE, tmp_path / "good.xlsx")
+    env = {**os.environ, "EXCELFLOW_MAX_CELLS": str(10**12)}  # let calamine abort (exit 134)
+    done = subprocess.run(
+        [sys.executable, "-m", "excelflow.cli", "validate", str(tmp_path), "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr[-2000:]
+    import json
+
+    files = {Path(f["path"]).name: f for f in json.loads(done.stdout)["files"]}
+    assert "reader crashed" in files["far.xlsx"]["error"]
+    assert files["good.xlsx"].get("error") is None
