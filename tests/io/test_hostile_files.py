@@ -530,3 +530,27 @@ def test_a_reader_that_aborts_loses_only_its_file_in_a_folder_run(tmp_path: Path
     files = {Path(f["path"]).name: f for f in json.loads(done.stdout)["files"]}
     assert "reader crashed" in files["far.xlsx"]["error"]
     assert files["good.xlsx"].get("error") is None
+
+
+@pytest.mark.parametrize(
+    "drawing",
+    [
+        b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><xdr:wsDr xmlns:xdr="x">&a;'
+        b"</xdr:wsDr>",
+        b"<xdr:wsDr xmlns:xdr='x'><unclosed></xdr:wsDr>",
+    ],
+    ids=["dtd", "malformed"],
+)
+def test_a_hostile_drawing_part_refuses_in_place_in_one_line(
+    drawing: bytes, tmp_path: Path
+) -> None:
+    parts = {"xl/drawings/drawing99.xml": drawing}
+    ct = (
+        '<Override PartName="/xl/drawings/drawing99.xml" '
+        'ContentType="application/vnd.openxmlformats-officedocument.drawing+xml"/>'
+    )
+    book = _graft(TEMPLATE, tmp_path / "drawn.xlsx", {}, parts, ct)
+    before = book.read_bytes()
+    done = cli("annotate", str(book), "--in-place", "--as-of", "2026-11-28")
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr[-1500:]
+    assert "cannot be compared" in done.stderr and book.read_bytes() == before

@@ -371,6 +371,13 @@ def _label(key: str) -> Text:
     return OTHER_COUNTS[key]
 
 
+UNCOMPARABLE = _T(
+    "无法逐项比较的文件包（{reason}）", "a package that cannot be compared part by part ({reason})"
+)
+"""The one loss item when a part of either package cannot be parsed: an in-place update is
+then refused (the copy is still written), never a traceback."""
+
+
 def losses(
     before: Path,
     after: Path,
@@ -388,8 +395,12 @@ def losses(
         written: sheets of ``after`` that ExcelFlow wrote (their charts are ours).
         lang: language of the items, e.g. ``"slicers (3)"`` / ``"切片器（3）"``.
     """
-    old = inventory(before, skip_sheets=replaced).counts
-    new = inventory(after, skip_sheets=written).counts
+    try:
+        old = inventory(before, skip_sheets=replaced).counts
+        new = inventory(after, skip_sheets=written).counts
+    except Exception as exc:  # a malformed or DTD-bearing part (defusedxml refuses it), …
+        first = (str(exc).strip() or type(exc).__name__).splitlines()[0][:160]
+        return [UNCOMPARABLE(lang).format(reason=first)]
     lacking: Counter[str] = Counter()
     for key, n in old.items():
         gap = n - new.get(key, 0)
