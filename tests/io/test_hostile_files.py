@@ -554,3 +554,9 @@ def test_a_hostile_drawing_part_refuses_in_place_in_one_line(
     done = cli("annotate", str(book), "--in-place", "--as-of", "2026-11-28")
     assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr[-1500:]
     assert "cannot be compared" in done.stderr and book.read_bytes() == before
+
+
+def test_o_dev_stdout_writes_into_the_pipe() -> None:
+    done = cli("validate", str(TEMPLATE), "-o", "/dev/stdout", "--as-of", "2026-11-28")
+    assert done.returncode in (0, 1) and "Grades" in done.stdout, done.stderr
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)

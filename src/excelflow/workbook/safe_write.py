@@ -211,9 +211,11 @@ def atomic_write(
         WriteRefused: see above, or the folder does not exist (it is never created), or
             ``keep_backup`` and Excel has the file open; nothing was written.
     """
+    if _is_stream(path):  # /dev/stdout is a link to /proc/self/fd/1 -> pipe:[…]: open as given
+        _write_stream(path, path, writer)
+        return None
     given, path = path, path.resolve()
-    kind = _target_kind(given, path)
-    if kind == "stream":
+    if _target_kind(given, path) == "stream":
         _write_stream(given, path, writer)
         return None
     if not path.parent.is_dir():  # a typo in -o must not grow a folder tree
@@ -236,6 +238,15 @@ def atomic_write(
         if tmp.exists():
             tmp.unlink()
     return saved
+
+
+def _is_stream(path: Path) -> bool:
+    """True when ``path`` (links followed) is a character device or a FIFO."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)
 
 
 def _target_kind(given: Path, path: Path) -> str:
