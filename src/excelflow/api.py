@@ -7,11 +7,15 @@ once, by :func:`excelflow.rulesheet.read.resolve_ruleset`.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import functools
+import multiprocessing
+import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import pandas as pd
 
@@ -38,12 +42,14 @@ from excelflow.rules import WorkbookInputs
 from excelflow.rulesheet.read import resolve_ruleset
 from excelflow.workbook.annotate import AnnotateOutcome, refuse_early, write_annotations
 from excelflow.workbook.bid import save_bid
+from excelflow.workbook.safe_write import is_temp, update_lock
 
 
 def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
     """Files as given; a folder stands for every spreadsheet and CSV below it — except Excel's
-    ``~$`` lock files and ExcelFlow's own outputs (``*.checked.*``, ``*.bid.*``, ``*.bak.*``),
-    which would count the same deals twice."""
+    ``~$`` lock files, ExcelFlow's own outputs (``*.checked.*``, ``*.bid.*``, ``*.bak.*``)
+    and the temporary files of a killed run (``.excelflow-tmp.*``), which would count the same
+    deals twice."""
     return [p for p, _ in _expand(paths)]
 
 
@@ -74,6 +80,7 @@ def find_files(
                 and ".bid." not in p.name
                 and ".bak." not in p.name
                 and (not skip or p.resolve() not in skip)
+                and not is_temp(p)
             )
         else:
             out.append((path, False))
@@ -189,14 +196,16 @@ def validate_paths(
     that holds no pipeline table (accounts.csv beside the pipeline) is skipped, unless
     ``strict``. ``progress(done, total, path)`` is called before each file and once at the end.
     With ``history``, each file is compared with its previous snapshot (HX rules) and its report
-    handed to ``history.record``."""
+    handed to ``history.record``. A spreadsheet found in a folder is read in a child process
+    (:func:`_isolated`), so that even a reader that aborts the process loses only that file."""
     todo = list(_expand(paths))
-    out = []
+    out: list[FileReport] = []
     for i, (p, found) in enumerate(todo):
         if progress is not None:
             progress(i, len(todo), str(p))
         previous = history.previous(p) if history is not None else None
-        report = validate_file(
+        check = functools.partial(
+            validate_file,
             p,
             ruleset,
             mapping=mapping,
@@ -205,12 +214,47 @@ def validate_paths(
             skip_foreign=found and not strict,
             previous=previous,
         )
+        spreadsheet = p.suffix.lower() in SPREADSHEET_SUFFIXES
+        report = _isolated(p, check) if found and spreadsheet and len(todo) > 1 else check()
         if history is not None and report.result is not None:
             history.record(p, report)
         out.append(report)
     if progress is not None:
         progress(len(todo), len(todo), "")
     return out
+
+
+def _isolated(path: Path, check: Callable[[], FileReport]) -> FileReport:
+    """``check()`` in a forked child, its report sent back; a child that dies (a Rust panic in
+    the reader, the kernel's out-of-memory kill) gives a one-line error for ``path`` instead of
+    ending the run. Where fork is missing (Windows) or ``EXCELFLOW_ISOLATE=0``, ``check()``
+    runs here."""
+    if not hasattr(os, "fork") or os.environ.get("EXCELFLOW_ISOLATE") == "0":
+        return check()
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+    child = context.Process(target=_child, args=(send, check), daemon=True)
+    child.start()
+    send.close()
+    try:
+        report: FileReport | None = receive.recv()
+    except (EOFError, OSError):
+        report = None
+    finally:
+        receive.close()
+        child.join()
+    if report is None:
+        code = child.exitcode
+        how = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+        return FileReport(str(path), error=f"{path}: the reader crashed on this file ({how})")
+    return report
+
+
+def _child(send: Any, check: Callable[[], FileReport]) -> None:
+    try:
+        send.send(check())
+    finally:
+        send.close()
 
 
 # --------------------------------------------------------------------------- annotate
@@ -251,18 +295,19 @@ def annotate(
     src = Path(in_path)
     target = Path(out_path) if out_path is not None else None
     refuse_early(src, target, in_place)
-    if progress is not None:
-        progress("checking")
-    report = validate_file(src, ruleset, mapping=mapping, lang=lang, as_of=as_of)
-    if report.result is None:
-        text = report.error or "cannot be read"
-        prefix = f"{src}: "
-        raise ReadError(src, text[len(prefix) :] if text.startswith(prefix) else text)
-    if progress is not None:
-        progress("writing")
-    return write_annotations(
-        src, report.result, target, in_place=in_place, lang=lang, overwrite=overwrite
-    )
+    with update_lock(src) if in_place else contextlib.nullcontext():
+        if progress is not None:
+            progress("checking")
+        report = validate_file(src, ruleset, mapping=mapping, lang=lang, as_of=as_of)
+        if report.result is None:
+            text = report.error or "cannot be read"
+            prefix = f"{src}: "
+            raise ReadError(src, text[len(prefix) :] if text.startswith(prefix) else text)
+        if progress is not None:
+            progress("writing")
+        return write_annotations(
+            src, report.result, target, in_place=in_place, lang=lang, overwrite=overwrite
+        )
 
 
 # --------------------------------------------------------------------------- bid
@@ -351,33 +396,35 @@ def write_bid(
     deal_id = deal if deal is not None else imported.deal_id if imported is not None else None
     if deal_id is None:
         raise BidInputError("--deal ID is required")
-    pipeline, entries = (
-        (None, [])
-        if workbook is None
-        else _bid_workbook(workbook, ruleset, imported is None, mapping)
-    )
-    language: Lang = lang or (pipeline.lang if pipeline is not None else "en")
-    try:
-        choice = choose_bid(deal_id, entries, pipeline, imported=imported)
-    except UnusableBidSheet as exc:
-        raise BidInputError(
-            f"{workbook}: the sheet {exc.entry.sheet!r} has inputs that cannot be used; fix "
-            f"them (or pass --json) and run again:\n{exc.problem_lines(language)}"
-        ) from None
-    except UnknownDeal as exc:
-        found = f"no deal {deal_id!r} among its {exc.deals} deals"
-        raise BidInputError(f"{workbook}: {found}") from None
-    saved = save_bid(
-        workbook,
-        choice.model,
-        language,
-        json_path=json_path,
-        output=output,
-        in_place=in_place,
-        replace=choice.replace,
-        as_of=as_of,
-        overwrite=overwrite,
-    )
+    held = update_lock(workbook) if in_place and workbook is not None else None
+    with held or contextlib.nullcontext():  # a second in-place run is refused
+        pipeline, entries = (
+            (None, [])
+            if workbook is None
+            else _bid_workbook(workbook, ruleset, imported is None, mapping)
+        )
+        language: Lang = lang or (pipeline.lang if pipeline is not None else "en")
+        try:
+            choice = choose_bid(deal_id, entries, pipeline, imported=imported)
+        except UnusableBidSheet as exc:
+            raise BidInputError(
+                f"{workbook}: the sheet {exc.entry.sheet!r} has inputs that cannot be used; fix "
+                f"them (or pass --json) and run again:\n{exc.problem_lines(language)}"
+            ) from None
+        except UnknownDeal as exc:
+            found = f"no deal {deal_id!r} among its {exc.deals} deals"
+            raise BidInputError(f"{workbook}: {found}") from None
+        saved = save_bid(
+            workbook,
+            choice.model,
+            language,
+            json_path=json_path,
+            output=output,
+            in_place=in_place,
+            replace=choice.replace,
+            as_of=as_of,
+            overwrite=overwrite,
+        )
     codes, lines = _bid_codes(saved.path, saved.sheet, deal_id, ruleset, language, as_of, mapping)
     return BidOutcome(
         saved.path,

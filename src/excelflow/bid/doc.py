@@ -20,6 +20,7 @@ from excelflow.bid.checks import BidError
 from excelflow.bid.competitors import Competitor
 from excelflow.bid.model import BidModel, CostLine
 from excelflow.bid.result import BidResult
+from excelflow.pipeline.resources import load_schema
 from excelflow.pipeline.ruleset import schema_errors
 
 __all__ = ["SCHEMA_NAME", "bid_to_dict", "load_bid", "model_to_dict"]
@@ -32,6 +33,23 @@ def _nested(prefix: str, factory: Any, **kwargs: Any) -> Any:
         return factory(**kwargs)
     except BidError as exc:
         raise exc.under(prefix) from None
+
+
+def _check_lengths(doc: Any) -> None:
+    """Refuse an over-long list before the schema walks every item of it (100k competitors
+    would take minutes): the limits are the schema's own ``maxItems``."""
+    if not isinstance(doc, Mapping):
+        return
+    for key, spec in load_schema(SCHEMA_NAME)["properties"].items():
+        most = spec.get("maxItems") if isinstance(spec, Mapping) else None
+        items = doc.get(key)
+        if most is not None and isinstance(items, list) and len(items) > most:
+            problem = f"{len(items):,} items, over the maximum of {most:,}"
+            raise BidError(key, problem, [f"{key}: {problem}"])
+
+
+MAX_BID_BYTES = 16 * 1024**2
+"""The largest bid JSON file read (the schema bounds its lists and numbers)."""
 
 
 def load_bid(data: Mapping[str, Any] | str | PathLike[str]) -> BidModel:
@@ -47,11 +65,18 @@ def load_bid(data: Mapping[str, Any] | str | PathLike[str]) -> BidModel:
     else:
         path = Path(data)
         try:
+            if path.stat().st_size > MAX_BID_BYTES:
+                raise BidError(str(path), f"refused: larger than {MAX_BID_BYTES // 1024**2} MiB")
             doc = json.loads(path.read_text(encoding="utf-8-sig"))
         except OSError as exc:
             raise BidError(str(path), f"cannot read file: {exc.strerror or exc}") from None
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise BidError(str(path), f"not valid UTF-8 JSON: {exc}") from None
+        except ValueError as exc:  # a number of more than 4300 digits
+            raise BidError(str(path), f"not valid JSON: {str(exc).split(';')[0]}") from None
+        except RecursionError:
+            raise BidError(str(path), "not valid JSON: nested too deeply") from None
+    _check_lengths(doc)
     errors = schema_errors(doc, SCHEMA_NAME)
     if errors:
         where, _, problem = errors[0].partition(": ")

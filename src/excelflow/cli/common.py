@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import copy
 import datetime as dt
 import errno
 import io
+import logging
 import re
 import sys
 from collections.abc import Iterator
@@ -38,9 +40,12 @@ def as_of_arg(text: str) -> dt.date:
     """``--as-of``: a date (:func:`excelflow.pipeline.arguments.parse_as_of`)."""
     from excelflow.pipeline import arguments
 
+    low, high = arguments.AS_OF_RANGE
     try:
         day = arguments.parse_as_of(text)
-    except ValueError:
+    except ValueError as exc:
+        if "outside" in str(exc):  # a real date pandas cannot count from (0001-01-01)
+            raise argparse.ArgumentTypeError(f"use a date from {low} to {high}: {text!r}") from None
         day = None
     if day is None:
         raise argparse.ArgumentTypeError(f"not a date (use YYYY-MM-DD): {text!r}")
@@ -159,6 +164,37 @@ def visible(text: str) -> str:
     terminal encoding can write, as ``\\ud800``. A cell holding ESC or BEL can
     then neither retitle nor clear the terminal, nor move the cursor over other lines."""
     return _CONTROL.sub(_shown, text) if _CONTROL.search(text) else text
+
+
+class VisibleLogFilter(logging.Filter):
+    """A logging filter that passes every record's message through :func:`visible`: the server
+    log (``excelflow serve``) shows cell text from a failing function or a request as escapes,
+    never as live control characters (the log is read in a terminal, or by ``less`` later)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Replace the record's message by its visible form; never drops a record."""
+        message = record.getMessage()
+        shown = visible(message)
+        if shown != message or record.args:
+            record.msg, record.args = shown, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = visible(record.exc_text)
+        return True
+
+
+def visible_log_config(base: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a :func:`logging.config.dictConfig` mapping (uvicorn's) in which every handler
+    passes :class:`VisibleLogFilter`, and the root logger (the app's own messages) uses them."""
+    config = copy.deepcopy(base)
+    config.setdefault("filters", {})["visible"] = {"()": VisibleLogFilter}
+    handlers = config.get("handlers", {})
+    for handler in handlers.values():
+        handler["filters"] = [*handler.get("filters", []), "visible"]
+    if "default" in handlers:
+        config["root"] = {"handlers": ["default"], "level": "INFO"}
+    return config
 
 
 _PIECE = 1 << 16

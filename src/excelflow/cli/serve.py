@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from excelflow.cli.common import EXIT_ERROR, EXIT_OK
+from excelflow.cli.common import EXIT_ERROR, EXIT_OK, visible_log_config
 
 LICENCE = (
     "xlwings Server needs an xlwings licence key: set XLWINGS_LICENSE_KEY=noncommercial for "
@@ -195,6 +195,7 @@ def run(args: argparse.Namespace) -> int:
     scheme = "http" if args.http else "https"
     print(f"ExcelFlow add-in: {scheme}://{args.host}:{args.port}/manifest", file=sys.stderr)
     import uvicorn
+    from uvicorn.config import LOGGING_CONFIG
 
     uvicorn.run(
         "excelflow.server.app:app",
@@ -204,5 +205,6 @@ def run(args: argparse.Namespace) -> int:
         ssl_keyfile=str(key) if key else None,
         server_header=False,
         log_level="info",
+        log_config=visible_log_config(LOGGING_CONFIG),  # cell text never reaches it raw
     )
     return EXIT_OK

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import math
 from collections.abc import Sequence
 from functools import cache
 from typing import Any
@@ -224,9 +225,10 @@ def _number(value: Any) -> float | None:
     if isinstance(value, int | float):
         return float(value) if np.isfinite(value) else None
     try:
-        return float(str(value).replace(",", "").strip())
+        number = float(str(value).replace(",", "").strip())
     except ValueError:
         return None
+    return number if math.isfinite(number) else None  # "nan" / "inf" text is not a weight
 
 
 def scores(matrix: np.ndarray, ruleset: RuleSet, weights: Sequence[Any] | None = None) -> Computed:

@@ -52,7 +52,8 @@ def parse_as_of(value: Any) -> pd.Timestamp | None:
     blank.
 
     Raises:
-        ValueError: not a date.
+        ValueError: not a date, or outside :data:`AS_OF_RANGE` (pandas cannot count days
+            from 0001-01-01 or 9999-12-31).
     """
     if _blank(value):
         return None
@@ -61,12 +62,20 @@ def parse_as_of(value: Any) -> pd.Timestamp | None:
         text = value.strip()
         for candidate in (text, text[:10]):
             try:
-                return pd.Timestamp(dt.date.fromisoformat(candidate))
+                date = pd.Timestamp(dt.date.fromisoformat(candidate))
+                break
             except ValueError:
                 continue
     if date is None:
         raise ValueError(f"not a date: {value!r}")
+    low, high = AS_OF_RANGE
+    if not low <= date.date() <= high:
+        raise ValueError(f"the date {date.date()} is outside {low}..{high}")
     return date
+
+
+AS_OF_RANGE = (dt.date(1900, 1, 1), dt.date(2200, 12, 31))
+"""The days a check may count from (a date check past 2262 overflows pandas' clock)."""
 
 
 def as_of_timestamp(value: Any) -> pd.Timestamp:

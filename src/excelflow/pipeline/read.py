@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from excelflow.pipeline.bounds import TooLarge, check_workbook
 from excelflow.pipeline.fields import fold
 from excelflow.pipeline.mapping import EMPTY_MAPPING, ColumnMapping
 from excelflow.pipeline.normalize import Pipeline, TableNotFound, build_pipeline, find_header
@@ -74,6 +75,10 @@ class Source:
             # python-calamine installed. After the first file it is one sys.modules lookup.
             import python_calamine as pc
 
+            try:  # calamine aborts the process on a huge extent: bounds first (bounds.py)
+                check_workbook(path)
+            except TooLarge as exc:
+                raise ReadError(path, str(exc)) from None
             try:
                 self._book = pc.CalamineWorkbook.from_path(str(path))
             except pc.PasswordError:

@@ -250,8 +250,12 @@ def schema_errors(document: Any, schema_name: str) -> list[str]:
         elif err.validator == "additionalProperties":
             extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
             errors.extend(f"{format_path([*path, e])}: unknown key" for e in extra)
-        else:
-            errors.append(f"{format_path(path)}: {err.message}")
+        elif err.validator == "maxItems":
+            count, most = len(err.instance), err.validator_value
+            errors.append(f"{format_path(path)}: {count:,} items, over the maximum of {most:,}")
+        else:  # a message quoting a huge value stays one readable line
+            text = err.message if len(err.message) <= 240 else err.message[:239] + "…"
+            errors.append(f"{format_path(path)}: {text}")
     errors.extend(f"{format_path(path)}: not a finite number" for path in _non_finite(document))
     return list(dict.fromkeys(errors))  # `required` in several subschemas: each problem once
 

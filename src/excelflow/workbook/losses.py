@@ -102,7 +102,9 @@ OTHER_COUNTS: dict[str, Text] = {
     "data_validations": _T("数据验证", "data validations"),
 }
 
-_EXT_RE = re.compile(rb'<(?:[A-Za-z0-9]+:)?ext\b[^>]*?\buri="([^"]+)"')
+_EXT_RE = re.compile(rb'<(?:[A-Za-z0-9]{1,64}:)?ext\b[^<>]*?\buri="([^"<>]{1,512})"')
+"""An ``<ext uri="…">`` start tag. The scan of one tag stops at the next ``<`` or ``>``, so text
+full of unclosed ``<ext `` (100k of them in a comment) is read in linear time, not quadratic."""
 _DV_RE = re.compile(rb"<(?:[A-Za-z0-9]+:)?dataValidation\b")
 _NS_R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 
@@ -202,6 +204,122 @@ def _drawing_objects(xml: bytes) -> Counter[str]:
     return found
 
 
+PACKAGE_LABELS: dict[str, Text] = {
+    "rel:extensibility": _T("自定义功能区（customUI）", "custom ribbon (customUI)"),
+    "rel:vbaProjectSignature": _T("VBA 数字签名", "VBA signature"),
+    "rel:vbaProjectSignatureAgile": _T("VBA 数字签名", "VBA signature"),
+    "rel:vbaProjectSignatureV3": _T("VBA 数字签名", "VBA signature"),
+    "rel:chartStyle": _T("图表样式", "chart styles"),
+    "rel:chartColorStyle": _T("图表颜色样式", "chart colour styles"),
+    "rel:image@worksheet": _T("工作表背景图片", "sheet background pictures"),
+    "rel:printerSettings": _T("打印机设置", "printer settings"),
+}
+"""Names of package relationships (``rel:TYPE`` or ``rel:TYPE@SOURCE``) a user knows; any
+other is named by its type."""
+
+EXPLAINED_RELS = {"sharedStrings", "calcChain", "thumbnail", "sheetMetadata"}
+"""Relationships a rewrite may drop without losing anything: openpyxl writes strings inline or
+shared as it likes, Excel rebuilds the calculation chain and the file-open thumbnail; the
+dynamic-array metadata is counted as ``array_metadata``."""
+_EXPLAINED_PARTS = re.compile(r"xl/(sharedStrings|calcChain)\.xml|docProps/thumbnail\.\w+")
+_COUNTED_PARTS = re.compile(
+    "|".join(
+        [p for _k, p, _l in PART_KINDS]
+        + [r"xl/drawings/.*", r"xl/charts/chart\d+\.xml", r"xl/slicers/.*", r"xl/timelines/.*"]
+    )
+)
+"""Parts the kinds above already count (a lost slicer is "slicers (1)", not also a part)."""
+_OWN_RELS = re.compile(r"xl/charts/chart\d+\.xml|xl/vbaProject\.bin")
+"""Counted parts whose own relationships are still compared (chart styles, the VBA signature)."""
+
+
+def _content_types(zf: zipfile.ZipFile, names: set[str]) -> dict[str, str]:
+    """Part name -> content type, from ``[Content_Types].xml`` (overrides, then defaults)."""
+    if "[Content_Types].xml" not in names:
+        return {}
+    defaults: dict[str, str] = {}
+    overrides: dict[str, str] = {}
+    for el in ElementTree.fromstring(zf.read("[Content_Types].xml")):
+        tag = _local(el.tag)
+        if tag == "Default":
+            defaults[(el.get("Extension") or "").lower()] = el.get("ContentType") or ""
+        elif tag == "Override":
+            overrides[(el.get("PartName") or "").lstrip("/")] = el.get("ContentType") or ""
+    return {
+        n: overrides.get(n) or defaults.get(n.rsplit(".", 1)[-1].lower(), "")
+        for n in names
+        if not n.endswith("/")
+    }
+
+
+def _kind(content_type: str) -> str:
+    """``application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml`` ->
+    ``worksheet``."""
+    return content_type.rsplit(".", 1)[-1].split("+", 1)[0]
+
+
+def _package_counts(zf: zipfile.ZipFile, names: set[str], skipped: set[str]) -> Counter[str]:
+    """Every relationship of the package by type (and its source's kind), and every part no
+    relationship reaches by content type, leaving out what ``skipped`` parts own, what the kinds
+    above count and what :data:`EXPLAINED_RELS` may drop. A rewrite that keeps all of these
+    keeps the package; a custom ribbon, a VBA signature, chart styles, a sheet background or
+    printer settings it drops show up here."""
+    types = _content_types(zf, names)
+    counts: Counter[str] = Counter()
+    reached: set[str] = set()
+    for rels_name in sorted(n for n in names if n.endswith(".rels")):
+        folder = posixpath.dirname(posixpath.dirname(rels_name))
+        source = posixpath.join(folder, posixpath.basename(rels_name)[: -len(".rels")])
+        counted = _COUNTED_PARTS.fullmatch(source) and not _OWN_RELS.fullmatch(source)
+        ignored = source in skipped or counted  # a chart's styles, the VBA signature: compared
+        source_kind = _kind(types.get(source, "")) if source in names else "package"
+        for rel in ElementTree.fromstring(zf.read(rels_name)):
+            rel_type = rel.get("Type") or ""
+            tail = rel_type.rsplit("/", 1)[-1]
+            target = rel.get("Target") or ""
+            external = rel.get("TargetMode") == "External"
+            part = (
+                target.lstrip("/")
+                if target.startswith("/")
+                else posixpath.normpath(posixpath.join(folder, target))
+            )
+            reached.add(part)
+            if (
+                ignored
+                or tail in EXPLAINED_RELS
+                or part in skipped
+                or (not external and _COUNTED_PARTS.fullmatch(part))
+                or (not external and _EXPLAINED_PARTS.fullmatch(part))
+                or tail in ("worksheet", "chartsheet", "styles", "theme", "officeDocument")
+                or tail in ("core-properties", "extended-properties", "hyperlink")
+            ):
+                continue
+            counts[f"rel:{tail}@{source_kind}"] += 1
+    for name, content_type in types.items():
+        if (
+            name in reached
+            or name in skipped
+            or name.endswith(".rels")
+            or name == "[Content_Types].xml"
+            or _COUNTED_PARTS.fullmatch(name)
+            or _EXPLAINED_PARTS.fullmatch(name)
+        ):
+            continue
+        counts[f"part:{content_type or name}"] += 1
+    return counts
+
+
+def _package_label(key: str) -> Text:
+    if key.startswith("part:"):
+        what = key[5:]
+        return _T(f"未被引用的文件包部件 {what}", f"unreferenced package parts {what}")
+    tail, _, source = key[4:].partition("@")
+    for candidate in (f"rel:{tail}@{source}", f"rel:{tail}"):
+        if candidate in PACKAGE_LABELS:
+            return PACKAGE_LABELS[candidate]
+    return _T(f"文件包关系 {tail}（来自 {source}）", f"package relationships {tail} (of {source})")
+
+
 def inventory(path: Path, *, skip_sheets: Iterable[str] = ()) -> Inventory:
     """Count what ``path`` holds, leaving out everything reachable from ``skip_sheets``."""
     with zipfile.ZipFile(path) as zf:
@@ -235,12 +353,15 @@ def inventory(path: Path, *, skip_sheets: Iterable[str] = ()) -> Inventory:
                     counts[f"ext:{uri}"] += 1
             counts["data_validations"] += len(_DV_RE.findall(xml))
         counts["defined_names"] = defined_names
+        counts.update(_package_counts(zf, names, skipped))
     return Inventory(names, sheets, rels, counts)
 
 
 def _label(key: str) -> Text:
     if key.startswith("draw:"):
         return DRAWING_KINDS[key[5:]]
+    if key.startswith(("rel:", "part:")):
+        return _package_label(key)
     if key.startswith("ext:"):
         uri = key[4:]
         return EXT_URIS.get(uri, _T(f"Excel 扩展功能 {uri}", f"Excel extension {uri}"))
@@ -248,6 +369,13 @@ def _label(key: str) -> Text:
         if k == key:
             return label
     return OTHER_COUNTS[key]
+
+
+UNCOMPARABLE = _T(
+    "无法逐项比较的文件包（{reason}）", "a package that cannot be compared part by part ({reason})"
+)
+"""The one loss item when a part of either package cannot be parsed: an in-place update is
+then refused (the copy is still written), never a traceback."""
 
 
 def losses(
@@ -267,8 +395,12 @@ def losses(
         written: sheets of ``after`` that ExcelFlow wrote (their charts are ours).
         lang: language of the items, e.g. ``"slicers (3)"`` / ``"切片器（3）"``.
     """
-    old = inventory(before, skip_sheets=replaced).counts
-    new = inventory(after, skip_sheets=written).counts
+    try:
+        old = inventory(before, skip_sheets=replaced).counts
+        new = inventory(after, skip_sheets=written).counts
+    except Exception as exc:  # a malformed or DTD-bearing part (defusedxml refuses it), …
+        first = (str(exc).strip() or type(exc).__name__).splitlines()[0][:160]
+        return [UNCOMPARABLE(lang).format(reason=first)]
     lacking: Counter[str] = Counter()
     for key, n in old.items():
         gap = n - new.get(key, 0)

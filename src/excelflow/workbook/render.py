@@ -12,6 +12,7 @@ native charts, sheet settings and the page setup.
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Sequence
 from dataclasses import replace
@@ -122,6 +123,18 @@ class _Looks:
         return look
 
 
+_UNDERSCORE_X = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)")
+
+
+def _keep_cr(text: str) -> str:
+    """A carriage return as OOXML stores it (``_x000D_``, as Excel writes it): openpyxl writes it
+    raw, and every XML parser reads a raw CR back as a line feed. A literal ``_xHHHH_`` in such
+    text is protected by ``_x005F_``, so calamine and Excel read ``text`` back exactly."""
+    if "\r" not in text:
+        return text
+    return _UNDERSCORE_X.sub("_x005F_", text).replace("\r", "_x000D_")
+
+
 def put_text(cell: Cell, value: str) -> None:
     """Write the text ``value`` into an openpyxl cell through the guard
     (:func:`excelflow.sheets.guard.cell_text`): characters XML cannot hold become visible, and
@@ -129,7 +142,7 @@ def put_text(cell: Cell, value: str) -> None:
     prefix, which is not part of the value; a quote prefix left by an earlier run on other
     text is taken off)."""
     text, force = cell_text(value)
-    cell.value = text
+    cell.value = _keep_cr(text)
     if force:
         cell.data_type = "s"
         cell.quotePrefix = True

@@ -179,6 +179,10 @@ def scalar(value: Any, name: str) -> Any:
     return None if blank_mask(cells)[0, 0] else v
 
 
+MAX_FUNCTION_CELLS = 1_048_576
+"""The most results one worksheet function call may produce (a whole column's worth)."""
+
+
 def broadcast(*cells: np.ndarray) -> tuple[tuple[int, int], list[np.ndarray]]:
     """Broadcast 2-D arguments together (a 1x1 or one-row/one-column range repeats).
 
@@ -186,15 +190,26 @@ def broadcast(*cells: np.ndarray) -> tuple[tuple[int, int], list[np.ndarray]]:
         The common shape and each argument flattened to 1-D in row-major order.
 
     Raises:
-        CalcError: the shapes do not fit together (named as ``3x2 and 4x1``).
+        CalcError: the shapes do not fit together (named as ``3x2 and 4x1``), or together they
+            would make more than :data:`MAX_FUNCTION_CELLS` results (a 10000x1 column against
+            a 1x10000 row is 100 million cells: refused at once rather than hanging Excel).
     """
+    shown = ", ".join(f"{c.shape[0]}x{c.shape[1]}" for c in cells)
     try:
         shape = np.broadcast_shapes(*(c.shape for c in cells))
     except ValueError:
-        shown = ", ".join(f"{c.shape[0]}x{c.shape[1]}" for c in cells)
         raise CalcError(
             Text(zh=f"区域大小不一致（{shown}）", en=f"ranges of different sizes ({shown})")
         ) from None
+    if int(shape[0]) * int(shape[1]) > MAX_FUNCTION_CELLS:
+        n = int(shape[0]) * int(shape[1])
+        raise CalcError(
+            Text(
+                zh=f"区域组合（{shown}）将得到 {n:,} 个结果，超过上限 {MAX_FUNCTION_CELLS:,}",
+                en=f"ranges {shown} would give {n:,} results, over the limit of "
+                f"{MAX_FUNCTION_CELLS:,}",
+            )
+        )
     flat = [np.broadcast_to(c, shape).ravel() for c in cells]
     return (int(shape[0]), int(shape[1])), flat
 
