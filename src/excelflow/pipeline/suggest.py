@@ -188,7 +188,8 @@ def suggest_mapping(path: str | Path, ruleset: RuleSet, lang: Lang = "en") -> Su
 
 def _distinct(values: Sequence[Any]) -> list[str]:
     try:  # each distinct cell once, in order (by type too: True and 1 are different cells)
-        cells: Iterable[Any] = [v for _, v in dict.fromkeys(zip(map(type, values), values))]
+        typed = zip(map(type, values), values, strict=True)
+        cells: Iterable[Any] = [v for _, v in dict.fromkeys(typed)]
     except TypeError:  # an unhashable value: go through them all
         cells = values
     seen: dict[str, None] = {}
