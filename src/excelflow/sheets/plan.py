@@ -141,13 +141,25 @@ class SheetPlan:
         """(rows, columns) of the value grid."""
         return len(self.values), max((len(r) for r in self.values), default=0)
 
+    _width: int = field(default=-1, init=False, repr=False, compare=False)
+    """The grid's width once :meth:`_grow` has made it rectangular (-1: not yet known)."""
+
     def _grow(self, row: int, col: int) -> None:
-        width = max(col, self.shape[1])
-        while len(self.values) < row:
-            self.values.append([])
-        for r in self.values:
-            if len(r) < width:
-                r.extend([None] * (width - len(r)))
+        """Make (row, col) a cell of the grid, keeping it rectangular. Amortized O(1) for a new
+        row: only a wider grid pads every row (a sheet is written top to bottom)."""
+        values = self.values
+        if row <= len(values) and col <= len(values[row - 1]):
+            return
+        known = self._width >= 0
+        current = self._width if known else self.shape[1]
+        width = max(col, current)
+        if width > current or not known:
+            for r in values:
+                if len(r) < width:
+                    r.extend([None] * (width - len(r)))
+        while len(values) < row:
+            values.append([None] * width)
+        self._width = width
 
 
 def runs(numbers: Iterable[int]) -> list[tuple[int, int]]:
