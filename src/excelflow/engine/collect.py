@@ -205,7 +205,9 @@ def _ignored(pos: np.ndarray, codes: np.ndarray, pipeline: Pipeline) -> np.ndarr
     if "ignore" not in pipeline.columns or ignore.isna().all():
         return np.zeros(len(pos), dtype=bool)
     sets = ignore.to_numpy(dtype=object)
-    return np.array(
-        [p >= 0 and sets[p] is not None and c in sets[p] for p, c in zip(pos, codes, strict=True)],
-        dtype=bool,
-    )
+    out = np.zeros(len(pos), dtype=bool)
+    on_deal = np.flatnonzero(pos >= 0)
+    # only the findings of deals whose Ignore cell names codes are looked at one by one
+    named = on_deal[~np.asarray(pd.isna(sets[pos[on_deal]]), dtype=bool)]
+    out[named] = [codes[i] in sets[pos[i]] for i in named]
+    return out
