@@ -102,11 +102,14 @@ def write_block(sheet: xw.Sheet, row: int, col: int, rows: Sequence[Sequence[Any
         chunk = rows[start : start + step]
         formulas = any(isinstance(v, Formula) for r in chunk for v in r)
         data = [[excel_value(v) for v in r] + [""] * (width - len(r)) for r in chunk]
-        target = sheet.range((row + start, col)).resize(len(data), width)
+        # The corners given (no .resize) and raw values (excel_value has prepared each cell):
+        # xlwings' converter pipeline and resize would each copy the whole sheet snapshot to
+        # find the target's shape on Server/Lite (~0.1 s a write on a 5,000-deal sheet).
+        target = sheet.range((row + start, col), (row + start + len(data) - 1, col + width - 1))
         if formulas:
             target.formula = data
         else:
-            target.options(chunksize=None).value = data
+            target.raw_value = data
         calls += 1
     return calls
 
