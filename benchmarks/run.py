@@ -62,7 +62,12 @@ def main(argv: list[str] | None = None) -> int:
         f"python {platform.python_version()}, {platform.machine()}, {cores} cores, "
         f"load average {load:.1f} at the start. Every ratio is measured within this one run.",
         "",
-        *suite.main(sizes, repeat=repeat, annotate_sizes=annotate_sizes),
+        *suite.main(
+            sizes,
+            repeat=repeat,
+            annotate_sizes=annotate_sizes,
+            annotate_full_max=100_000 if full else 10_000,
+        ),
         "",
     ]
     print("\n".join(lines))
