@@ -381,7 +381,7 @@ def coerce_column(
     if kind == Kind.ID:
         return Coerced(pd.Series(_texts(arr, blank), dtype=object), no_bad)
     if kind in (Kind.PROBABILITY, Kind.MONEY, Kind.SCORE):
-        numbers = _plain_numbers(arr, blank)
+        numbers, blank = _plain_numbers(arr, blank)  # the blank mask, once computed, is reused
         if numbers is not None:
             return _numeric(numbers, np.zeros(n, dtype=bool), kind, ruleset)
 
@@ -434,20 +434,23 @@ def coerce_column(
     raise ValueError(f"unknown column kind {kind!r}")
 
 
-def _plain_numbers(arr: np.ndarray, blank: np.ndarray | None) -> np.ndarray | None:
-    """The column as floats when every filled cell already is a number (the fast, usual case)."""
+def _plain_numbers(
+    arr: np.ndarray, blank: np.ndarray | None
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The column as floats when every filled cell already is a number (the fast, usual case),
+    else None; and the :func:`blank_cells` mask when it had to be computed (else ``blank``)."""
     if pd.api.types.infer_dtype(arr, skipna=True) in _NUMBER_TYPES:
-        return arr.astype(float)  # no "" among them: nothing blank but None and NaN
+        return arr.astype(float), blank  # no "" among them: nothing blank but None and NaN
     if blank is None:
         blank = blank_cells(arr)
     if not blank.any():
-        return None
+        return None, blank
     filled = arr[~blank]
     if pd.api.types.infer_dtype(filled, skipna=True) not in _NUMBER_TYPES:
-        return None
+        return None, blank
     out = np.full(len(arr), np.nan)
     out[~blank] = filled.astype(float)
-    return out
+    return out, blank
 
 
 def _numeric(
