@@ -29,6 +29,7 @@ from openpyxl.chart.series_factory import SeriesFactory
 from openpyxl.comments import Comment
 from openpyxl.formatting.rule import Rule
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.styles.colors import Color
 from openpyxl.styles.differential import DifferentialStyle
 from openpyxl.utils import get_column_letter, quote_sheetname
@@ -153,6 +154,7 @@ def _rich(text: RichText) -> CellRichText:
 def _cells(ws: Worksheet, plan: SheetPlan) -> None:
     looks = _Looks(plan)
     styled = plan.cell_styles
+    style_ids: dict[tuple[tuple[int, ...] | None, tuple[str, ...]], StyleArray] = {}
     valued = ((r, c) for r, row in enumerate(plan.values, 1) for c, v in enumerate(row, 1)
               if v is not None)  # fmt: skip
     for key in {**dict.fromkeys(styled), **dict.fromkeys(valued)}:  # styles in layout order
@@ -171,17 +173,27 @@ def _cells(ws: Worksheet, plan: SheetPlan) -> None:
             cell.value = value
         names = styled.get(key)
         if names:
-            font, fill, border, align, fmt = looks(names)
-            if font is not None:
-                cell.font = font
-            if fill is not None:
-                cell.fill = fill
-            if border is not None:
-                cell.border = border
-            if align is not None:
-                cell.alignment = align
-            if fmt is not None:
-                cell.number_format = fmt
+            # One style per distinct (starting style, names): openpyxl hashes every Font, Fill…
+            # it is given to find its id, so the ids are worked out once and then shared.
+            styleable: Any = cell  # openpyxl's style ids (StyleArray), untyped in its stubs
+            start = None if styleable._style is None else tuple(styleable._style)
+            shared = style_ids.get((start, names))
+            if shared is not None:
+                styleable._style = StyleArray(shared)
+            else:
+                font, fill, border, align, fmt = looks(names)
+                if font is not None:
+                    cell.font = font
+                if fill is not None:
+                    cell.fill = fill
+                if border is not None:
+                    cell.border = border
+                if align is not None:
+                    cell.alignment = align
+                if fmt is not None:
+                    cell.number_format = fmt
+                if styleable._style is not None:
+                    style_ids[(start, names)] = StyleArray(styleable._style)
         link = plan.links.get(key)
         if link is not None:
             cell.hyperlink = Hyperlink(
