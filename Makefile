@@ -5,12 +5,13 @@ BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 OUT    := out
 
-.PHONY: demo test lint typecheck pytest bench soffice chromium officemock postgres dist xlam clean help
+.PHONY: demo test lint typecheck pytest bench bench-record soffice chromium officemock postgres dist xlam clean help
 
 help:
 	@echo "make demo   - install into .venv and run ExcelFlow on the template and a generated sample (outputs in out/)"
 	@echo "make test   - install with dev extras, then ruff, lint-imports, mypy --strict and the whole pytest suite"
 	@echo "make bench  - run the benchmarks in benchmarks/ and print their ratios (also into out/bench/)"
+	@echo "make bench-record - the same, and write benchmarks/RESULTS.md (BENCH_FULL=1 adds 1M deals)"
 	@echo "make dist   - build the wheel of excelflow-sales into dist/"
 	@echo "make xlam   - build dist/ExcelFlow.xlam (xlwings' ribbon add-in template with our ribbon)"
 	@echo "make clean  - remove .venv, out/ and caches"
@@ -87,6 +88,9 @@ officemock:
 
 bench: $(VENV)/.installed-dev
 	$(PY) benchmarks/run.py
+
+bench-record: $(VENV)/.installed-dev
+	$(PY) benchmarks/run.py --record
 
 # The distribution excelflow-sales (import package `excelflow`), until it is published.
 dist: $(VENV)/.installed-dev

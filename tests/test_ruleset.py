@@ -326,3 +326,43 @@ def test_proof_and_closing_keys_are_read() -> None:
         5,
         4,
     ]
+
+
+def test_the_recorded_digest_of_the_builtin_rule_set_is_current_and_schema_valid() -> None:
+    """The built-in set skips jsonschema at load time only because its digest is recorded here
+    after the files passed the schema: this test is that check. A stale digest (standard.json or
+    the schema edited) fails with the new value to record — after this very validation."""
+    import jsonschema
+
+    from excelflow.pipeline import resources
+    from excelflow.pipeline import ruleset as rs_module
+
+    doc = json.loads(resources.ruleset_path("standard").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator(load_schema("ruleset.schema.json")).validate(doc)
+    assert rs_module.schema_errors(doc, "ruleset.schema.json") == []
+    digest = rs_module.builtin_digest("standard")
+    assert {"standard": digest} == rs_module.VALIDATED_BUILTINS, (
+        f"record the new digest in VALIDATED_BUILTINS: {digest}"
+    )
+
+
+def test_an_edited_builtin_rule_set_is_validated_in_full(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A built-in file whose digest differs from the recorded one goes through the schema."""
+    from excelflow.pipeline import resources
+    from excelflow.pipeline import ruleset as rs_module
+
+    doc = json.loads(resources.ruleset_path("standard").read_text(encoding="utf-8"))
+    doc["grades"][0]["grade"] = "a"  # the schema wants one capital letter
+    (tmp_path / "standard.json").write_text(json.dumps(doc), encoding="utf-8")
+    monkeypatch.setattr(resources, "_RULESETS_DIR", tmp_path)
+    rs_module._builtin.cache_clear()
+    try:
+        with pytest.raises(RuleSetError) as err:
+            load_ruleset()
+        assert "grades[0].grade" in str(err.value)
+    finally:
+        monkeypatch.undo()
+        rs_module._builtin.cache_clear()
+    assert load_ruleset().grades[0].grade == "A"

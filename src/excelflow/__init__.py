@@ -1,10 +1,7 @@
 """ExcelFlow: stage-gate checks, A-D grading and bid analysis for B2B sales pipeline workbooks."""
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("excelflow-sales")
-except PackageNotFoundError:  # running from a source tree without an install
-    __version__ = "0.0.0+source"
+__version__ = "0.1.0"
+"""The one place the version is written: hatchling reads it for the wheel (``[tool.hatch.version]``
+in pyproject.toml), so start-up needs no ``importlib.metadata`` lookup (~0.1 s, issue 16)."""
 
 __all__ = ["__version__"]

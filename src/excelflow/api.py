@@ -15,17 +15,11 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pandas as pd
 
 from excelflow import engine
-from excelflow.bid.checks import BidError
-from excelflow.bid.doc import load_bid
-from excelflow.bid.entry import BidEntry
-from excelflow.bid.model import BidModel
-from excelflow.bid.seed import UnknownDeal, UnusableBidSheet, choose_bid
-from excelflow.bid.sheet.book import bid_entries, workbook_bids
 from excelflow.engine.report import FileReport
 from excelflow.pipeline.mapping import EMPTY_MAPPING, ColumnMapping
 from excelflow.pipeline.normalize import Pipeline, build_pipeline
@@ -40,9 +34,14 @@ from excelflow.pipeline.read import (
 from excelflow.pipeline.ruleset import Lang, RuleSet
 from excelflow.rules import WorkbookInputs
 from excelflow.rulesheet.read import resolve_ruleset
-from excelflow.workbook.annotate import AnnotateOutcome, refuse_early, write_annotations
-from excelflow.workbook.bid import save_bid
-from excelflow.workbook.safe_write import is_temp, update_lock
+from excelflow.workbook.safe_write import is_temp, update_lock  # plain Python: no openpyxl
+
+# The bid and workbook (openpyxl) packages are imported where they are used, so that
+# `excelflow validate` on a workbook without Bid sheets starts without them (issue 16).
+if TYPE_CHECKING:
+    from excelflow.bid.entry import BidEntry
+    from excelflow.bid.model import BidModel
+    from excelflow.workbook.annotate import AnnotateOutcome
 
 
 def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
@@ -164,8 +163,7 @@ def _check(
 ) -> engine.Result:
     rs, problems = resolve_ruleset(source, ruleset)
     pipeline = read(rs)
-    bids, sheets = workbook_bids(source, pipeline, rs)
-    inputs = WorkbookInputs(problems, bids, sheets)
+    inputs = WorkbookInputs(problems, *_workbook_bids(source, pipeline, rs))
     return engine.run(pipeline, rs, as_of=as_of, lang=lang, inputs=inputs, previous=previous)
 
 
@@ -179,6 +177,20 @@ class FileHistory(Protocol):
 
     def record(self, path: Path, report: FileReport) -> None:
         """Called once per file that was read and checked."""
+
+
+def _workbook_bids(
+    source: Source, pipeline: Pipeline, rs: RuleSet
+) -> tuple[dict[str, BidEntry], list[BidEntry]]:
+    """The workbook's Bid sheets for the BD rules; the bid packages are loaded only when a sheet
+    name can hold a Bid sheet (``Bid…``/``投标…``)."""
+    from excelflow.bid.sheet.layout import is_bid_sheet_name
+
+    if not any(map(is_bid_sheet_name, source.sheet_names)):
+        return {}, []
+    from excelflow.bid.sheet.book import workbook_bids
+
+    return workbook_bids(source, pipeline, rs)
 
 
 def validate_paths(
@@ -292,6 +304,8 @@ def annotate(
         InPlaceRefused: ``in_place`` would lose something; the copy was written (see
             ``outcome``) and the input is unchanged.
     """
+    from excelflow.workbook.annotate import refuse_early, write_annotations
+
     src = Path(in_path)
     target = Path(out_path) if out_path is not None else None
     refuse_early(src, target, in_place)
@@ -376,6 +390,11 @@ def write_bid(
         WriteRefused: the write was refused (Excel holds the file, in-place would lose
             something, the output is the input); nothing was written over the input.
     """
+    from excelflow.bid.checks import BidError
+    from excelflow.bid.doc import load_bid
+    from excelflow.bid.seed import UnknownDeal, UnusableBidSheet, choose_bid
+    from excelflow.workbook.bid import save_bid
+
     if workbook is None and json_path is None:
         raise BidInputError("give a WORKBOOK, a --json bid file, or both")
     if json_path is not None and model is not None:
@@ -443,6 +462,8 @@ def _bid_workbook(
     workbook: Path, ruleset: RuleSet | None, need_pipeline: bool, mapping: ColumnMapping
 ) -> tuple[Pipeline | None, list[BidEntry]]:
     """The workbook's deals (None when it has none and they are not needed) and Bid sheets."""
+    from excelflow.bid.sheet.book import bid_entries
+
     source = Source(workbook)
     try:
         rs = resolve_ruleset(source, ruleset)[0]

@@ -367,11 +367,11 @@ def test_five_thousand_deals(tmp_path: Path) -> None:
     calls = Counter(a["func"] for a in actions)
     print(f"\n5,000 deals: {elapsed:.2f} s, {len(actions)} actions, {dict(calls.most_common(6))}")
     assert book.alerts[-1][1] == "info"
-    # a row of a wrapped long message gets its own height: at most one call per such row
+    # the rows of wrapped long messages: Excel fits them itself, one call for the lot (the
+    # openpyxl renderer writes an estimated height per row instead: no file reader grows them)
     checked = validate_file(src, lang="en", as_of=AS_OF).result
     assert checked is not None
-    wrapped = findings_plan(build_plan(checked)).heights
-    assert 0 < calls["setRowHeight"] <= len(wrapped)
-    assert len(actions) - calls["addNote"] - calls["setRowHeight"] < 200
+    assert findings_plan(build_plan(checked)).fit_rows
+    assert calls["setAutofit"] >= 1 and calls["setRowHeight"] <= 3
+    assert len(actions) - calls["addNote"] < 200
     assert calls["setValues"] + calls["setFormula"] <= 6
-    assert elapsed < 30

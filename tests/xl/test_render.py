@@ -128,16 +128,17 @@ def test_a_series_titled_like_its_header_is_named_by_the_header_cell() -> None:
 
 
 def test_fitted_widths_wrapped_text_and_row_heights_are_drawn() -> None:
-    """The fitted plan (see tests/io/test_render.py for openpyxl): its widths, its one row
-    height and its wrapped cells, one call per run."""
+    """The fitted plan (see tests/io/test_render.py for openpyxl): its widths, its wrapped
+    cells, one call per run, and Excel asked to fit the wrapped row (not given the estimate)."""
     TO_DRAW["plan"] = fitted()
     actions, done = _draw()
     assert done.refused == []
-    sizing = ("setColumnWidth", "setRowHeight", "setWrapText")
+    sizing = ("setColumnWidth", "setRowHeight", "setWrapText", "setAutofit")
     calls = [(a["func"], a["args"], a.get("start_row"), a.get("start_column"))
              for a in actions if a["func"] in sizing]  # fmt: skip
     assert sorted(args for f, args, *_ in calls if f == "setColumnWidth") == [[6.0], [40.0]]
-    assert [(args, row) for f, args, row, _ in calls if f == "setRowHeight"] == [([60.0], 3)]
+    assert [(args, row) for f, args, row, _ in calls if f == "setRowHeight"] == []
+    assert [(args, row) for f, args, row, _ in calls if f == "setAutofit"] == [(["rows"], 3)]
     assert [(args, row, col) for f, args, row, col in calls if f == "setWrapText"] == [
         ([True], 2, 1)
     ]  # rows 3-4 of column B, 0-based

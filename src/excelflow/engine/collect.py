@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from excelflow.pipeline.coerce import format_id, take
+from excelflow.pipeline.coerce import format_id, repeated, take
 from excelflow.pipeline.fields import FieldSpec
 from excelflow.pipeline.findings import FINDING_COLUMNS
 from excelflow.pipeline.normalize import Pipeline
@@ -30,6 +30,9 @@ CELL_COLUMNS = ("deal_id", "sheet", "column", "cell", "value")  # blanks as None
 def findings_frame(parts: list[dict[str, Any]], pipeline: Pipeline) -> pd.DataFrame:
     """One findings frame from the rules' columns: ignored ones dropped, in sheet order.
 
+    ``parts`` is emptied (its columns are joined first), so that at most two copies of the
+    findings' columns are alive at once.
+
     Findings on the pipeline's own sheet come first, then by sheet, row, column and code; blanks
     sort first (what ``sort_values(kind="stable", na_position="first")`` did on the frame).
     """
@@ -43,6 +46,7 @@ def findings_frame(parts: list[dict[str, Any]], pipeline: Pipeline) -> pd.DataFr
         return np.concatenate(items)
 
     cols = {name: joined(name) for name in parts[0]}
+    parts.clear()  # the rules' columns are joined: let them go before the frame is built
     kept = np.flatnonzero(~_ignored(cols["pos"], cols["code"], pipeline))
     sheet: np.ndarray = cols["sheet"][kept]
     row: pd.Series = cols["row"].iloc[kept]
@@ -61,15 +65,16 @@ def findings_frame(parts: list[dict[str, Any]], pipeline: Pipeline) -> pd.DataFr
     order = kept[np.lexsort(keys)]
     out: dict[str, pd.Series] = {}
     for name in FRAME_COLUMNS:
-        col = cols[name]
+        col = cols.pop(name)  # each joined column goes once it is in order
         if isinstance(col, pd.Series):
             out[name] = col.iloc[order].reset_index(drop=True)
         elif name in TEXT_COLUMNS:
-            out[name] = pd.Series(col[order], dtype="str")
+            out[name] = pd.Series(col[order], dtype="str", copy=False)
         elif name in CELL_COLUMNS:
-            out[name] = pd.Series(_none_for_blank(col[order]), dtype=object)
+            out[name] = pd.Series(_none_for_blank(col[order]), dtype=object, copy=False)
         else:
-            out[name] = pd.Series(col[order])
+            out[name] = pd.Series(col[order], copy=False)
+        del col
     return pd.DataFrame(out, copy=False)
 
 
@@ -118,7 +123,7 @@ def rule_findings(
     cells = np.full(n, None, dtype=object)
     cells[~no_cell] = letter_arr[~no_cell] + rows[~no_cell].astype(str)
 
-    sheets = np.full(n, p.sheet, dtype=object)
+    sheets = repeated(p.sheet, n)
     rows = rows.astype(object)
     for name, target in (
         ("at_sheet", sheets),
@@ -145,9 +150,9 @@ def rule_findings(
         else header_arr
     )
     return {
-        "code": np.full(n, rule.code, dtype=object),
-        "rule": np.full(n, rule.name, dtype=object),
-        "severity": np.full(n, severity, dtype=object),
+        "code": repeated(rule.code, n),
+        "rule": repeated(rule.name, n),
+        "severity": repeated(severity, n),
         "deal_id": deal_ids,
         "sheet": sheets,
         "column": np.asarray(columns, dtype=object),
@@ -200,7 +205,9 @@ def _ignored(pos: np.ndarray, codes: np.ndarray, pipeline: Pipeline) -> np.ndarr
     if "ignore" not in pipeline.columns or ignore.isna().all():
         return np.zeros(len(pos), dtype=bool)
     sets = ignore.to_numpy(dtype=object)
-    return np.array(
-        [p >= 0 and sets[p] is not None and c in sets[p] for p, c in zip(pos, codes, strict=True)],
-        dtype=bool,
-    )
+    out = np.zeros(len(pos), dtype=bool)
+    on_deal = np.flatnonzero(pos >= 0)
+    # only the findings of deals whose Ignore cell names codes are looked at one by one
+    named = on_deal[~np.asarray(pd.isna(sets[pos[on_deal]]), dtype=bool)]
+    out[named] = [codes[i] in sets[pos[i]] for i in named]
+    return out

@@ -173,7 +173,7 @@ def mapping_hint(result: Result) -> str | None:
     if (
         p.mapping_source is not None
         or "stage" not in p.raw
-        or "DQ03" not in set(result.findings["code"])
+        or not (result.findings["code"] == "DQ03").any()
     ):
         return None
     from excelflow.pipeline.suggest import fitting_mapping

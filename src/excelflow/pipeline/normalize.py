@@ -23,6 +23,7 @@ from excelflow.pipeline.coerce import (
     empty_column,
     factorize,
     format_id,
+    repeated,
     take,
 )
 from excelflow.pipeline.fields import Kind, all_fields, fold, has_cjk, header_index
@@ -226,7 +227,7 @@ def build_pipeline(
                 values = _apply_value_map(values, mapping.values[key])
         elif key in mapping.defaults:
             defaults[key] = mapping.defaults[key]
-            values = np.full(n, defaults[key], dtype=object)
+            values = repeated(defaults[key], n)
         else:
             frame[key] = empty_column(spec.kind, n)
             continue

@@ -10,7 +10,7 @@ written as YAML with a ``# check`` comment on every guess (or as JSON, without c
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -187,8 +187,13 @@ def suggest_mapping(path: str | Path, ruleset: RuleSet, lang: Lang = "en") -> Su
 
 
 def _distinct(values: Sequence[Any]) -> list[str]:
+    try:  # each distinct cell once, in order (by type too: True and 1 are different cells)
+        typed = zip(map(type, values), values, strict=True)
+        cells: Iterable[Any] = [v for _, v in dict.fromkeys(typed)]
+    except TypeError:  # an unhashable value: go through them all
+        cells = values
     seen: dict[str, None] = {}
-    for v in values:
+    for v in cells:
         text = "" if v is None else format_id(v).strip()
         if text:
             seen.setdefault(text)

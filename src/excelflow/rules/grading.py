@@ -81,10 +81,15 @@ def grade_mismatch(ctx: Context) -> pd.DataFrame:
     differ = given.to_numpy()[candidates] != computed.to_numpy()[candidates]
     mask = np.zeros(len(given), dtype=bool)
     mask[candidates[differ]] = True
-    days = np.full(len(given), None, dtype=object)  # only the hits need their days as text
-    for i in np.flatnonzero(mask):
-        value = ctx.deals["days_to_close"].iloc[i]
-        days[i] = "?" if np.isnan(value) else int(value)
+    # Only the hits need their days as text: "?" where unknown, else the whole number of days.
+    raw_days = ctx.deals["days_to_close"].to_numpy(dtype=float)
+    days = np.full(len(given), None, dtype=object)
+    at = np.flatnonzero(mask)
+    hit_days = raw_days[at]
+    known = ~np.isnan(hit_days)
+    picked = np.full(len(at), "?", dtype=object)
+    picked[known] = hit_days[known].astype(np.int64).tolist()
+    days[at] = picked
     return hits(
         mask,
         "grade",

@@ -14,15 +14,16 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
-
-import jsonschema
+from typing import TYPE_CHECKING, Any
 
 from excelflow.pipeline.coerce import format_id, parse_tick
 from excelflow.pipeline.fields import fold
 from excelflow.pipeline.resources import load_schema
 from excelflow.pipeline.ruleset import Text
 from excelflow.rulesheet.layout import ENUMS, FIELD_HEADERS
+
+if TYPE_CHECKING:  # imported where a Rules sheet is checked: `validate` without one needs none
+    import jsonschema
 
 Path = tuple[str | int, ...]
 
@@ -246,6 +247,8 @@ def schema_problems(doc: Any, cells: Mapping[Path, Cell], sheet: str) -> list[Pr
 
     ``required`` errors are left out: a blank required cell is already reported by the reader.
     """
+    import jsonschema
+
     validator = jsonschema.Draft202012Validator(load_schema("ruleset.schema.json"))
     out: list[Problem] = []
     seen: set[str] = set()

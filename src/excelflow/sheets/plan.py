@@ -78,6 +78,11 @@ class SheetPlan:
     merges: list[Area] = field(default_factory=list)
     widths: dict[int, float] = field(default_factory=dict)
     heights: dict[int, float] = field(default_factory=dict)
+    fit_rows: set[int] = field(default_factory=set)
+    """Rows whose entry in :attr:`heights` only estimates the height of their wrapped text: a
+    file's reader may not grow such a row (LibreOffice does not), so the openpyxl renderer writes
+    the estimate; a live Excel fits them itself, so the xlwings renderer asks it to (one call,
+    not one per row)."""
     freeze: Cell | None = None
     tables: list[Table] = field(default_factory=list)
     validations: list[Validation] = field(default_factory=list)
@@ -196,6 +201,7 @@ class SheetPlan:
                     lines = wrapped_lines(value, limit + 1.0) if isinstance(value, str) else 1
                     if lines > 1:  # no reader may be trusted to grow the row itself
                         self.heights[r] = max(self.heights.get(r, 0.0), LINE_HEIGHT * lines)
+                        self.fit_rows.add(r)
                 wrapped.append(col)
         return wrapped
 
@@ -204,13 +210,25 @@ class SheetPlan:
         """(rows, columns) of the value grid."""
         return len(self.values), max((len(r) for r in self.values), default=0)
 
+    _width: int = field(default=-1, init=False, repr=False, compare=False)
+    """The grid's width once :meth:`_grow` has made it rectangular (-1: not yet known)."""
+
     def _grow(self, row: int, col: int) -> None:
-        width = max(col, self.shape[1])
-        while len(self.values) < row:
-            self.values.append([])
-        for r in self.values:
-            if len(r) < width:
-                r.extend([None] * (width - len(r)))
+        """Make (row, col) a cell of the grid, keeping it rectangular. Amortized O(1) for a new
+        row: only a wider grid pads every row (a sheet is written top to bottom)."""
+        values = self.values
+        if row <= len(values) and col <= len(values[row - 1]):
+            return
+        known = self._width >= 0
+        current = self._width if known else self.shape[1]
+        width = max(col, current)
+        if width > current or not known:
+            for r in values:
+                if len(r) < width:
+                    r.extend([None] * (width - len(r)))
+        while len(values) < row:
+            values.append([None] * width)
+        self._width = width
 
 
 def runs(numbers: Iterable[int]) -> list[tuple[int, int]]:

@@ -33,6 +33,7 @@ from openpyxl.chart.series_factory import SeriesFactory
 from openpyxl.comments import Comment
 from openpyxl.formatting.rule import Rule
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.styles.colors import Color
 from openpyxl.styles.differential import DifferentialStyle
 from openpyxl.utils import get_column_letter, quote_sheetname
@@ -170,15 +171,22 @@ def _rich(text: RichText) -> CellRichText:
 def _cells(ws: Worksheet, plan: SheetPlan) -> None:
     looks = _Looks(plan)
     styled = plan.cell_styles
+    style_ids: _StyleIds = {}
     valued = ((r, c) for r, row in enumerate(plan.values, 1) for c, v in enumerate(row, 1)
               if v is not None)  # fmt: skip
     for key in {**dict.fromkeys(styled), **dict.fromkeys(valued)}:  # styles in layout order
         r, c = key
-        _draw(ws.cell(r, c), plan, key, looks)
+        _draw(ws.cell(r, c), plan, key, looks, style_ids)
 
 
-def _draw(cell: Any, plan: SheetPlan, key: tuple[int, int], looks: _Looks) -> None:
-    """Give one openpyxl cell its value, styles, link and note from ``plan``."""
+_StyleIds = dict[tuple[tuple[int, ...] | None, tuple[str, ...]], StyleArray]
+
+
+def _draw(
+    cell: Any, plan: SheetPlan, key: tuple[int, int], looks: _Looks, style_ids: _StyleIds
+) -> None:
+    """Give one openpyxl cell (a normal or a write-only one) its value, styles, link and note
+    from ``plan``."""
     r, c = key
     value = plan.value(r, c)
     if isinstance(value, Formula):
@@ -193,17 +201,27 @@ def _draw(cell: Any, plan: SheetPlan, key: tuple[int, int], looks: _Looks) -> No
         cell.value = value
     names = plan.cell_styles.get(key)
     if names:
-        font, fill, border, align, fmt = looks(names)
-        if font is not None:
-            cell.font = font
-        if fill is not None:
-            cell.fill = fill
-        if border is not None:
-            cell.border = border
-        if align is not None:
-            cell.alignment = align
-        if fmt is not None:
-            cell.number_format = fmt
+        # One style per distinct (starting style, names): openpyxl hashes every Font, Fill… it
+        # is given to find its id, so the ids are worked out once and then shared.
+        styleable: Any = cell  # openpyxl's style ids (StyleArray), untyped in its stubs
+        start = None if styleable._style is None else tuple(styleable._style)
+        shared = style_ids.get((start, names))
+        if shared is not None:
+            styleable._style = StyleArray(shared)
+        else:
+            font, fill, border, align, fmt = looks(names)
+            if font is not None:
+                cell.font = font
+            if fill is not None:
+                cell.fill = fill
+            if border is not None:
+                cell.border = border
+            if align is not None:
+                cell.alignment = align
+            if fmt is not None:
+                cell.number_format = fmt
+            if styleable._style is not None:
+                style_ids[(start, names)] = StyleArray(styleable._style)
     link = plan.links.get(key)
     if link is not None:
         cell.hyperlink = Hyperlink(
@@ -464,6 +482,7 @@ def _stream_sheet(ws: Any, plan: SheetPlan) -> None:
         warnings.filterwarnings("ignore", "In write-only mode you must add table columns")
         _settings(ws, plan, tables)  # before the rows: a write-only sheet writes its head first
     looks = _Looks(plan)
+    style_ids: _StyleIds = {}
     extra: dict[int, set[int]] = {}
     for r, c in (*plan.cell_styles, *plan.links, *plan.notes):
         extra.setdefault(r, set()).add(c)
@@ -475,7 +494,7 @@ def _stream_sheet(ws: Any, plan: SheetPlan) -> None:
         for c in range(1, width + 1):
             if c in more or (c <= len(values) and values[c - 1] is not None):
                 cell = WriteOnlyCell(ws)
-                _draw(cell, plan, (r, c), looks)
+                _draw(cell, plan, (r, c), looks, style_ids)
                 row[c - 1] = cell
         ws.append(row)
 

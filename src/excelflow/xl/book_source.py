@@ -65,7 +65,7 @@ def used_area(raw: Any, first_row: int, first_col: int) -> Sheet | None:
         cells[i, : len(r)] = r
         cells[i, len(r) :] = ""
     cells = _convert(cells)
-    filled = np.frompyfunc(lambda v: v != "", 1, 1)(cells).astype(bool)
+    filled = np.asarray(cells != "", dtype=bool)  # one C loop, not a Python call per cell
     if not filled.any():
         return None
     used_rows = np.flatnonzero(filled.any(axis=1))

@@ -102,11 +102,14 @@ def write_block(sheet: xw.Sheet, row: int, col: int, rows: Sequence[Sequence[Any
         chunk = rows[start : start + step]
         formulas = any(isinstance(v, Formula) for r in chunk for v in r)
         data = [[excel_value(v) for v in r] + [""] * (width - len(r)) for r in chunk]
-        target = sheet.range((row + start, col)).resize(len(data), width)
+        # The corners given (no .resize) and raw values (excel_value has prepared each cell):
+        # xlwings' converter pipeline and resize would each copy the whole sheet snapshot to
+        # find the target's shape on Server/Lite (~0.1 s a write on a 5,000-deal sheet).
+        target = sheet.range((row + start, col), (row + start + len(data) - 1, col + width - 1))
         if formulas:
             target.formula = data
         else:
-            target.options(chunksize=None).value = data
+            target.raw_value = data
         calls += 1
     return calls
 
@@ -296,7 +299,10 @@ def render(sheet: xw.Sheet, plan: SheetPlan, *, notes: bool = True) -> Rendered:
     with skipped.guard("column widths and row heights"):
         for (c1, c2), width in equal_runs(plan.widths):
             sheet.range((1, c1), (1, c2)).column_width = width
-        for (r1, r2), height in equal_runs(plan.heights):
+        if plan.fit_rows:  # Excel fits wrapped rows itself: one call for their whole span
+            sheet.range((min(plan.fit_rows), 1), (max(plan.fit_rows), 1)).rows.autofit()
+        fixed = {r: h for r, h in plan.heights.items() if r not in plan.fit_rows}
+        for (r1, r2), height in equal_runs(fixed):
             sheet.range((r1, 1), (r2, 1)).row_height = height
     if plan.freeze is not None and plan.freeze != (1, 1):
         with skipped.guard("frozen panes"):

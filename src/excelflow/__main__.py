@@ -1,0 +1,5 @@
+"""``python -m excelflow``: the same as the ``excelflow`` command."""
+
+from excelflow.cli import main
+
+raise SystemExit(main())
