@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -251,3 +252,24 @@ def test_rows_holding_only_excelflow_results_are_not_deals() -> None:
     ]
     p = build_pipeline(grid, RS, source="x")
     assert list(p.rows) == [2, 4]
+
+
+def test_a_date_past_pandas_clock_is_not_understood_never_a_crash(tmp_path: Path) -> None:
+    """Found by the hostile corpus: a close date in 2263 (beyond pandas' nanosecond clock, which
+    ends in 2262) overflowed the days-to-close subtraction. Dates outside 1900..2200 are now
+    'not understood' (DQ04) like any other unreadable date."""
+    from excelflow import api
+
+    path = tmp_path / "far.csv"
+    path.write_text(
+        "Deal ID,Customer,Stage,Expected close,Amount,Probability\n"
+        "D1,Acme,3,22630101,100000,0.5\n"
+        "D2,Beta,2,2263-01-01,100000,0.5\n"
+        "D3,Gamma,2,1899-12-30,100000,0.5\n"
+        "D4,Delta,2,2200-12-31,100000,0.5\n",
+        encoding="utf-8",
+    )
+    res = api.validate_file(path, lang="en", as_of=dt.date(2026, 11, 28)).result
+    assert res is not None
+    dq04 = res.findings[res.findings["code"] == "DQ04"]
+    assert sorted(dq04["deal_id"]) == ["D1", "D2", "D3"]

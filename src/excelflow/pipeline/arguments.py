@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from excelflow.pipeline.coerce import parse_date
+from excelflow.pipeline.coerce import DATE_RANGE, parse_date
 from excelflow.pipeline.ruleset import Lang
 
 LANG_WORDS: dict[str, Lang] = {
@@ -57,7 +57,7 @@ def parse_as_of(value: Any) -> pd.Timestamp | None:
     """
     if _blank(value):
         return None
-    date = parse_date(value)
+    date = parse_date(value, bounded=False)
     if date is None and isinstance(value, str):
         text = value.strip()
         for candidate in (text, text[:10]):
@@ -74,7 +74,7 @@ def parse_as_of(value: Any) -> pd.Timestamp | None:
     return date
 
 
-AS_OF_RANGE = (dt.date(1900, 1, 1), dt.date(2200, 12, 31))
+AS_OF_RANGE = DATE_RANGE
 """The days a check may count from (a date check past 2262 overflows pandas' clock)."""
 
 

@@ -199,12 +199,27 @@ def _parse_uniques(
 # --------------------------------------------------------------------------- scalars
 
 
-def parse_date(value: Any, formats: Sequence[str] = ()) -> pd.Timestamp | None:
-    """Parse one cell as a date, or return None when it is not one.
+DATE_RANGE = (dt.date(1900, 1, 1), dt.date(2200, 12, 31))
+"""The dates ExcelFlow reads: a cell outside is not understood (DQ04), an ``--as-of`` outside is
+refused (pandas' nanosecond clock ends in 2262, and a close date in 2263 is a typo)."""
+
+
+def parse_date(
+    value: Any, formats: Sequence[str] = (), *, bounded: bool = True
+) -> pd.Timestamp | None:
+    """Parse one cell as a date, or return None when it is not one (or, ``bounded``, when it
+    falls outside :data:`DATE_RANGE`).
 
     Accepts datetimes/dates, Excel serial numbers, ISO and ``2027/3/1`` text, ``2027年3月1日``,
     ``20270301``, and any ``strptime`` formats given (from a mapping file).
     """
+    date = _parse_date(value, formats)
+    if date is None or not bounded:
+        return date
+    return date if DATE_RANGE[0] <= date.date() <= DATE_RANGE[1] else None
+
+
+def _parse_date(value: Any, formats: Sequence[str]) -> pd.Timestamp | None:
     if isinstance(value, dt.datetime):
         return pd.Timestamp(value.date())
     if isinstance(value, dt.date):
