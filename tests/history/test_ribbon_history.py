@@ -91,3 +91,42 @@ def test_the_token_provider_names_the_requester(
 
     assert asyncio.run(call()) == "carol"
     assert history.REQUESTER.get() is None  # set in the request's context only
+
+
+def test_the_pane_report_says_what_changed_since_the_last_check(
+    tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The task pane's "changes since the last check": advanced, went back, new, newly forced
+    (HX01), stalled (HX03), re-opened (HX04), with the date of that check; nothing on a first
+    check, nothing without a history database."""
+    import json
+
+    from excelflow.xl import pane
+
+    book = tmp_path / "team-pipeline.xlsx"
+
+    def pane_report(rows: list[dict[str, object]], day: dt.date) -> dict[str, object]:
+        write_case(book, {"rows": rows}, "en", DAY0)
+        actions, _ = run("validate_pipeline", payload_of(book), "en", day.isoformat(), "pane")
+        (text,) = [a["args"][1] for a in actions if a["func"] == "runMacro"]
+        assert [a["args"][0] for a in actions if a["func"] == "runMacro"] == [pane.CALLBACK]
+        report: dict[str, object] = json.loads(text)
+        return report
+
+    assert pane_report(FIRST, DAY0)["changes"] is None  # no history here yet
+    monkeypatch.setenv(history.ENV_VAR, store_url)
+    token = history.REQUESTER.set("alice")
+    try:
+        assert pane_report(FIRST, DAY0)["changes"] is None  # the first recorded check
+        later = pane_report([*LATER, {"stage": 1}], DAY0 + dt.timedelta(days=7))
+    finally:
+        history.REQUESTER.reset(token)
+    assert later["changes"] == {
+        "since": "2026-09-01",
+        "advanced": 1,  # D-001: stage 2 -> 4, Coach still missing
+        "went_back": 1,  # D-002: stage 4 -> 2
+        "new": 1,  # D-004
+        "newly_forced": 1,  # HX01 on D-001
+        "stalled": 0,
+        "reopened": 1,  # D-003: lost -> open
+    }

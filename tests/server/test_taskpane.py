@@ -138,6 +138,11 @@ def test_findings_list_with_office_addin_mock(server: Server, tmp_path: Path, la
             by_code = visible_findings(page)
             html_lang = page.evaluate("document.documentElement.lang")
             gap_text = shown["gapText"]
+            # on a server with a history database the report also carries what changed since
+            # the book's last check (tests/history/test_ribbon_history.py computes it for real)
+            changed = {**json.loads(report), "changes": CHANGES}
+            page.evaluate("text => excelflowPane.report(null, text)", json.dumps(changed))
+            changes_text = page.text_content(".ef-changes") or ""
             page.screenshot(path=str(OUT / f"taskpane-findings-{lang}.png"), full_page=True)
             # then Validate on an emptied book: the reason in red, the old numbers gone
             page.evaluate("text => excelflowPane.report(null, text)", failed)
@@ -158,9 +163,26 @@ def test_findings_list_with_office_addin_mock(server: Server, tmp_path: Path, la
         fc["adjusted"],
         fc["gap"],
     )
+    assert changes_text == (
+        "自上次检查（2026-09-01）以来：推进 3，倒退 1，新增 2，新的强行推进 1，停滞 0，重开 1"
+        if lang == "zh"
+        else "Since the last check (2026-09-01): 3 advanced, 1 went back, 2 new, "
+        "1 newly forced, 0 stalled, 1 re-opened"
+    )
     assert len(by_code) == sum(1 for r in rows if [str(r[0]), str(r[1])] == groups[-1])
     assert after_failure["ok"] == "false" and "text-danger" in failure_class
     assert after_failure["deals"] is None and after_failure["grades"] == {}
+
+
+CHANGES = {
+    "since": "2026-09-01",
+    "advanced": 3,
+    "went_back": 1,
+    "new": 2,
+    "newly_forced": 1,
+    "stalled": 0,
+    "reopened": 1,
+}
 
 
 def script_report(as_of: str, src: Path = TEMPLATE) -> str:

@@ -252,3 +252,34 @@ def reopened(ctx: Context) -> pd.DataFrame:
     for i, status in enumerate(before):
         names[i] = _STATUS.get(status) if isinstance(status, str) else None
     return hits(mask, "status", since=_day(prev["as_of"].to_numpy()), from_status=names)
+
+
+def changes_since(
+    deals: pd.DataFrame, findings: pd.DataFrame, previous: pd.DataFrame
+) -> dict[str, object]:
+    """What changed since the previous snapshot, as the task pane's "changes since the last
+    check" line shows it: the date of that check; deals that advanced, went back, are new; and,
+    from this check's findings, deals newly forced (HX01), stalled (HX03) and re-opened (HX04)."""
+    prev = previous.drop_duplicates("deal_id", keep="last")
+    before = pd.Series(
+        prev["stage"].to_numpy(dtype=float), index=prev["deal_id"].astype(str).to_numpy()
+    )
+    ids = deals["deal_id"].astype(str)
+    known = ids.isin(before.index).to_numpy(dtype=bool)
+    was = ids.map(before).to_numpy(dtype=float, na_value=np.nan)
+    now = deals["stage"].to_numpy(dtype=float, na_value=np.nan)
+    codes = findings["code"].astype(str)
+
+    def deals_with(code: str) -> int:
+        return int(findings.loc[codes == code, "deal_id"].nunique())
+
+    since = pd.to_datetime(prev["as_of"]).max() if len(prev) else None
+    return {
+        "since": None if since is None or pd.isna(since) else since.strftime("%Y-%m-%d"),
+        "advanced": int((known & (now > was)).sum()),
+        "went_back": int((known & (now < was)).sum()),
+        "new": int((~known & deals["deal_id"].notna().to_numpy(dtype=bool)).sum()),
+        "newly_forced": deals_with("HX01"),
+        "stalled": deals_with("HX03"),
+        "reopened": deals_with("HX04"),
+    }

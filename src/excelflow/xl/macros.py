@@ -29,6 +29,7 @@ import pandas as pd
 import xlwings as xw
 
 from excelflow.pipeline.ruleset import Lang
+from excelflow.rules.history import changes_since
 from excelflow.xl import macro_labels as say
 from excelflow.xl import pane
 from excelflow.xl.macros_annotate import (
@@ -93,6 +94,7 @@ def validate_run(book: xw.Book, lang: Lang | None = None, as_of: dt.date | None 
     if notes.kept:
         lines.append(say.NOTES_KEPT(plan.lang).format(kept=notes.kept))
     if previous is not None and len(previous):
+        checked.changes = changes_since(checked.result.deals, checked.result.findings, previous)
         codes = checked.result.findings["code"].astype(str)
         since = pd.Timestamp(previous["as_of"].iloc[0]).strftime("%Y-%m-%d")
         changes = int(codes.str.startswith("HX").sum())

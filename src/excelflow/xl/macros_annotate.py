@@ -121,6 +121,8 @@ class Checked:
     plan: AnnotationPlan
     active: str = ""
     notes: list[str] = field(default_factory=list)
+    changes: dict[str, object] | None = None
+    """What changed since the book's last recorded check (history on the server), for the pane."""
 
     @property
     def sheet(self) -> xw.Sheet:

@@ -3,8 +3,10 @@
 The task pane (``addin/server/static/js/pane.js``) runs a script with the extra argument
 ``"pane"``; the script then queues one ``runMacro`` action calling the pane's JavaScript callback
 :data:`CALLBACK` (registered with ``xlwings.registerCallback``) with a JSON summary of the run:
-the message, the workbook's language, the deal count, the grade mix and the stated vs
-gate-adjusted weighted pipeline (:func:`excelflow.engine.forecast.forecast_dict`). Runs from the
+the message, the workbook's language, the deal count, the grade mix, the stated vs
+gate-adjusted weighted pipeline (:func:`excelflow.engine.forecast.forecast_dict`) and, when the
+server keeps a history, the changes since the book's last check
+(:func:`excelflow.rules.history.changes_since`). Runs from the
 ribbon, Lite or desktop pass nothing and queue nothing: there is no callback to receive it.
 """
 
@@ -51,6 +53,7 @@ def summary(checked: Checked | None) -> dict[str, Any]:
         "grades": mix,
         "ungraded": len(deals) - sum(mix.values()),
         "forecast": forecast_dict(forecast(deals)),
+        "changes": checked.changes,  # None: no history on this server, or a first check
     }
 
 

@@ -28,6 +28,9 @@ const WORDS = {
     search: "筛选问题…",
     shown: (k, n) => `显示 ${k} / ${n} 条`,
     running: "运行中…",
+    changes: (c) =>
+      `自上次检查（${c.since}）以来：推进 ${c.advanced}，倒退 ${c.went_back}，新增 ${c.new}，` +
+      `新的强行推进 ${c.newly_forced}，停滞 ${c.stalled}，重开 ${c.reopened}`,
   },
   en: {
     none: "No findings.",
@@ -45,6 +48,9 @@ const WORDS = {
     search: "Filter findings…",
     shown: (k, n) => `${k} of ${n} shown`,
     running: "Running…",
+    changes: (c) =>
+      `Since the last check (${c.since}): ${c.advanced} advanced, ${c.went_back} went back, ` +
+      `${c.new} new, ${c.newly_forced} newly forced, ${c.stalled} stalled, ${c.reopened} re-opened`,
   },
 };
 
@@ -155,6 +161,12 @@ function renderReport() {
   gap.textContent = w.gap(amount(fc.gap), share);
   gap.dataset.value = String(fc.gap);
   stats.appendChild(gap);
+  const changes = report.changes;
+  if (changes) {
+    const line = element("div", "small mt-1 ef-changes", w.changes(changes));
+    for (const [key, value] of Object.entries(changes)) line.dataset[key] = String(value);
+    stats.appendChild(line);
+  }
 }
 
 function fillSelect(select, first, options) {
@@ -255,8 +267,8 @@ async function refresh() {
 function excelflowPaneReport(context, text) {
   const report = JSON.parse(text);
   if (report.deals !== undefined) {
-    const { deals, open, grades, ungraded, forecast } = report;
-    state.numbers = { deals, open, grades, ungraded, forecast };
+    const { deals, open, grades, ungraded, forecast, changes } = report;
+    state.numbers = { deals, open, grades, ungraded, forecast, changes };
   } else if (!report.ok && report.script !== "bid_analysis") {
     state.numbers = null;
   }
