@@ -20,9 +20,9 @@ from excelflow.cli.common import (
     EXIT_ERROR,
     EXIT_FINDINGS,
     EXIT_OK,
+    add_gate_options,
     add_lang,
     add_record_options,
-    as_of_arg,
     load_mapping_option,
     load_ruleset_option,
     output_problem,
@@ -81,23 +81,7 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("--mapping", metavar="F", help="column/value mapping for foreign exports")
     add_lang(p, "language of the report and messages (default: from the headers)")
-    p.add_argument(
-        "--fail-on",
-        choices=("error", "warning", "never"),
-        default="error",
-        help="lowest severity that makes the exit code 1 (default: error)",
-    )
-    p.add_argument(
-        "--as-of",
-        type=as_of_arg,
-        metavar="DATE",
-        help="treat DATE (YYYY-MM-DD) as today, for reproducible results",
-    )
-    p.add_argument(
-        "--strict",
-        action="store_true",
-        help="a file without a pipeline table is an error (default: skipped, and counted)",
-    )
+    add_gate_options(p)
     add_record_options(p)
     p.add_argument(
         "--quiet",

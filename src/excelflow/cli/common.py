@@ -59,6 +59,31 @@ def add_lang(
     parser.add_argument("--lang", type=lang_arg, choices=("zh", "en"), default=default, help=help)
 
 
+def add_gate_options(
+    parser: argparse.ArgumentParser,
+    strict_help: str = "a file without a pipeline table is an error (default: skipped, counted)",
+) -> None:
+    """``--fail-on``, ``--as-of`` and ``--strict``: the options of a command that checks files
+    and answers with an exit code (validate, batch)."""
+    parser.add_argument(
+        "--fail-on",
+        choices=("error", "warning", "never"),
+        default="error",
+        help="lowest severity that makes the exit code 1 (default: error)",
+    )
+    parser.add_argument(
+        "--as-of",
+        type=as_of_arg,
+        metavar="DATE",
+        help="treat DATE (YYYY-MM-DD) as today, for reproducible results",
+    )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help=strict_help,
+    )
+
+
 def load_ruleset_option(path: str | None) -> RuleSet | None:
     """The rule set ``--ruleset`` names, else None (the door's default applies).
 

@@ -20,9 +20,9 @@ from excelflow.cli.common import (
     EXIT_ERROR,
     EXIT_FINDINGS,
     EXIT_OK,
+    add_gate_options,
     add_lang,
     add_record_options,
-    as_of_arg,
     file_history,
     load_mapping_option,
     load_ruleset_option,
@@ -89,22 +89,8 @@ def add_parser(sub: Any) -> None:
         help="text format: show each finding's row context (the deal's stage, the cell value)",
     )
     val.add_argument("--output", "-o", metavar="F", help="write the report here (default: stdout)")
-    val.add_argument(
-        "--fail-on",
-        choices=("error", "warning", "never"),
-        default="error",
-        help="lowest severity that makes the exit code 1 (default: error)",
-    )
-    val.add_argument(
-        "--as-of",
-        type=as_of_arg,
-        metavar="DATE",
-        help="treat DATE (YYYY-MM-DD) as today, for reproducible results",
-    )
-    val.add_argument(
-        "--strict",
-        action="store_true",
-        help="a file in a folder without a pipeline table is an error (default: skipped)",
+    add_gate_options(
+        val, "a file in a folder without a pipeline table is an error (default: skipped)"
     )
     val.add_argument(
         "--select",
