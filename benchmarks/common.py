@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +29,6 @@ def best_of(fn: Callable[[], Any], repeat: int = 3) -> float:
 
 def pipeline_workbook(n: int, lang: str = "en") -> Path:
     """A generated n-deal pipeline .xlsx (cached under benchmarks/data/, git-ignored)."""
-    import xlsxwriter
-
     from excelflow.workbook.sample import sample_deals
 
     path = DATA / f"pipeline_{n // 1000}k_{lang}.xlsx"
@@ -38,19 +36,29 @@ def pipeline_workbook(n: int, lang: str = "en") -> Path:
         return path
     DATA.mkdir(exist_ok=True)
     headers, rows = sample_deals(n, lang=lang)  # type: ignore[arg-type]
-    wb = xlsxwriter.Workbook(str(path), {"constant_memory": True})
-    ws = wb.add_worksheet("Deals" if lang == "en" else "商机")
-    date_fmt = wb.add_format({"num_format": "yyyy-mm-dd"})
-    ws.write_row(0, 0, headers)
+    write_xlsx(path, "Deals" if lang == "en" else "商机", headers, rows)
+    return path
+
+
+def write_xlsx(path: Path, sheet: str, headers: list[str], rows: Iterable[list[Any]]) -> None:
+    """One sheet of ``headers`` and ``rows`` written with xlsxwriter in constant memory: dates
+    as dates, text always as text (never a formula), the rest as numbers."""
     import datetime as dt
 
+    import xlsxwriter
+
+    wb = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+    ws = wb.add_worksheet(sheet)
+    date_fmt = wb.add_format({"num_format": "yyyy-mm-dd"})
+    ws.write_row(0, 0, headers)
     for r, row in enumerate(rows, start=1):
         for c, value in enumerate(row):
             if value is None:
                 continue
             if isinstance(value, dt.date):
                 ws.write_datetime(r, c, dt.datetime.combine(value, dt.time()), date_fmt)
+            elif isinstance(value, str):
+                ws.write_string(r, c, value)
             else:
                 ws.write(r, c, value)
     wb.close()
-    return path

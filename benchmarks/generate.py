@@ -21,6 +21,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from common import write_xlsx
+
 DATA = Path(os.environ.get("EF_BENCH_DATA") or Path(__file__).resolve().parent / "data")
 AS_OF = dt.date(2026, 11, 28)
 CHUNK = 50_000
@@ -120,24 +122,8 @@ def _mess(row: list[Any], headers: list[str], rng: random.Random) -> list[Any]:
 
 
 def _write(path: Path, kind: str, n: int) -> None:
-    import xlsxwriter
-
     headers, rows = _rows(kind, n)
-    wb = xlsxwriter.Workbook(str(path), {"constant_memory": True})
-    ws = wb.add_worksheet("商机" if kind == "messy" else "Deals")
-    date_fmt = wb.add_format({"num_format": "yyyy-mm-dd"})
-    ws.write_row(0, 0, headers)
-    for r, row in enumerate(rows, start=1):
-        for c, value in enumerate(row):
-            if value is None:
-                continue
-            if isinstance(value, dt.date):
-                ws.write_datetime(r, c, dt.datetime.combine(value, dt.time()), date_fmt)
-            elif isinstance(value, str):
-                ws.write_string(r, c, value)
-            else:
-                ws.write(r, c, value)
-    wb.close()
+    write_xlsx(path, "商机" if kind == "messy" else "Deals", headers, rows)
 
 
 if __name__ == "__main__":
