@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import zipfile
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 from openpyxl import Workbook
 
@@ -62,3 +64,20 @@ def read_entries(path: Path) -> list[BidEntry]:
         return bid_entries(source)
     finally:
         source.close()
+
+
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+
+
+def error_cells(path: Path) -> list[tuple[str, str, str]]:
+    """Every cell of ``path`` holding an error value (``#N/A``, ``#DIV/0!``…) as (worksheet part,
+    cell, error), read from the sheets' XML (``t="e"``): python-calamine reads an error as an
+    empty string, openpyxl as a string like any other."""
+    out = []
+    with zipfile.ZipFile(path) as z:
+        for part in sorted(n for n in z.namelist() if n.startswith("xl/worksheets/sheet")):
+            root = ElementTree.fromstring(z.read(part))
+            for c in root.iter(f"{_MAIN}c"):
+                if c.get("t") == "e":
+                    out.append((part, c.get("r", ""), c.findtext(f"{_MAIN}v") or ""))
+    return out

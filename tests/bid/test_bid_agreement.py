@@ -3,7 +3,8 @@
 The sheet is written with openpyxl (formulas without cached values), converted by LibreOffice
 headless to .xlsx — which computes every formula — and read back with python-calamine. Every
 formula cell of the sheet must be one the test knows, and each must equal what
-:func:`excelflow.bid.analysis.analyze_bid` computes, to 1e-6 relative.
+:func:`excelflow.bid.analysis.analyze_bid` computes, to 1e-6 relative; no cell holds an error
+value (python-calamine reads an error as an empty string, so the sheet's XML is read for them).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import pytest
 import python_calamine as pc
 from openpyxl import load_workbook
 
-from bid.bid_helpers import bid_book, example
+from bid.bid_helpers import bid_book, error_cells, example
 from excelflow.bid.analysis import analyze_bid
 from excelflow.bid.model import BidModel, CostCategory
 from excelflow.bid.result import BidResult
@@ -68,8 +69,8 @@ def expected(model: BidModel, r: BidResult, lang: Lang) -> dict[str, Any]:
     w = {k: t(lang) for k, t in WORDS.items()}
     cost = r.total_cost
     proposed = (r.quote or r.target).price
-    assert r.optimum is not None and r.budget_fit is not None
-    quote = r.quote
+    assert r.optimum is not None
+    quote, fit = r.quote, r.budget_fit
     opt = r.optimum.point
     out: dict[str, Any] = {
         "out.direct_cost": r.direct_cost,
@@ -81,8 +82,8 @@ def expected(model: BidModel, r: BidResult, lang: Lang) -> dict[str, Any]:
         "out.quote_markup": None if quote is None else quote.markup,
         "out.quote_amount": None if quote is None else quote.margin_amount,
         "out.proposed_price": proposed,
-        "out.budget_headroom": r.budget_fit.headroom,
-        "out.budget_margin": r.budget_fit.margin_at_budget,
+        "out.budget_headroom": None if fit is None else fit.headroom,
+        "out.budget_margin": None if fit is None else fit.margin_at_budget,
         "out.rec_price": r.recommended_price,
         "out.rec_margin": opt.margin,
         "out.rec_profit": opt.expected_profit,
@@ -113,14 +114,15 @@ def expected(model: BidModel, r: BidResult, lang: Lang) -> dict[str, Any]:
         out[f"sens.{k}.below"] = w["tick"] if point.below_floor else None
         profits.append(point.expected_profit)
     lines = {
-        "floor": r.floor.markup,
-        "budget": r.budget_fit.budget / cost - 1,
-        "quote": None if quote is None else quote.markup,  # NA() reads back blank
+        "floor": (r.floor.markup, None),
+        "budget": (None, w["no_budget"]) if fit is None else (fit.budget / cost - 1, None),
+        "quote": (None, w["no_quote"]) if quote is None else (quote.markup, None),
     }
-    for key, x in lines.items():
-        out[f"chart.{key}.x"] = out[f"chart.{key}.x1"] = x
-        out[f"chart.{key}.y0"] = min(0.0, *profits)
-        out[f"chart.{key}.y1"] = max(profits)
+    for key, (x, missing) in lines.items():  # a line without its price: words, then blanks
+        out[f"chart.{key}.x"] = missing if x is None else x
+        out[f"chart.{key}.x1"] = x
+        out[f"chart.{key}.y0"] = None if x is None else min(0.0, *profits)
+        out[f"chart.{key}.y1"] = None if x is None else max(profits)
     out["chart.recommended.x"] = opt.markup
     out["chart.recommended.y"] = opt.expected_profit
     return out
@@ -131,6 +133,7 @@ def compare(
 ) -> int:
     """Assert every formula cell of ``path`` agrees in its ``recalculated`` copy; return how many
     were checked."""
+    assert error_cells(recalculated) == []
     want = expected(model, analyze_bid(model), lang)
     key_of = {cell: key for key, cell in layout.cells.items()}
     ws = load_workbook(path)[layout.sheet]

@@ -106,7 +106,7 @@ def test_bid_analysis_draws_the_plan_excelflow_bid_draws(tmp_path: Path) -> None
     assert "setBorderProperty" in funcs and "setVerticalAlignment" in funcs
     assert funcs.count("showAutofilterTable") == 1  # the cost table has no filter buttons
     fills = [a["args"][0]["fill_color"] for a in actions if a["func"] == "addConditionalFormat"]
-    assert fills == ["#c6efce", None, None, "#ffc7ce", None, None]  # the last: chart lines' #N/A
+    assert fills == ["#c6efce", None, None, "#ffc7ce", None]  # no white-on-white #N/A rule
     [chart] = [a["args"] for a in actions if a["func"] == "addChart"]
     assert chart[3].startswith("$H$")  # the header "Expected profit" names the series
     text = book.alerts[-1][0]

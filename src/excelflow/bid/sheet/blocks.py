@@ -369,7 +369,7 @@ class SheetBuilder:
                 ("implied", implied, st.MONEY),
                 ("basis", basis, None),
                 ("difference", f'=IF(ISNUMBER(G{r}),{ours}-G{r},"")', st.MONEY),
-                ("difference_pct", f'=IF(ISNUMBER(G{r}),I{r}/G{r},"")', st.PCT),
+                ("difference_pct", f'=IF(N(G{r})<>0,I{r}/G{r},"")', st.PCT),  # no cost: 0
                 ("position", position, None),
             )
             for j, (key, formula, fmt) in enumerate(derived):

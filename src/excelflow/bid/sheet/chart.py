@@ -90,38 +90,48 @@ def _highlights(w: SheetBuilder, first: int, last: int) -> None:
 
 
 def chart_lines(w: SheetBuilder, row: int, first: int, last: int) -> None:
-    """The helper block (title at ``row``) feeding the chart's vertical lines and point."""
+    """The helper block (title at ``row``) feeding the chart's vertical lines and point.
+
+    A line with nothing to draw has no error value in its cells: without a budget (quote) the
+    budget (quote) line's first x says so in words ("无预算" / "no budget") and its other cells
+    are blank, as they are while the total cost is not positive. :func:`chart` leaves such a
+    line out of the chart (a text x or y would be drawn at 1, 2, … or at 0).
+    """
     col = CHART_COL
     w.section(row, col, "chart", 3)
     w.headers(row + 1, col, CHART_HEADERS)
     profits = f"$H${first}:$H${last}"
-    y0, y1 = f"=MIN(0,MIN({profits}))", f"=MAX({profits})"
     cost, floor = w.ref("out.total_cost"), w.ref("in.min_margin")
     budget, quote = w.ref("in.budget"), w.ref("in.quoted_price")
     rec, profit = w.ref("out.rec_markup"), w.ref("out.rec_profit")
+
+    def on_cost(value: str, missing: str) -> tuple[str, str]:
+        """The x of a line at price ``value``: its markup, blank while the cost is not positive,
+        ``missing`` (the first point) or blank (the second) while ``value`` is not a number."""
+        markup = f'IF({cost}>0,{value}/{cost}-1,"")'
+        return (f'=IF(ISNUMBER({value}),{markup},"{missing}")',
+                f'=IF(ISNUMBER({value}),{markup},"")')  # fmt: skip
+
+    floor_x = f"={floor}/(1-{floor})"
     lines = (
-        ("floor", f"={floor}/(1-{floor})"),
-        ("budget", f"=IF(ISNUMBER({budget}),{budget}/{cost}-1,NA())"),
-        ("quote", f"=IF(ISNUMBER({quote}),{quote}/{cost}-1,NA())"),
+        ("floor", (floor_x, floor_x)),
+        ("budget", on_cost(budget, w.word("no_budget"))),
+        ("quote", on_cost(quote, w.word("no_quote"))),
     )
     r = row + 2
-    for key, x in lines:
-        for end, y in (("y0", y0), ("y1", y1)):
+    x_col, ys = _letter(col + 1), (f"MIN(0,MIN({profits}))", f"MAX({profits})")
+    for key, xs in lines:
+        for end, x, y in zip(("y0", "y1"), xs, ys, strict=True):
             w.put(r, col, WORDS[key](w.lang), "label")
             x_key = f"chart.{key}.x" if end == "y0" else f"chart.{key}.x1"
             w.put(r, col + 1, Formula(x), key=x_key, fmt=st.PCT)
-            w.put(r, col + 2, Formula(y), key=f"chart.{key}.{end}", fmt=st.MONEY)
+            y_formula = Formula(f'=IF(ISNUMBER({x_col}{r}),{y},"")')
+            w.put(r, col + 2, y_formula, key=f"chart.{key}.{end}", fmt=st.MONEY)
             r += 1
-    x, y = f"=IF(ISNUMBER({rec}),{rec},NA())", f"=IF(ISNUMBER({profit}),{profit},NA())"
+    x, y = f'=IF(ISNUMBER({rec}),{rec},"")', f'=IF(ISNUMBER({profit}),{profit},"")'
     w.put(r, col, WORDS["recommended"](w.lang), "label")
     w.put(r, col + 1, Formula(x), key="chart.recommended.x", fmt=st.PCT)
     w.put(r, col + 2, Formula(y), key="chart.recommended.y", fmt=st.MONEY)
-    # #N/A keeps a line the chart has nothing for (no budget, no quote) off the chart; it is
-    # not shown in the block: the cell's text is as white as the sheet
-    top = row + 2
-    w.plan.conditional.append(
-        CondFormat(((top, col + 1, r, col + 2),), f"ISNA({_letter(col + 1)}{top})", "no line")
-    )
 
 
 EMPTY_CHART: tuple[Text, ...] = (
@@ -174,6 +184,16 @@ LINES = {"floor": ("C00000", "dash"), "budget": ("ED7D31", "dash"), "quote": ("7
 """The vertical lines' colours and dashes."""
 
 
+def drawn_lines(w: SheetBuilder) -> tuple[str, ...]:
+    """The vertical lines the chart draws: the floor always; the budget and the quote when the
+    bid has them and a positive total cost (else their chart-line cells hold no number: a new
+    budget or quote typed in Excel shows in the block at once and on the chart from the next
+    ``excelflow bid``)."""
+    costed = w.layout.result is not None and w.layout.result.total_cost > 0
+    given = {"budget": w.model.budget, "quote": w.model.quoted_price}
+    return ("floor", *(k for k, v in given.items() if v is not None and costed))
+
+
 def chart(w: SheetBuilder, first: int, last: int) -> Chart:
     """The expected-profit-against-markup chart, anchored beside the input block: the profit
     curve, the floor, budget and quote lines and the recommended point (straight lines, no
@@ -183,14 +203,17 @@ def chart(w: SheetBuilder, first: int, last: int) -> Chart:
         Series((first, 8, last, 8), (first, 1, last, 1), title=WORDS["chart_y"](lang),
                color="2F75B5", line_width=2.25, smooth=False, marker=none)
     ]  # fmt: skip
-    for key, (color, dash) in LINES.items():
+    for key in drawn_lines(w):
+        color, dash = LINES[key]
         (r1, x), (r2, y) = w.at[f"chart.{key}.x"], w.at[f"chart.{key}.y1"]
         series.append(Series((r1, y, r2, y), (r1, x, r2, x), title=WORDS[key](lang), color=color,
                              line_width=1.5, dash=dash, smooth=False, marker=none))  # fmt: skip
-    r, x = w.at["chart.recommended.x"]
-    point = Marker("diamond", 10, fill="00B050", line="006100")
-    series.append(Series((r, x + 1, r, x + 1), (r, x, r, x), title=WORDS["recommended"](lang),
-                         no_line=True, marker=point))  # fmt: skip
+    snapshot = w.layout.snapshot
+    if snapshot is not None and snapshot.optimum is not None:
+        r, x = w.at["chart.recommended.x"]
+        point = Marker("diamond", 10, fill="00B050", line="006100")
+        series.append(Series((r, x + 1, r, x + 1), (r, x, r, x), title=WORDS["recommended"](lang),
+                             no_line=True, marker=point))  # fmt: skip
     return Chart(
         "scatter",
         tuple(series),

@@ -169,6 +169,8 @@ WORDS: Mapping[str, Text] = {
     "budget": Text("预算线", "Budget line"),
     "quote": Text("报价线", "Quote line"),
     "recommended": Text("推荐点", "Recommended point"),
+    "no_budget": Text("无预算", "no budget"),
+    "no_quote": Text("未报价", "no quote"),
     "tick": Text("✓", "✓"),
     "used": Text("（采用）", " (used)"),
     "our_position": Text("我方价格排名（1 = 最低）", "Our price position (1 = cheapest)"),

@@ -78,7 +78,6 @@ STYLES: dict[str, Style] = {
     "below floor": Style(font=Font(color="A6A6A6")),
     "red text": Style(font=Font(color="C00000")),
     "withdraw": Style(fill=Fill("FFC7CE")),
-    "no line": Style(font=Font(color="FFFFFF")),  # a chart line's #N/A (nothing to draw)
     "empty state": Style(font=_font(italic=True, color="C00000"),
                          align=Align(vertical="top", wrap=True)),
 }  # fmt: skip
@@ -93,10 +92,11 @@ def number(fmt: str | None) -> tuple[str, ...]:
 
 
 WIDTHS: dict[int, float] = {
-    1: 30.0, 2: 24.0, 3: 15.0, 4: 34.0, 5: 15.0, 6: 15.0, 7: 14.0,
-    8: 16.0, 9: 14.0, 10: 12.0, 11: 12.0, 12: 18.0, 13: 12.0, 14: 14.0,
+    1: 30.0, 2: 24.0, 3: 15.0, 4: 34.0, 5: 18.0, 6: 18.0, 7: 18.0,
+    8: 22.0, 9: 14.0, 10: 12.0, 11: 12.0, 12: 18.0, 13: 12.0, 14: 14.0,
 }  # fmt: skip
-"""Column (1 = A) -> width: wide enough for the labels of both languages."""
+"""Column (1 = A) -> width: wide enough for the labels of both languages (H: the subtotals'
+"Engineering & installation"; E:G: "赢率 Gates（采用）" on one line)."""
 
 
 def text_lines(text: str, width: float) -> int:
