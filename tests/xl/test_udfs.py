@@ -395,6 +395,19 @@ def test_best_markup_on_a_grid() -> None:
     assert call("ef_best_markup", markups, [[NA_ERROR_IN, 1.0], *table[1:]]) == [[NA_ERROR_OUT]]
 
 
+def test_best_markup_while_the_table_is_being_filled_in() -> None:
+    """A markup whose P(beat) row is still blank is skipped, as a blank markup is; with nothing
+    filled in the cell is blank, not a #VALUE! text; a bad P(beat) is still named."""
+    markups = column(0.0, 0.1, 0.2, 0.3)
+    table = [[1.0, 1.0], [0.8, 0.9], [None, None], [0.1, 0.2]]  # 20 % not filled in yet
+    assert call("ef_best_markup", markups, table) == [[0.1]]  # 0.1 × 0.72 beats 0.3 × 0.02
+    blank = [[None, None]] * 4
+    assert call("ef_best_markup", markups, blank) == [[""]]
+    assert call("ef_best_markup", column(None, None, None, None), table) == [[""]]
+    bad = [[1.0, 1.0], [0.8, "?"], *table[2:]]
+    assert "is not understood" in value_error(call("ef_best_markup", markups, bad))
+
+
 def test_best_markup_normal_is_the_true_optimum() -> None:
     mean, sd = 0.15, 0.05
     best = call("ef_best_markup_normal", cell(mean), cell(sd))[0][0]
@@ -403,9 +416,10 @@ def test_best_markup_normal_is_the_true_optimum() -> None:
     brute = max(grid, key=lambda m: m * (1 - dist.cdf(m)))
     assert best == pytest.approx(brute, abs=2e-5)
     assert call("ef_best_markup_normal", cell(mean), cell(sd), cell(0.2)) == [[0.2]]
-    assert "needs the mean and the sd" in value_error(
-        call("ef_best_markup_normal", cell(mean), cell(None))
-    )
+    # a blank mean or sd is not filled in yet: a blank cell, as EF_WINPROB_NORMAL gives
+    assert call("ef_best_markup_normal", cell(mean), cell(None)) == [[""]]
+    assert call("ef_best_markup_normal", cell(None), cell(None), cell(0.2)) == [[""]]
+    assert "is not understood" in value_error(call("ef_best_markup_normal", cell("?"), cell(sd)))
 
 
 # --------------------------------------------------------------------------- robustness

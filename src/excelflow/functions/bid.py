@@ -163,17 +163,19 @@ def win_probabilities(p_beat: np.ndarray, model: Model) -> Computed:
     return Computed(values, problems)
 
 
-def best_markup(markup_cells: np.ndarray, p_beat: np.ndarray, model: Model) -> float:
-    """The markup with the highest markup × P(win) among the candidates.
+def best_markup(markup_cells: np.ndarray, p_beat: np.ndarray, model: Model) -> float | None:
+    """The markup with the highest markup × P(win) among the candidates; None (a blank cell)
+    while no candidate has both a markup and a P(beat), as blank cells give blanks elsewhere.
 
     Args:
-        markup_cells: the candidate markups (1-D; blank candidates are skipped).
+        markup_cells: the candidate markups (1-D; a blank candidate, or one whose P(beat) row is
+            blank, is not filled in yet and is skipped).
         p_beat: P(we beat competitor i) at each candidate: one row per candidate and one column
             per competitor (or the transpose, when only that fits).
         model: ``"gates"`` or ``"friedman"``.
 
     Raises:
-        CalcError: sizes that do not fit, a cell that is not a number, no candidate at all.
+        CalcError: sizes that do not fit, a cell that is not a number.
     """
     cands = markup_cells.ravel()
     table = p_beat if p_beat.ndim == 2 else p_beat.reshape(1, -1)
@@ -196,22 +198,23 @@ def best_markup(markup_cells: np.ndarray, p_beat: np.ndarray, model: Model) -> f
         ps = _p_beat_row(row)
         if m is None:
             raise CalcError(not_understood(cell, FRACTION))
-        if not isinstance(ps, list):
-            raise CalcError(
-                ps or Text(zh=f"加价率 {cell} 没有 P(beat)", en=f"no P(beat) for {cell}")
-            )
+        if isinstance(ps, Text):
+            raise CalcError(ps)
+        if ps is None:  # its P(beat) row is not filled in yet
+            continue
         try:
             p_wins.append(MODELS[model](ps))
         except BidError as exc:
             raise CalcError(_bid_problem(exc)) from None
         grid.append(m)
     if not grid:
-        raise CalcError(Text(zh="没有候选加价率", en="no candidate markups"))
+        return None
     return best_markup_on_grid(grid, p_wins).markup
 
 
-def best_markup_normal(mean: Any, sd: Any, floor: Any = None) -> float:
-    """The markup maximizing m × P(win) when the lowest competing markup is normal(μ, σ).
+def best_markup_normal(mean: Any, sd: Any, floor: Any = None) -> float | None:
+    """The markup maximizing m × P(win) when the lowest competing markup is normal(μ, σ);
+    None (a blank cell) while the mean or the sd is blank.
 
     Raises:
         CalcError: a value that is not a number, or σ < 0.
@@ -227,7 +230,7 @@ def best_markup_normal(mean: Any, sd: Any, floor: Any = None) -> float:
         args.append(number)
     mu, sigma, lo = args
     if mu is None or sigma is None:
-        raise CalcError(Text(zh="需要均值和标准差", en="needs the mean and the sd"))
+        return None
     try:
         return optimal_markup_normal(mu, sigma, lo).markup
     except BidError as exc:

@@ -371,7 +371,8 @@ def ef_winprob_normal(markup: Any, mean: Any, sd: Any) -> Any:
 @_help
 def ef_best_markup(markups: Any, p_beat_table: Any, model: Any = None) -> Any:
     """最优加价率 / The candidate markup with the highest expected profit per unit of cost,
-    markup x P(win) (P(win) by Gates or Friedman)."""
+    markup x P(win) (P(win) by Gates or Friedman). Markups whose P(beat) row is blank are
+    skipped; blank while none is filled in."""
     return _run(_best_markup, markups, p_beat_table, model)
 
 
@@ -392,7 +393,8 @@ def _best_markup(markups: Any, p_beat_table: Any, model: Any) -> Any:
 @_help
 def ef_best_markup_normal(mean: Any, sd: Any, floor: Any = None) -> Any:
     """最优加价率（正态）/ The markup maximizing markup x P(win) when the lowest competing markup is
-    normal(mean, sd), exactly (not on a grid); the floor when the optimum lies below it."""
+    normal(mean, sd), exactly (not on a grid); the floor when the optimum lies below it. Blank
+    while the mean or the sd is blank."""
     return _run(_best_markup_normal, mean, sd, floor)
 
 
