@@ -125,7 +125,8 @@ def test_a_line_without_its_price_is_left_off_the_chart() -> None:
         budget = WORDS["budget"](lang)
         assert titles[lang, "no budget"] == [t for t in titles[lang, "full"] if t != budget]
     no_cost = build_bid_sheet(example(cost_lines=()), "en", {}, when=AS_OF)
-    assert [s.title for s in no_cost.plan.charts[0].series][1:] == ["Floor line", "Recommended point"]
+    no_lines = [s.title for s in no_cost.plan.charts[0].series][1:]
+    assert no_lines == ["Floor line", "Recommended point"]  # no costs: no budget or quote line
 
 
 def _partial_cases(folder: Path) -> dict[str, tuple[Path, BidSheetLayout, Lang]]:
