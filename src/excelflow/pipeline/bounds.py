@@ -10,8 +10,12 @@ lie about a part's size. So before calamine sees an .xlsx/.xlsm, :func:`check_wo
 * checks every part on its own: declared inflated size (``max_inflated_mb`` in all) and
   compression ratio (``max_ratio`` for a part over 16 MiB);
 * inflates each worksheet and the shared strings, a block at a time, counting the bytes really
-  produced (a lying header is caught) and finding the real extent of every sheet from its
-  cells' references (the ``<dimension>`` element may lie too);
+  produced (a lying header is caught) and bounding the real extent of every sheet from its
+  cells' references (the ``<dimension>`` element may lie too) the way calamine places them,
+  ``<c>`` without ``r`` included: one C-speed search per block for a cell outside the bound
+  found so far, and an exact replay when that is not enough (see the comment at ``_WS``);
+* counts the cell elements when the sheet is big enough to hold too many (one cell written
+  a million times is one place in the extent but a million reads);
 * refuses a sheet whose extent (rows x columns) exceeds ``max_cells``, or whose rows or
   columns exceed ``max_rows``/``max_cols``.
 
@@ -27,6 +31,7 @@ import posixpath
 import re
 import zipfile
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,11 +82,10 @@ class TooLarge(Exception):
     """A workbook exceeds a limit; ``str()`` is the reason (without the file's name)."""
 
 
-_CELL_REF = re.compile(
-    rb'<(?:[A-Za-z0-9]{1,16}:)?c\b[^<>]{0,512}?\sr="([A-Za-z]{1,4})([0-9]{1,9})"'
-)
-_ROW_REF = re.compile(rb'<(?:[A-Za-z0-9]{1,16}:)?row\b[^<>]{0,512}?\sr="([0-9]{1,9})"')
 _SHEET_PART = re.compile(r"(?i)xl/worksheets/[^/]+\.xml")
+_TAG_END = re.compile(rb"""<[^>"']*+(?:(?:"[^"]*+"|'[^']*+')[^>"']*+)*+>""")
+_UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_DIGITS = "0123456789"
 
 
 @dataclass
@@ -103,27 +107,310 @@ class Extent:
         """Columns spanned."""
         return self.col_max - self.col_min + 1 if self.col_max else 0
 
-    def add_rows(self, rows: set[int]) -> None:
-        """Take in row numbers."""
-        if rows:
-            low, high = min(rows), max(rows)
-            self.row_min = low if not self.row_min else min(self.row_min, low)
-            self.row_max = max(self.row_max, high)
 
-    def add_cols(self, cols: set[int]) -> None:
-        """Take in column numbers."""
-        if cols:
-            low, high = min(cols), max(cols)
-            self.col_min = low if not self.col_min else min(self.col_min, low)
-            self.col_max = max(self.col_max, high)
+# --------------------------------------------------------------------------- sheet extents
+#
+# calamine (xlsx/cells_reader.rs) places a cell from its ``r`` attribute (letters then digits,
+# u32 arithmetic); a ``<c>`` without ``r`` goes to (row_index, col_index): ``<row r=N>`` sets
+# row_index, ``</row>`` adds one to it and resets col_index, and every cell leaves col_index one
+# past its column. Self-closing ``<c/>`` and ``<row/>`` are skipped by calamine. The scan below
+# keeps a superset of calamine's cells: every ``r`` of every ``c`` tag, wherever it stands.
+#
+# Fast mode (every file we have seen): one C-speed regex search per block that only matches a
+# ``<c`` tag which is *not* ``<c r="COLROW"`` with COL and ROW inside the extent found so far
+# (seeded with the block's first and last reference); such a tag is parsed on its own. A cell
+# without ``r``, a prefixed ``<x:c``, or a tag that cannot be parsed switches the part to the
+# exact mode: a tokenizer (comments, CDATA, quoted attributes) that replays calamine's row and
+# column counters from the start of the part.
+
+_WS = b" \t\n\r\x0c"  # Rust's is_ascii_whitespace, used by calamine's attribute scanner
+_U32 = 0xFFFFFFFF
+_NAME_END = rb"(?=[ \t\r\n/>])"  # quick-xml ends a tag name at whitespace, '/' or '>'
+_ATTRS = rb"""([^>"']*+(?:(?:"[^"]*+"|'[^']*+')[^>"']*+)*+)>"""
+_CELL_TAG = re.compile(rb"<(?:[^ \t\r\n/>:<]*:)?c" + _NAME_END + _ATTRS)
+_PREFIXED_CELL = re.compile(rb":c[ \t\r\n/>]")
+_LAST_REF = re.compile(rb'<c r="([A-Z]{1,3}[0-9]{1,7})"')
+_MAX_TAG = 16 * _MIB
+_TAG_NAME_END = (b" ", b"\t", b"\r", b"\n", b"/", b">")
+_SKIP = (
+    rb"(?:[^<]++"
+    rb"|<!--.*?-->"
+    rb"|<!\[CDATA\[.*?\]\]>"
+    rb"|<\?.*?\?>"
+    rb"|<(?!/?(?:[^ \t\r\n/>:<]*:)?(?:c|row)[ \t\r\n/>])(?![!?])"
+    rb"""[^>"']*+(?:(?:"[^"]*+"|'[^']*+')[^>"']*+)*+>)"""
+)
+_EXACT = re.compile(
+    rb"(?:" + _SKIP + rb")*+<(/?)(?:[^ \t\r\n/>:<]*:)?(c|row)" + _NAME_END + _ATTRS, re.S
+)
+_SKIPS = re.compile(rb"(?:" + _SKIP + rb")*+", re.S)
 
 
-def column_number(letters: bytes) -> int:
-    """``b"A"`` -> 1, ``b"XFD"`` -> 16384."""
-    n = 0
-    for ch in letters.upper():
-        n = n * 26 + ch - 64
-    return n
+def _ref(value: bytes, *, need_col: bool = True) -> tuple[int, int] | None:
+    """calamine's ``get_row_column``: (row, col), 1-based, or None where calamine fails (so it
+    reads no cell there). Letters then digits, with u32 wrap-around as in a release build."""
+    col = row = 0
+    i, n = 0, len(value)
+    while i < n:
+        ch = value[i]
+        i += 1
+        if 65 <= ch <= 90:
+            col = (col * 26 + ch - 64) & _U32
+        elif 97 <= ch <= 122:
+            col = (col * 26 + ch - 96) & _U32
+        elif 48 <= ch <= 57:
+            row = ch - 48
+            break
+        else:
+            return None
+    while i < n:
+        ch = value[i]
+        i += 1
+        if not 48 <= ch <= 57:
+            return None
+        row = (row * 10 + ch - 48) & _U32
+    if row == 0 or (need_col and col == 0):
+        return None
+    return row, col
+
+
+def _r_values(raw: bytes) -> tuple[list[bytes], bool]:
+    """The values of every ``r`` attribute in a tag's raw attribute text, scanned the way
+    calamine's RawAttrIter does; and whether the scan hit a malformed attribute."""
+    found: list[bytes] = []
+    pos, n = 0, len(raw)
+    while True:
+        while pos < n and raw[pos] in _WS:
+            pos += 1
+        if pos >= n:
+            return found, False
+        eq = raw.find(b"=", pos)
+        if eq < 0:
+            return found, True
+        key = raw[pos:eq].rstrip(_WS)
+        pos = eq + 1
+        while pos < n and raw[pos] in _WS:
+            pos += 1
+        if pos >= n or raw[pos] not in (34, 39):
+            return found, True
+        end = raw.find(raw[pos : pos + 1], pos + 1)
+        end = n if end < 0 else end
+        if key == b"r":
+            found.append(raw[pos + 1 : end])
+        pos = end + 1
+
+
+def _letters(col: int) -> str:
+    out = ""
+    while col:
+        col, rem = divmod(col - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+def _cls(chars: str) -> str:
+    return "[" + chars + "]" if len(chars) > 1 else chars
+
+
+def _any(alphabet: str, n: int) -> str:
+    return f"[{alphabet[0]}-{alphabet[-1]}]{{{n}}}" if n else ""
+
+
+def _group(alts: list[str]) -> str:
+    return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+
+
+def _side(s: str, alphabet: str, first: str, *, up: bool) -> str:
+    """A pattern for the strings of len(s) (first character from ``first``) that are >= s
+    (``up``) or <= s, nested digit by digit so that a regex engine rejects early."""
+    if not s:
+        return ""
+    pool = first if s[0] in first else alphabet
+    at = pool.index(s[0])
+    other = pool[at + 1 :] if up else pool[:at]
+    alts = [s[0] + _side(s[1:], alphabet, alphabet, up=up)]
+    if other:
+        alts.append(_cls(other) + _any(alphabet, len(s) - 1))
+    return _group(alts)
+
+
+def _span(lo: str, hi: str, alphabet: str, first: str) -> str:
+    """A pattern for the numerals n with lo <= n <= hi (no leading zero digit: the first
+    character comes from ``first``); shorter numerals are smaller, equal lengths compare as
+    strings. The longest numerals (the common case) come first."""
+    if len(lo) == len(hi):
+        k = 0
+        while k < len(lo) and lo[k] == hi[k]:
+            k += 1
+        if k == len(lo):
+            return lo
+        a, b, rest = lo[k], hi[k], len(lo) - k - 1
+        alts = [b + _side(hi[k + 1 :], alphabet, alphabet, up=False)]
+        mid = alphabet[alphabet.index(a) + 1 : alphabet.index(b)]
+        if mid:
+            alts.append(_cls(mid) + _any(alphabet, rest))
+        alts.append(a + _side(lo[k + 1 :], alphabet, alphabet, up=True))
+        return lo[:k] + _group(alts)
+    alts = [_side(hi, alphabet, first, up=False)]
+    if lo == first[0]:  # every shorter numeral
+        return _group([*alts, _cls(first) + f"[{alphabet[0]}-{alphabet[-1]}]{{0,{len(hi) - 2}}}"])
+    for length in range(len(hi) - 1, len(lo), -1):
+        alts.append(_cls(first) + _any(alphabet, length - 1))
+    alts.append(_side(lo, alphabet, first, up=True))
+    return _group(alts)
+
+
+class _Restart(Exception):
+    """The fast scan met a cell it cannot place alone: replay the part exactly."""
+
+
+class _SheetScan:
+    """The extent (1-based, inclusive) and the ``<c`` count of one worksheet part, fed a block
+    at a time (see the comment above)."""
+
+    def __init__(self) -> None:
+        self.extent = Extent()
+        self.cells = 0
+        self.row_cap = 0
+        self.col_cap = 0
+        self.bytes = 0
+        self._pattern: re.Pattern[bytes] | None = None
+        self._key: tuple[int, int] | None = None
+
+    def add(self, row: int, col: int) -> None:
+        """Take in one cell position."""
+        e = self.extent
+        if not e.row_max:
+            e.row_min = e.row_max = row
+            e.col_min = e.col_max = col
+            return
+        e.row_min = min(e.row_min, row)
+        e.row_max = max(e.row_max, row)
+        e.col_min = min(e.col_min, col)
+        e.col_max = max(e.col_max, col)
+
+    def _fast_pattern(self) -> re.Pattern[bytes]:
+        key = (self.row_cap, self.col_cap)
+        if self._pattern is None or key != self._key:
+            ok = b""
+            if self.row_cap:
+                cols = _span("A", _letters(self.col_cap), _UPPER, _UPPER)
+                digits = len(str(self.row_cap))
+                rows = f"(?:{_span('10', str(self.row_cap)[:2], _DIGITS, _DIGITS[1:])}"
+                rows += f"[0-9]{{{digits - 2}}}|[1-9][0-9]{{0,{digits - 2}}})"
+                tail = '(?:>| s="[^">]*+"(?:>|/>| t="[^">]*+"/?>)| t="[^">]*+"/?>|/>)'
+                ok = f'(?! r="{cols}{rows}"{tail})'.encode()
+            self._pattern = re.compile(rb"<c" + ok)
+            self._key = key
+        return self._pattern
+
+    def _raise_caps(self, row: int, col: int) -> None:
+        self.add(row, col)
+        self.col_cap = max(self.col_cap, col)
+        if row > self.row_cap:  # rounded up to two significant digits: fewer patterns
+            unit = 10 ** max(len(str(row)) - 2, 0)
+            self.row_cap = max((row // unit + 1) * unit - 1, 99)
+
+    def fast(self, data: bytes, lim: Limits) -> None:
+        """Scan a block that ends at a tag boundary: every cell in it lies within rows
+        1..row_cap and columns 1..col_cap afterwards. Raise :class:`_Restart` when a cell needs
+        calamine's row/column counters."""
+        self.bytes += len(data)
+        if self.bytes > 15 * lim.max_cells // 2:  # a cell with a value takes >= 15 bytes
+            self.cells += data.count(b"<c")
+        else:
+            self.cells += len(data) // 15
+        for seed in (_LAST_REF.search(data), _last(data)):
+            if seed is not None:
+                where = _ref(seed.group(1))
+                if where is not None:
+                    self._raise_caps(*where)
+        prev = 0
+        for hit in _PREFIXED_CELL.finditer(data):
+            lt = data.rfind(b"<", prev, hit.start())
+            prev = hit.end()
+            if lt >= 0 and not re.search(rb"[ \t\r\n/>:<]", data[lt + 1 : hit.start()]):
+                raise _Restart  # a namespace-prefixed cell
+        pos = 0
+        while True:
+            odd = self._fast_pattern().search(data, pos)
+            if odd is None:
+                return
+            if data[odd.end() : odd.end() + 1] not in _TAG_NAME_END:
+                pos = odd.end()  # <col, <cfRule…: another element
+                continue
+            tag = _CELL_TAG.match(data, odd.start())
+            if tag is None:
+                raise _Restart
+            pos = tag.end()
+            values, _ = _r_values(tag.group(1).removesuffix(b"/"))
+            if not values and not tag.group(1).endswith(b"/"):
+                raise _Restart  # a cell without r: placed by the counters
+            for where in map(_ref, values):
+                if where is not None:
+                    self._raise_caps(*where)
+
+    def exact(self, blocks: Iterator[bytes]) -> None:
+        """Replay calamine's counters over the whole part (``blocks`` from its start)."""
+        self.extent = Extent()
+        self.cells = 0
+        row = (0, 0)  # calamine's row_index (0-based), as a (low, high) range
+        col = (0, 0)
+        in_cell = False
+        carry = b""
+        for block in blocks:
+            data = carry + block
+            pos = 0
+            while True:
+                m = _EXACT.match(data, pos)
+                if m is None:
+                    break
+                pos = m.end()
+                closing, name, raw = m.group(1), m.group(2), m.group(3)
+                if closing:
+                    if name == b"c":
+                        in_cell = False
+                    elif not in_cell:
+                        row, col = (row[0] + 1, row[1] + 1), (0, 0)
+                    continue
+                empty = raw.endswith(b"/")
+                values, _ = _r_values(raw[:-1] if empty else raw)
+                if name == b"row":
+                    if in_cell:
+                        continue
+                    rows = [w[0] - 1 for w in (_ref(v, need_col=False) for v in values) if w]
+                    if rows:
+                        row = (min(rows), max(rows))
+                    if empty:  # calamine expands <row/> to a start and an end
+                        row, col = (row[0] + 1, row[1] + 1), (0, 0)
+                    continue
+                self.cells += not empty
+                refs = [w for w in map(_ref, values) if w is not None]
+                for where in refs:
+                    self.add(*where)
+                if in_cell:  # calamine reads a nested <c/> as the cell's end
+                    in_cell = not empty
+                    continue
+                if refs:
+                    col = (min(w[1] for w in refs) - 1, max(w[1] for w in refs) - 1)
+                elif not values:
+                    self.add(row[0] + 1, col[0] + 1)
+                    self.add(row[1] + 1, col[1] + 1)
+                col = (col[0] + 1, col[1] + 1)
+                in_cell = not empty  # <c/> is a start and an end (expand_empty_elements)
+            rest = data[pos:]
+            skipped = _SKIPS.match(rest)
+            carry = rest[skipped.end() if skipped else 0 :]
+            if len(carry) > _MAX_TAG:
+                raise TooLarge(
+                    f"refused: a single XML tag or comment over {_MAX_TAG // _MIB} MiB in a "
+                    "sheet part"
+                )
+
+
+def _last(data: bytes) -> re.Match[bytes] | None:
+    at = data.rfind(b'<c r="')
+    return _LAST_REF.match(data, at) if at >= 0 else None
 
 
 def check_workbook(path: Path, limits: Limits | None = None) -> None:
@@ -144,9 +431,10 @@ def check_workbook(path: Path, limits: Limits | None = None) -> None:
             _check_parts(zf, lim)
             budget = [lim.max_inflated_mb * _MIB]
             for name in _inflated_parts(zf):
-                extent = _scan(zf, name, budget, lim, want_extent=_SHEET_PART.fullmatch(name))
-                if extent is not None:
-                    _check_extent(name, extent, lim)
+                sheet = _SHEET_PART.fullmatch(name) is not None
+                scan = _scan(path, zf, name, budget, lim, sheet=sheet)
+                if scan is not None:
+                    _check_extent(name, scan.extent, scan.cells, lim)
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
         raise TooLarge(f"the file is corrupt (damaged zip container: {exc})") from None
 
@@ -190,62 +478,102 @@ def _inflated_parts(zf: zipfile.ZipFile) -> list[str]:
     return sorted(found)
 
 
-def _scan(
-    zf: zipfile.ZipFile, name: str, budget: list[float], lim: Limits, *, want_extent: object
-) -> Extent | None:
-    """Inflate ``name`` a block at a time against ``budget`` (bytes left); the extent of its
-    cells when ``want_extent``."""
-    extent = Extent() if want_extent else None
-    carry = b""
-    with zf.open(name) as part:
-        while True:
-            block = part.read(_BLOCK)
-            if not block:
+def _blocks(path: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
+    """A part's inflated bytes, at most ``_BLOCK`` at a time: deflate straight from the file
+    with zlib (no CRC pass, no whole-part string), other methods through zipfile."""
+    if info.compress_type != zipfile.ZIP_DEFLATED or info.flag_bits & 1:
+        with zf.open(info) as part:
+            while block := part.read(_BLOCK):
+                yield block
+        return
+    with path.open("rb") as fh:
+        fh.seek(info.header_offset)
+        head = fh.read(30)
+        if len(head) < 30 or head[:4] != b"PK\x03\x04":
+            raise zipfile.BadZipFile(f"bad local header of {info.filename}")
+        fh.seek(
+            info.header_offset
+            + 30
+            + int.from_bytes(head[26:28], "little")
+            + int.from_bytes(head[28:30], "little")
+        )
+        left = info.compress_size
+        inflater = zlib.decompressobj(-15)
+        while left > 0 and not inflater.eof:
+            chunk = fh.read(min(left, _BLOCK // 4))
+            if not chunk:
                 break
-            budget[0] -= len(block)
-            if budget[0] < 0:
-                raise TooLarge(
-                    f"refused: inflates beyond {lim.max_inflated_mb:,.0f} MiB (at the part "
-                    f"{name}; possible zip bomb; EXCELFLOW_MAX_INFLATED_MB)"
-                )
-            if extent is None:
-                continue
-            data = carry + block
+            left -= len(chunk)
+            while chunk and not inflater.eof:
+                out = inflater.decompress(chunk, _BLOCK)
+                if out:
+                    yield out
+                chunk = inflater.unconsumed_tail
+        if tail := inflater.flush():
+            yield tail
+
+
+class _Meter:
+    """Counts a part's inflated bytes against the workbook's budget (a replay of bytes already
+    counted is free)."""
+
+    def __init__(self, name: str, budget: list[float], lim: Limits) -> None:
+        self.name, self.budget, self.lim, self.top = name, budget, lim, 0
+
+    def __call__(self, blocks: Iterator[bytes]) -> Iterator[bytes]:
+        at = 0
+        for block in blocks:
+            at += len(block)
+            if at > self.top:
+                self.budget[0] -= at - self.top
+                self.top = at
+                if self.budget[0] < 0:
+                    raise TooLarge(
+                        f"refused: inflates beyond {self.lim.max_inflated_mb:,.0f} MiB (at the "
+                        f"part {self.name}; possible zip bomb; EXCELFLOW_MAX_INFLATED_MB)"
+                    )
+            yield block
+
+
+def _scan(
+    path: Path, zf: zipfile.ZipFile, name: str, budget: list[float], lim: Limits, *, sheet: bool
+) -> _SheetScan | None:
+    """Inflate ``name`` a block at a time against ``budget`` (bytes left); for a sheet, the
+    extent and cell count of its cells (see the comment above :func:`_ref`)."""
+    info = zf.getinfo(name)
+    meter = _Meter(name, budget, lim)
+    if not sheet:
+        for _ in meter(_blocks(path, zf, info)):
+            pass
+        return None
+    scan = _SheetScan()
+    carry = b""
+    try:
+        for block in meter(_blocks(path, zf, info)):
+            data = carry + block if carry else block
             cut = data.rfind(b"<")
-            cut = len(data) if cut < 0 else cut
-            head, carry = data[:cut], data[cut:]
-            if len(carry) > 4096:  # text without a tag holds no reference
-                carry = b""
-            _take(head, extent)
-    if extent is not None and carry:
-        _take(carry, extent)
-    return extent
+            if cut < 0 or _TAG_END.match(data, cut):
+                head, carry = data, b""  # the last tag is whole: what follows is text
+            else:
+                head, carry = data[:cut], data[cut:]
+                if len(carry) > _MAX_TAG:
+                    raise _Restart
+            scan.fast(head, lim)
+        if carry:
+            scan.fast(carry, lim)
+    except _Restart:
+        scan.exact(meter(_blocks(path, zf, info)))
+        return scan
+    if scan.row_cap:
+        scan.extent = Extent(1, scan.row_cap, 1, scan.col_cap)
+    try:
+        _check_extent(name, scan.extent, scan.cells, lim)
+    except TooLarge:  # the quick bound is over a limit: count exactly before refusing
+        scan.exact(meter(_blocks(path, zf, info)))
+    return scan
 
 
-_FAST_COL = re.compile(rb'<c r="([A-Z]{1,3})[0-9]')
-_FAST_ROW = re.compile(rb'<c r="[A-Z]{1,3}([0-9]{1,7})"')
-_FAST_ROW_TAG = re.compile(rb'<row r="([0-9]{1,7})"')
-
-
-def _take(data: bytes, extent: Extent) -> None:
-    """Add the references in ``data`` to ``extent``: the plain form (``<c r="A1"``) in C, the
-    rest (other attribute order, a namespace prefix) by the general pattern."""
-    cols = set(_FAST_COL.findall(data))
-    found = _FAST_ROW.findall(data)
-    rows = set(found)
-    tags = _FAST_ROW_TAG.findall(data)
-    row_tags = set(tags)
-    if data.count(b"<c ") != len(found) or b":c " in data:
-        for c, r in _CELL_REF.findall(data):
-            cols.add(c.upper())
-            rows.add(r)
-    if data.count(b"<row ") != len(tags) or b":row " in data:
-        row_tags.update(_ROW_REF.findall(data))
-    extent.add_cols({column_number(c) for c in cols})
-    extent.add_rows({int(r) for r in rows | row_tags})
-
-
-def _check_extent(name: str, extent: Extent, lim: Limits) -> None:
+def _check_extent(name: str, extent: Extent, cells: int, lim: Limits) -> None:
     where = f"the sheet part {name} spans {extent.rows:,} rows x {extent.cols:,} columns"
     if extent.rows > lim.max_rows or extent.row_max > 1_048_576:
         raise TooLarge(f"refused: {where}, over {lim.max_rows:,} rows (EXCELFLOW_MAX_ROWS)")
@@ -254,5 +582,10 @@ def _check_extent(name: str, extent: Extent, lim: Limits) -> None:
     if extent.rows * extent.cols > lim.max_cells:
         raise TooLarge(
             f"refused: {where} = {extent.rows * extent.cols:,} cells, over the limit of "
+            f"{lim.max_cells:,} (EXCELFLOW_MAX_CELLS)"
+        )
+    if cells > lim.max_cells:  # one cell written many times is one place but many reads
+        raise TooLarge(
+            f"refused: the sheet part {name} holds {cells:,} cell elements, over the limit of "
             f"{lim.max_cells:,} (EXCELFLOW_MAX_CELLS)"
         )

@@ -1,0 +1,219 @@
+"""The pre-read bounds check (``pipeline/bounds.py``) against calamine itself: on sheets written
+in every odd way we could think of (cells without ``r``, rows without ``r``, self-closing cells
+and rows, attributes in any order and quoting, duplicate ``r``, namespace prefixes, comments and
+CDATA holding fake cells, nested cells, lowercase and over-long references), the extent we find
+must contain the one calamine reads. Sheets stay small so calamine cannot abort here."""
+
+from __future__ import annotations
+
+import random
+import zipfile
+from pathlib import Path
+
+import pytest
+import python_calamine as pc
+
+from excelflow.pipeline.bounds import Extent, Limits, TooLarge, _SheetScan, _span, check_workbook
+
+
+def raw_workbook(path: Path, cells: str) -> Path:
+    """A one-sheet .xlsx whose sheetData is ``cells``, written by hand."""
+    ns = "http://schemas.openxmlformats.org"
+    rel = f"{ns}/officeDocument/2006/relationships"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr(
+            "[Content_Types].xml",
+            f'<Types xmlns="{ns}/package/2006/content-types"><Default Extension="rels" '
+            f'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="xml" ContentType="application/xml"/><Override '
+            'PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-'
+            'officedocument.spreadsheetml.sheet.main+xml"/></Types>',
+        )
+        zf.writestr(
+            "_rels/.rels",
+            f'<Relationships xmlns="{ns}/package/2006/relationships"><Relationship Id="rId1" '
+            f'Type="{rel}/officeDocument" Target="xl/workbook.xml"/></Relationships>',
+        )
+        zf.writestr(
+            "xl/workbook.xml",
+            f'<workbook xmlns="{ns}/spreadsheetml/2006/main" xmlns:r="{rel}"><sheets>'
+            '<sheet name="Deals" sheetId="1" r:id="rId1"/></sheets></workbook>',
+        )
+        zf.writestr(
+            "xl/_rels/workbook.xml.rels",
+            f'<Relationships xmlns="{ns}/package/2006/relationships"><Relationship Id="rId1" '
+            f'Type="{rel}/worksheet" Target="worksheets/sheet1.xml"/></Relationships>',
+        )
+        zf.writestr(
+            "xl/worksheets/sheet1.xml",
+            f'<?xml version="1.0"?><worksheet xmlns="{ns}/spreadsheetml/2006/main" '
+            'xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+            f"<sheetData>{cells}</sheetData></worksheet>",
+        )
+    return path
+
+
+pytestmark = pytest.mark.timeout(120)
+
+ODD = [
+    '<row r="3"><c r="B3"><v>1</v></c><c><v>2</v></c><c><v>3</v></c></row>',
+    "<row><c><v>1</v></c></row><row><c><v>1</v></c><c><v>1</v></c></row>",
+    '<row r="2"/><row><c><v>1</v></c></row>',
+    '<row r="5"><c r="C5"/><c><v>1</v></c></row>',
+    '<row r="1"><c s="1" r="D1"><v>1</v></c></row>',
+    "<row r='7'><c r='E7' t='n'><v>1</v></c></row>",
+    '<row r = "8"><c r = "F8"><v>1</v></c></row>',
+    '<row r="1"><c r="A1" r="J9"><v>1</v></c></row>',
+    '<row r="1"><c r="A1" s="1" t="n" r="J9"><v>1</v></c></row>',
+    '<row r="1"><x:c r="K11" xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    "<x:v>1</x:v></x:c></row>",
+    '<row r="1"><c r="A1"><v>1</v></c><!-- <c r="Z40"><v>1</v></c> --></row>',
+    '<row r="1"><c r="A1"><v>1</v></c></row><![CDATA[<c r="Y30"><v>1</v></c>]]>',
+    '<row r="1"><c r="a1"><v>1</v></c><c r="ad4"><v>2</v></c></row>',
+    '<row r="1"><c r="A1"><v>1</v><c r="B9"/></c><c><v>4</v></c></row>',
+    '<row r="1"><c r="A1" s=">"><v>1</v></c><c r="Q2" t="n"><v>1</v></c></row>',
+    '<row r="1"><c\tr="R3"><v>1</v></c><c\nr="S4"><v>1</v></c></row>',
+    '<row r="4"><c r="B4" cm="1"><v>1</v></c><c><v>9</v></c></row>',
+    '<row r="1"><c r="A01"><v>1</v></c><c r="B0007"><v>1</v></c></row>',
+    '<row r="1"><c r="A1"><v>1</v></c></row><row r="B6"><c><v>1</v></c></row>',
+    '<row r="2"><c r="A2"><v>1</v></c></row><row r="1"><c r="C1"><v>1</v></c></row>',
+]
+
+
+def _calamine_extent(path: Path) -> tuple[tuple[int, int], tuple[int, int]] | None:
+    try:
+        with pc.CalamineWorkbook.from_path(str(path)) as book:
+            sheet = book.get_sheet_by_index(0)
+            if sheet.start is None or sheet.end is None:
+                return None
+            return sheet.start, sheet.end
+    except Exception:  # calamine refuses the sheet: it allocates nothing
+        return None
+
+
+def _contains(ours: Extent, theirs: tuple[tuple[int, int], tuple[int, int]] | None) -> bool:
+    if theirs is None:
+        return True
+    (r0, c0), (r1, c1) = theirs
+    return (
+        ours.row_max > 0
+        and ours.row_min <= r0 + 1
+        and ours.row_max >= r1 + 1
+        and ours.col_min <= c0 + 1
+        and ours.col_max >= c1 + 1
+    )
+
+
+def _scans(xml: str) -> tuple[Extent, Extent]:
+    """(exact replay, fast-or-exact as check_workbook does it) extents of one sheet body."""
+    body = (
+        '<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/'
+        f'spreadsheetml/2006/main"><sheetData>{xml}</sheetData></worksheet>'
+    ).encode()
+    exact = _SheetScan()
+    exact.exact(iter([body[:37], body[37:]]))  # a block boundary inside a tag
+    quick = _SheetScan()
+    try:
+        quick.fast(body, Limits())
+        result = Extent(1, quick.row_cap, 1, quick.col_cap) if quick.row_cap else Extent()
+    except Exception:  # _Restart: check_workbook replays the part exactly
+        result = exact.extent
+    return exact.extent, result
+
+
+@pytest.mark.parametrize("xml", ODD)
+def test_the_extent_contains_calamines_on_odd_sheets(xml: str, tmp_path: Path) -> None:
+    book = raw_workbook(tmp_path / "odd.xlsx", xml)
+    theirs = _calamine_extent(book)
+    exact, quick = _scans(xml)
+    assert _contains(exact, theirs), (exact, theirs)
+    assert _contains(quick, theirs), (quick, theirs)
+    check_workbook(book)
+
+
+def _random_sheet(rng: random.Random) -> str:
+    rows = []
+    for _ in range(rng.randint(1, 6)):
+        row_attr = rng.choice(["", f' r="{rng.randint(1, 30)}"', f" r='{rng.randint(1, 30)}'"])
+        cells = []
+        for _ in range(rng.randint(0, 6)):
+            ref = f"{rng.choice('ABCDEFGHIJKLMNOPQRSTUVWXYZ')}{rng.randint(1, 30)}"
+            attr = rng.choice(
+                ["", f' r="{ref}"', f' s="1" r="{ref}"', f' r="{ref}" r="A1"', f" r = '{ref}'"]
+            )
+            if rng.random() < 0.2:
+                cells.append(f"<c{attr}/>")
+            elif rng.random() < 0.1:
+                cells.append(f'<!-- <c r="{ref}"> -->')
+            else:
+                cells.append(f"<c{attr}><v>{rng.randint(0, 9)}</v></c>")
+        if rng.random() < 0.15:
+            rows.append(f"<row{row_attr}/>")
+        else:
+            rows.append(f"<row{row_attr}>{''.join(cells)}</row>")
+    return "".join(rows)
+
+
+def test_the_extent_contains_calamines_on_random_odd_sheets(tmp_path: Path) -> None:
+    rng = random.Random(15)
+    for i in range(150):
+        xml = _random_sheet(rng)
+        book = raw_workbook(tmp_path / f"r{i}.xlsx", xml)
+        theirs = _calamine_extent(book)
+        exact, quick = _scans(xml)
+        assert _contains(exact, theirs), (xml, exact, theirs)
+        assert _contains(quick, theirs), (xml, quick, theirs)
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [
+        '<row r="1"><c r="A1"><v>1</v></c><c r="A1048576"><v>1</v></c></row>'
+        '<row r="2"><c r="XFD2"><v>1</v></c></row>',
+        '<row r="1"><c r="A1" s=">" r="XFD1048576"><v>1</v></c></row>',
+        '<row r="1"><x:c r="XFD1048576"><v>1</v></x:c><c r="A1"><v>1</v></c></row>',
+        '<row r="1048576"><c r="A1048576"><v>1</v></c><c t="n"><v>1</v></c></row>'
+        '<row r="1"><c r="A1"><v>1</v></c>' + "<c><v>1</v></c>" * 20 + "</row>",
+        '<row r="1"><c r="A1"><v>1</v></c><c r="ZZZZZ1"><v>1</v></c></row>'
+        '<row r="40"><c r="A40"><v>1</v></c></row>',
+        '<row r="1"><c r="A1"><v>1</v></c><c r="B4000000000"><v>1</v></c></row>',
+    ],
+    ids=["far-corners", "gt-in-attribute", "prefixed", "r-less-run", "long-column", "long-row"],
+)
+def test_far_cells_in_any_form_are_refused(cells: str, tmp_path: Path) -> None:
+    book = raw_workbook(tmp_path / "far.xlsx", cells)
+    with pytest.raises(TooLarge, match=r"EXCELFLOW_MAX_(CELLS|ROWS|COLS)"):
+        check_workbook(book, Limits(max_cells=1000))
+
+
+def test_one_cell_written_a_million_times_is_refused(tmp_path: Path) -> None:
+    cells = '<row r="1">' + '<c r="A1"><v>1</v></c>' * 200_000 + "</row>"
+    book = raw_workbook(tmp_path / "same.xlsx", cells)
+    with pytest.raises(TooLarge, match="200,000 cell elements"):
+        check_workbook(book, Limits(max_cells=100_000))
+    check_workbook(book, Limits(max_cells=300_000))
+
+
+def test_the_range_patterns_match_exactly() -> None:
+    import re
+
+    rng = random.Random(3)
+    for _ in range(500):
+        lo = rng.randint(1, 30_000)
+        hi = rng.randint(lo, 30_000)
+        pattern = re.compile(_span(str(lo), str(hi), "0123456789", "123456789"))
+        for n in (lo - 1, lo, hi, hi + 1, rng.randint(1, 40_000)):
+            assert bool(pattern.fullmatch(str(n))) == (lo <= n <= hi) or n < 1
+
+
+def test_a_big_tidy_sheet_is_bounded_without_replay(tmp_path: Path) -> None:
+    rows = "".join(
+        f'<row r="{r}">' + "".join(f'<c r="{c}{r}"><v>{r}</v></c>' for c in "ABCDEFG") + "</row>"
+        for r in range(1, 30_001)
+    )
+    book = raw_workbook(tmp_path / "tidy.xlsx", rows)
+    check_workbook(book, Limits(max_cells=300_000))
+    with pytest.raises(TooLarge, match="30,000 rows x 7 columns = 210,000 cells"):
+        check_workbook(book, Limits(max_cells=200_000))
+    with zipfile.ZipFile(book) as zf:
+        assert zf.getinfo("xl/worksheets/sheet1.xml").file_size > 1 << 20  # several blocks
