@@ -114,7 +114,7 @@ def _scans(xml: str) -> tuple[Extent, Extent]:
     exact.exact(iter([body[:37], body[37:]]))  # a block boundary inside a tag
     quick = _SheetScan()
     try:
-        quick.fast(body, Limits())
+        quick.fast(body, 0, len(body), Limits())
         result = Extent(1, quick.row_cap, 1, quick.col_cap) if quick.row_cap else Extent()
     except Exception:  # _Restart: check_workbook replays the part exactly
         result = exact.extent

@@ -28,7 +28,9 @@ from __future__ import annotations
 
 import os
 import posixpath
+import queue
 import re
+import threading
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -131,6 +133,7 @@ _CELL_TAG = re.compile(rb"<(?:[^ \t\r\n/>:<]*:)?c" + _NAME_END + _ATTRS)
 _PREFIXED_CELL = re.compile(rb":c[ \t\r\n/>]")
 _LAST_REF = re.compile(rb'<c r="([A-Z]{1,3}[0-9]{1,7})"')
 _MAX_TAG = 16 * _MIB
+_JOIN = 64 * 1024
 _TAG_NAME_END = (b" ", b"\t", b"\r", b"\n", b"/", b">")
 _SKIP = (
     rb"(?:[^<]++"
@@ -260,6 +263,13 @@ def _span(lo: str, hi: str, alphabet: str, first: str) -> str:
     return _group(alts)
 
 
+def _significant(digits: int) -> int:
+    """How many leading digits a row bound keeps: one up to 99,999 rows (a bound at most twice
+    the truth, ten patterns a decade), then two, then three (1,009,999 for a million rows,
+    under Excel's 1,048,576)."""
+    return 1 if digits <= 5 else digits - 4
+
+
 class _Restart(Exception):
     """The fast scan met a cell it cannot place alone: replay the part exactly."""
 
@@ -295,9 +305,10 @@ class _SheetScan:
             ok = b""
             if self.row_cap:
                 cols = _span("A", _letters(self.col_cap), _UPPER, _UPPER)
-                digits = len(str(self.row_cap))
-                rows = f"(?:{_span('10', str(self.row_cap)[:2], _DIGITS, _DIGITS[1:])}"
-                rows += f"[0-9]{{{digits - 2}}}|[1-9][0-9]{{0,{digits - 2}}})"
+                cap = str(self.row_cap)
+                k = _significant(len(cap))
+                lead = _span("1" + "0" * (k - 1), cap[:k], _DIGITS, _DIGITS[1:])
+                rows = f"(?:{lead}[0-9]{{{len(cap) - k}}}|[1-9][0-9]{{0,{len(cap) - 2}}})"
                 tail = '(?:>| s="[^">]*+"(?:>|/>| t="[^">]*+"/?>)| t="[^">]*+"/?>|/>)'
                 ok = f'(?! r="{cols}{rows}"{tail})'.encode()
             self._pattern = re.compile(rb"<c" + ok)
@@ -307,39 +318,40 @@ class _SheetScan:
     def _raise_caps(self, row: int, col: int) -> None:
         self.add(row, col)
         self.col_cap = max(self.col_cap, col)
-        if row > self.row_cap:  # rounded up to two significant digits: fewer patterns
-            unit = 10 ** max(len(str(row)) - 2, 0)
-            self.row_cap = max((row // unit + 1) * unit - 1, 99)
+        if row > self.row_cap:  # rounded up to a few significant digits: few patterns
+            digits = max(len(str(row)), 2)
+            unit = 10 ** (digits - _significant(digits))
+            self.row_cap = (row // unit + 1) * unit - 1
 
-    def fast(self, data: bytes, lim: Limits) -> None:
+    def fast(self, data: bytes, start: int, end: int, lim: Limits) -> None:
         """Scan a block that ends at a tag boundary: every cell in it lies within rows
         1..row_cap and columns 1..col_cap afterwards. Raise :class:`_Restart` when a cell needs
         calamine's row/column counters."""
-        self.bytes += len(data)
+        self.bytes += end - start
         if self.bytes > 15 * lim.max_cells // 2:  # a cell with a value takes >= 15 bytes
-            self.cells += data.count(b"<c")
+            self.cells += data.count(b"<c", start, end)
         else:
-            self.cells += len(data) // 15
-        for seed in (_LAST_REF.search(data), _last(data)):
+            self.cells += (end - start) // 15
+        for seed in (_LAST_REF.search(data, start, end), _last(data, start, end)):
             if seed is not None:
                 where = _ref(seed.group(1))
                 if where is not None:
                     self._raise_caps(*where)
-        prev = 0
-        for hit in _PREFIXED_CELL.finditer(data):
+        prev = start
+        for hit in _PREFIXED_CELL.finditer(data, start, end):
             lt = data.rfind(b"<", prev, hit.start())
             prev = hit.end()
             if lt >= 0 and not re.search(rb"[ \t\r\n/>:<]", data[lt + 1 : hit.start()]):
                 raise _Restart  # a namespace-prefixed cell
-        pos = 0
+        pos = start
         while True:
-            odd = self._fast_pattern().search(data, pos)
+            odd = self._fast_pattern().search(data, pos, end)
             if odd is None:
                 return
             if data[odd.end() : odd.end() + 1] not in _TAG_NAME_END:
                 pos = odd.end()  # <col, <cfRule…: another element
                 continue
-            tag = _CELL_TAG.match(data, odd.start())
+            tag = _CELL_TAG.match(data, odd.start(), end)
             if tag is None:
                 raise _Restart
             pos = tag.end()
@@ -408,9 +420,9 @@ class _SheetScan:
                 )
 
 
-def _last(data: bytes) -> re.Match[bytes] | None:
-    at = data.rfind(b'<c r="')
-    return _LAST_REF.match(data, at) if at >= 0 else None
+def _last(data: bytes, start: int, end: int) -> re.Match[bytes] | None:
+    at = data.rfind(b'<c r="', start, end)
+    return _LAST_REF.match(data, at, end) if at >= 0 else None
 
 
 def check_workbook(path: Path, limits: Limits | None = None) -> None:
@@ -513,6 +525,43 @@ def _blocks(path: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[
             yield tail
 
 
+def _prefetch(blocks: Iterator[bytes], depth: int = 4) -> Iterator[bytes]:
+    """``blocks``, produced by a worker thread: zlib and file reads release the GIL, so the
+    inflating overlaps the scanning (about a third of the check on a big sheet). Nothing is
+    handed to calamine before the whole check is done."""
+    out: queue.Queue[tuple[bytes | None, BaseException | None]] = queue.Queue(depth)
+    stop = threading.Event()
+
+    def work() -> None:
+        try:
+            for block in blocks:
+                while not stop.is_set():
+                    try:
+                        out.put((block, None), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            out.put((None, None))
+        except BaseException as exc:  # handed to the reader, raised there
+            out.put((None, exc))
+
+    worker = threading.Thread(target=work, name="excelflow-inflate", daemon=True)
+    worker.start()
+    try:
+        while True:
+            block, error = out.get()
+            if error is not None:
+                raise error
+            if block is None:
+                return
+            yield block
+    finally:
+        stop.set()
+        worker.join()
+
+
 class _Meter:
     """Counts a part's inflated bytes against the workbook's budget (a replay of bytes already
     counted is free)."""
@@ -549,18 +598,27 @@ def _scan(
     scan = _SheetScan()
     carry = b""
     try:
-        for block in meter(_blocks(path, zf, info)):
-            data = carry + block if carry else block
-            cut = data.rfind(b"<")
-            if cut < 0 or _TAG_END.match(data, cut):
-                head, carry = data, b""  # the last tag is whole: what follows is text
+        for block in meter(_prefetch(_blocks(path, zf, info))):
+            start = 0
+            if carry:  # the tag cut at the last block's end, made whole
+                joined = carry + block[:_JOIN]
+                whole = _TAG_END.match(joined)
+                if whole is not None and whole.end() > len(carry):
+                    scan.fast(joined, 0, whole.end(), lim)
+                    start = whole.end() - len(carry)
+                else:
+                    block = carry + block
+                carry = b""
+            cut = block.rfind(b"<", start)
+            if cut < start or _TAG_END.match(block, cut):
+                end = len(block)  # the last tag is whole: what follows is text
             else:
-                head, carry = data[:cut], data[cut:]
+                end, carry = cut, block[cut:]
                 if len(carry) > _MAX_TAG:
                     raise _Restart
-            scan.fast(head, lim)
+            scan.fast(block, start, end, lim)
         if carry:
-            scan.fast(carry, lim)
+            scan.fast(carry, 0, len(carry), lim)
     except _Restart:
         scan.exact(meter(_blocks(path, zf, info)))
         return scan
