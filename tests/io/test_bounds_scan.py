@@ -6,7 +6,11 @@ must contain the one calamine reads. Sheets stay small so calamine cannot abort 
 
 from __future__ import annotations
 
+import os
 import random
+import shutil
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -217,3 +221,49 @@ def test_a_big_tidy_sheet_is_bounded_without_replay(tmp_path: Path) -> None:
         check_workbook(book, Limits(max_cells=200_000))
     with zipfile.ZipFile(book) as zf:
         assert zf.getinfo("xl/worksheets/sheet1.xml").file_size > 1 << 20  # several blocks
+
+
+# --------------------------------------------------------------------------- the memory budget
+
+_PRLIMIT = shutil.which("prlimit")
+
+
+def _bounds_child(limit: str, code: str) -> subprocess.CompletedProcess[str]:
+    assert _PRLIMIT is not None
+    env = {k: v for k, v in os.environ.items() if k != "EXCELFLOW_MAX_CELLS"}
+    return subprocess.run(
+        [_PRLIMIT, f"--as={limit}", sys.executable, *code.split("\0")],
+        capture_output=True,
+        text=True,
+        timeout=90,
+        env=env,
+        check=False,
+    )
+
+
+@pytest.mark.skipif(_PRLIMIT is None or not Path("/proc/meminfo").exists(), reason="Linux")
+def test_the_default_cell_limit_follows_the_memory_the_process_may_use(tmp_path: Path) -> None:
+    # 26 columns x 1,000,000 rows declared by two cells: 26M cells, about 3.3 GB to read.
+    wide = raw_workbook(
+        tmp_path / "wide.xlsx",
+        '<row r="1"><c r="A1" t="inlineStr"><is><t>Stage</t></is></c></row>'
+        '<row r="1000000"><c r="Z1000000"><v>1</v></c></row>',
+    )
+    refused = _bounds_child(str(2 * 1024**3), f"-m\0excelflow.cli\0validate\0{wide}")
+    assert refused.returncode == 2, refused.stderr[-2000:]
+    lines = (refused.stdout + refused.stderr).strip().splitlines()
+    assert len(lines) == 1 and "wide.xlsx" in lines[0], lines
+    assert "26,000,000 cells" in lines[0] and "address-space limit" in lines[0]
+    assert "EXCELFLOW_MAX_CELLS" in lines[0] and "Traceback" not in lines[0]
+    # The same file passes the check where the process may use 8 GB (the check only: reading
+    # 26M cells is not this test's business) …
+    code = "from pathlib import Path; from excelflow.pipeline.bounds import check_workbook, "
+    code += f"Limits; check_workbook(Path({str(wide)!r})); print(Limits.from_env().max_cells)"
+    roomy = _bounds_child(str(8 * 1024**3), f"-c\0{code}")
+    if roomy.returncode != 0 and "available memory" in roomy.stderr:
+        pytest.skip("this machine has less than 3.3 GB available just now")
+    assert roomy.returncode == 0, roomy.stderr[-2000:]
+    assert int(roomy.stdout.strip()) > 26_000_000
+    # … and EXCELFLOW_MAX_CELLS still decides when it is set.
+    assert Limits.from_env({"EXCELFLOW_MAX_CELLS": "123"}).max_cells == 123
+    assert Limits.from_env({}).max_cells >= 1_000_000
