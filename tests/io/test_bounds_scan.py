@@ -267,3 +267,97 @@ def test_the_default_cell_limit_follows_the_memory_the_process_may_use(tmp_path:
     # … and EXCELFLOW_MAX_CELLS still decides when it is set.
     assert Limits.from_env({"EXCELFLOW_MAX_CELLS": "123"}).max_cells == 123
     assert Limits.from_env({}).max_cells >= 1_000_000
+
+
+# --------------------------------------------------------------------------- .ods
+
+
+def ods_workbook(path: Path, table: str) -> Path:
+    """A hand-made .ods whose one table holds ``table`` (row elements)."""
+    office = "urn:oasis:names:tc:opendocument:xmlns"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet")
+        zf.writestr(
+            "META-INF/manifest.xml",
+            f'<manifest:manifest xmlns:manifest="{office}:manifest:1.0" manifest:version="1.2">'
+            '<manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.'
+            'oasis.opendocument.spreadsheet"/><manifest:file-entry manifest:full-path='
+            '"content.xml" manifest:media-type="text/xml"/></manifest:manifest>',
+        )
+        zf.writestr(
+            "content.xml",
+            f'<?xml version="1.0"?><office:document-content xmlns:office="{office}:office:1.0" '
+            f'xmlns:table="{office}:table:1.0" xmlns:text="{office}:text:1.0" '
+            'office:version="1.2"><office:body><office:spreadsheet><table:table '
+            f'table:name="Deals">{table}</table:table></office:spreadsheet></office:body>'
+            "</office:document-content>",
+        )
+    return path
+
+
+_STAGE = (
+    '<table:table-row><table:table-cell office:value-type="string"><text:p>Stage</text:p>'
+    "</table:table-cell></table:table-row>"
+)
+_ODS_BOMB = (  # 1 KB: 6,001 x 16,384 = 98M cells, under calamine's own 100M cap
+    _STAGE + '<table:table-row table:number-rows-repeated="6000"><table:table-cell '
+    'table:number-columns-repeated="16384" office:value-type="float" office:value="1"/>'
+    "</table:table-row>"
+)
+
+
+@pytest.mark.skipif(_PRLIMIT is None, reason="needs prlimit")
+def test_an_ods_with_huge_repeat_counts_is_refused_before_calamine_aborts(tmp_path: Path) -> None:
+    bomb = ods_workbook(tmp_path / "bomb.ods", _ODS_BOMB)
+    assert bomb.stat().st_size < 2048
+    with pytest.raises(TooLarge, match=r"6,001 rows x 16,384 columns = 98,320,384 cells"):
+        check_workbook(bomb, Limits(max_cells=50_000_000))
+    limit = str(2 * 1024**3)
+    refused = _bounds_child(limit, f"-m\0excelflow.cli\0validate\0{bomb}")
+    lines = (refused.stdout + refused.stderr).strip().splitlines()
+    assert refused.returncode == 2 and len(lines) == 1 and "bomb.ods" in lines[0], lines
+    assert "EXCELFLOW_MAX_CELLS" in lines[0]
+    # What the check prevents: calamine itself aborts the whole process (Rust, exit 134).
+    assert _PRLIMIT is not None
+    crashed = subprocess.run(
+        [_PRLIMIT, f"--as={limit}", sys.executable, "-m", "excelflow.cli", "validate", str(bomb)],
+        capture_output=True,
+        text=True,
+        timeout=90,
+        env={**os.environ, "EXCELFLOW_MAX_CELLS": str(10**12)},
+        check=False,
+    )
+    assert crashed.returncode not in (0, 1, 2), crashed.returncode
+
+
+ODS_TABLES = [
+    _STAGE + '<table:table-row table:number-rows-repeated="4"><table:table-cell '
+    'office:value-type="float" office:value="2"/></table:table-row><table:table-row '
+    'table:number-rows-repeated="1048000"><table:table-cell '
+    'table:number-columns-repeated="1024"/></table:table-row>',
+    '<table:table-row table:number-rows-repeated="3"><table:table-cell/></table:table-row>'
+    '<table:table-row><table:table-cell table:number-columns-repeated="5"/><table:table-cell '
+    'office:value-type="float" office:value="1" table:number-columns-repeated="2"/>'
+    '<table:covered-table-cell office:value-type="float" office:value="3"/></table:table-row>'
+    '<table:table-row table:number-rows-repeated="7"><table:table-cell><text:p>x</text:p>'
+    "</table:table-cell></table:table-row>",
+    _STAGE + '<table:table-row><table:table-cell foo=">" table:number-columns-repeated="9" '
+    'office:value-type="float" office:value="1"/></table:table-row>',
+]
+
+
+@pytest.mark.parametrize("table", ODS_TABLES, ids=["trailing-empty", "gaps", "quoted-gt"])
+def test_the_ods_extent_contains_calamines(table: str, tmp_path: Path) -> None:
+    from excelflow.pipeline.bounds import _check_ods
+
+    book = ods_workbook(tmp_path / "t.ods", table)
+    with pc.CalamineWorkbook.from_path(str(book)) as wb:
+        sheet = wb.get_sheet_by_index(0)
+        assert sheet.start is not None and sheet.end is not None
+        rows = sheet.end[0] - sheet.start[0] + 1
+        cols = sheet.end[1] - sheet.start[1] + 1
+    check_workbook(book)  # the trailing 1M x 1024 empty area of LibreOffice files is no cells
+    with pytest.raises(TooLarge), zipfile.ZipFile(book) as zf:
+        _check_ods(book, zf, Limits(max_cells=rows * cols - 1))
+    with zipfile.ZipFile(book) as zf:
+        _check_ods(book, zf, Limits(max_cells=10 * rows * cols + 100))  # a bound, near the truth

@@ -526,6 +526,10 @@ def check_workbook(path: Path, limits: Limits | None = None) -> None:
     try:
         with zipfile.ZipFile(path) as zf:
             _check_parts(zf, lim)
+            names = set(zf.namelist())
+            if "content.xml" in names and "xl/workbook.xml" not in names:
+                _check_ods(path, zf, lim)
+                return
             budget = [lim.max_inflated_mb * _MIB]
             for name in _inflated_parts(zf):
                 sheet = _SHEET_PART.fullmatch(name) is not None
@@ -534,6 +538,121 @@ def check_workbook(path: Path, limits: Limits | None = None) -> None:
                     _check_extent(name, scan.extent, scan.cells, lim)
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
         raise TooLarge(f"the file is corrupt (damaged zip container: {exc})") from None
+
+
+_ODS_TAG = re.compile(
+    rb"<(/?)table:(table-row|table-cell|covered-table-cell|table)(?=[ \t\r\n/>])" + _ATTRS
+)
+_ODS_ROWS = re.compile(rb'table:number-rows-repeated\s*=\s*["\']\s*\+?([0-9]+)')
+_ODS_COLS = re.compile(rb'table:number-columns-repeated\s*=\s*["\']\s*\+?([0-9]+)')
+_ODS_MAX_ROWS, _ODS_MAX_COLS = 1_048_576, 16_384  # calamine caps repeats there (ods.rs)
+
+
+class _OdsScan:
+    """The cells calamine's ods reader allocates for each table of content.xml: repeated rows
+    and columns expanded as it expands them (capped at 1,048,576 rows and 16,384 columns), the
+    range trimmed to the rows and columns holding a cell that may have a value (a self-closing
+    cell without an ``office:``/``table:formula`` attribute has none)."""
+
+    def __init__(self, lim: Limits) -> None:
+        self.lim = lim
+        self.tables: list[tuple[int, int]] = []  # (rows, columns) of each table checked
+        self._new_table()
+
+    def _new_table(self) -> None:
+        self.row_at = 0  # rows before this row element, repeats counted
+        self.first_row = -1  # where the first row with a value starts
+        self.last_row = -1  # where the last row with a value ends (exclusive)
+        self.col_min, self.col_max = _ODS_MAX_COLS, -1
+        self.pushed = 0  # cells calamine's row reader pushes (before the range is built)
+        self.in_row = False
+        self.repeats = 1
+        self.col = 0
+        self.row_value = False
+        self.pushed_row = 0
+
+    def feed(self, data: bytes, start: int, end: int) -> None:
+        """Take in the tags of ``data[start:end]`` (whole tags only)."""
+        for m in _ODS_TAG.finditer(data, start, end):
+            closing, name, raw = m.group(1), m.group(2), m.group(3)
+            if name == b"table":
+                if closing:
+                    self._close_table()
+                continue
+            if name == b"table-row":
+                if closing:
+                    self._end_row()
+                    continue
+                if self.in_row:
+                    self._end_row()
+                rep = _ODS_ROWS.search(raw)
+                self.repeats = min(int(rep.group(1)), _ODS_MAX_ROWS) if rep else 1
+                self.repeats = min(self.repeats, max(_ODS_MAX_ROWS - self.row_at, 0))
+                self.in_row, self.col, self.row_value, self.pushed_row = True, 0, False, 0
+                if raw.endswith(b"/"):
+                    self._end_row()
+                continue
+            if closing or not self.in_row:
+                continue
+            rep = _ODS_COLS.search(raw)
+            width = min(int(rep.group(1)), _ODS_MAX_COLS) if rep else 1
+            width = min(width, max(_ODS_MAX_COLS - self.col, 0))
+            valued = not raw.endswith(b"/") or b"office:" in raw or b"table:formula" in raw
+            if valued and width:
+                self.col_min = min(self.col_min, self.col)
+                self.col_max = max(self.col_max, self.col + width - 1)
+                self.row_value = True
+                self.pushed_row = self.col + width
+            self.col += width
+
+    def _end_row(self) -> None:
+        if not self.in_row:
+            return
+        self.in_row = False
+        if self.row_value:
+            if self.first_row < 0:
+                self.first_row = self.row_at
+            self.last_row = self.row_at + self.repeats
+            self.pushed += self.pushed_row
+            self._check(pushed_only=True)
+        self.row_at += self.repeats
+
+    def _close_table(self) -> None:
+        self._end_row()
+        self._check(pushed_only=False)
+        self._new_table()
+
+    def _check(self, *, pushed_only: bool) -> None:
+        lim = self.lim
+        if self.pushed > lim.max_cells:
+            raise TooLarge(
+                f"refused: a table of content.xml holds {self.pushed:,} cells, over the limit "
+                f"of {lim.max_cells:,}{_basis(lim)} (EXCELFLOW_MAX_CELLS)"
+            )
+        if pushed_only or self.first_row < 0:
+            return
+        rows = self.last_row - self.first_row
+        cols = self.col_max - self.col_min + 1
+        self.tables.append((rows, cols))
+        _check_extent("content.xml", Extent(1, rows, 1, cols), 0, lim)
+
+
+def _check_ods(path: Path, zf: zipfile.ZipFile, lim: Limits) -> None:
+    """An .ods: meter content.xml against the inflated budget and bound its tables."""
+    scan = _OdsScan(lim)
+    meter = _Meter("content.xml", [lim.max_inflated_mb * _MIB], lim)
+    carry = b""
+    for block in meter(_prefetch(_blocks(path, zf, zf.getinfo("content.xml")))):
+        data = carry + block if carry else block
+        cut = data.rfind(b"<")
+        if cut < 0 or _TAG_END.match(data, cut):
+            end, carry = len(data), b""
+        else:
+            end, carry = cut, data[cut:]
+            if len(carry) > _MAX_TAG:
+                raise TooLarge(f"refused: a tag over {_MAX_TAG // _MIB} MiB in content.xml")
+        scan.feed(data, 0, end)
+    scan._close_table()
 
 
 def _check_parts(zf: zipfile.ZipFile, lim: Limits) -> None:
