@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import random
 import shutil
+import struct
 import subprocess
 import sys
 import zipfile
@@ -361,3 +362,93 @@ def test_the_ods_extent_contains_calamines(table: str, tmp_path: Path) -> None:
         _check_ods(book, zf, Limits(max_cells=rows * cols - 1))
     with zipfile.ZipFile(book) as zf:
         _check_ods(book, zf, Limits(max_cells=10 * rows * cols + 100))  # a bound, near the truth
+
+
+# --------------------------------------------------------------------------- .xlsb (hand-made)
+
+
+def rec(typ: int, data: bytes = b"") -> bytes:
+    t = bytes([typ]) if typ < 0x80 else bytes([(typ & 0x7F) | 0x80, typ >> 7])
+    n, ln = len(data), bytearray()
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        ln.append(b | (0x80 if n else 0))
+        if not n:
+            break
+    return t + bytes(ln) + data
+
+
+def wide(text: str) -> bytes:
+    return struct.pack("<I", len(text)) + text.encode("utf-16-le")
+
+
+def xlsb_workbook(path: Path, cells: list[tuple[int, int, float]]) -> Path:
+    """A one-sheet .xlsb of BrtCellReal records at (row, column), 0-based, written by hand."""
+    ns = "http://schemas.openxmlformats.org"
+    rel = f"{ns}/officeDocument/2006/relationships"
+    rels = f'<Relationships xmlns="{ns}/package/2006/relationships"><Relationship Id="rId1" '
+    main = "application/vnd.ms-excel.sheet.binary.macroEnabled.main"
+    book = rec(0x83) + rec(0x8F)
+    book += rec(0x9C, struct.pack("<II", 0, 1) + wide("rId1") + wide("Deals"))
+    book += rec(0x90) + rec(0x84)
+    sheet = rec(0x81) + rec(0x94, struct.pack("<IIII", 0, 0, 0, 0)) + rec(0x91)
+    row = None
+    for r, c, v in cells:
+        if r != row:
+            sheet += rec(0x00, struct.pack("<I", r) + b"\0" * 13)
+            row = r
+        sheet += rec(0x05, struct.pack("<II", c, 0) + struct.pack("<d", v))
+    sheet += rec(0x92) + rec(0x82)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr(
+            "[Content_Types].xml",
+            f'<Types xmlns="{ns}/package/2006/content-types"><Default Extension="rels" '
+            'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            f'<Default Extension="bin" ContentType="{main}"/></Types>',
+        )
+        zf.writestr(
+            "_rels/.rels",
+            f'{rels}Type="{rel}/officeDocument" Target="xl/workbook.bin"/></Relationships>',
+        )
+        zf.writestr("xl/workbook.bin", book)
+        zf.writestr(
+            "xl/_rels/workbook.bin.rels",
+            f'{rels}Type="{rel}/worksheet" Target="worksheets/sheet1.bin"/></Relationships>',
+        )
+        zf.writestr("xl/worksheets/sheet1.bin", sheet)
+    return path
+
+
+def test_the_xlsb_extent_contains_calamines(tmp_path: Path) -> None:
+    from excelflow.pipeline.bounds import _XlsbScan
+
+    rng = random.Random(16)
+    for i in range(40):
+        cells = sorted(
+            (rng.randint(0, 40), rng.randint(0, 40), float(rng.randint(1, 9)))
+            for _ in range(rng.randint(1, 12))
+        )
+        book = xlsb_workbook(tmp_path / f"b{i}.xlsb", cells)
+        with pc.CalamineWorkbook.from_path(str(book)) as wb:
+            sheet = wb.get_sheet_by_index(0)
+            assert sheet.start is not None and sheet.end is not None
+            theirs = (sheet.start, sheet.end)
+        with zipfile.ZipFile(book) as zf:
+            raw = zf.read("xl/worksheets/sheet1.bin")
+        scan = _XlsbScan()
+        for at in range(0, len(raw), 3):  # records cut anywhere between blocks
+            scan.feed(raw[at : at + 3])
+        assert _contains(scan.extent(), theirs), (cells, scan.extent(), theirs)
+        check_workbook(book)
+
+
+@pytest.mark.skipif(_PRLIMIT is None, reason="needs prlimit")
+def test_an_xlsb_with_a_far_cell_is_refused_before_calamine_aborts(tmp_path: Path) -> None:
+    far = xlsb_workbook(tmp_path / "far.xlsb", [(0, 0, 1.0), (1_048_575, 16_383, 2.0)])
+    assert far.stat().st_size < 2048
+    with pytest.raises(TooLarge, match=r"1,048,576 rows x 16,384 columns"):
+        check_workbook(far)
+    refused = _bounds_child(str(2 * 1024**3), f"-m\0excelflow.cli\0validate\0{far}")
+    lines = (refused.stdout + refused.stderr).strip().splitlines()
+    assert refused.returncode == 2 and len(lines) == 1 and "far.xlsb" in lines[0], lines

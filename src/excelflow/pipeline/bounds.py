@@ -530,6 +530,9 @@ def check_workbook(path: Path, limits: Limits | None = None) -> None:
             if "content.xml" in names and "xl/workbook.xml" not in names:
                 _check_ods(path, zf, lim)
                 return
+            if "xl/workbook.bin" in names:
+                _check_xlsb(path, zf, lim)
+                return
             budget = [lim.max_inflated_mb * _MIB]
             for name in _inflated_parts(zf):
                 sheet = _SHEET_PART.fullmatch(name) is not None
@@ -653,6 +656,102 @@ def _check_ods(path: Path, zf: zipfile.ZipFile, lim: Limits) -> None:
                 raise TooLarge(f"refused: a tag over {_MAX_TAG // _MIB} MiB in content.xml")
         scan.feed(data, 0, end)
     scan._close_table()
+
+
+_XLSB_SHEET = re.compile(r"(?i)xl/worksheets/[^/]+\.bin")
+_XLSB_MAX_ROW = 0x0010_0000  # calamine stops a sheet at a row header beyond this (xlsb)
+
+
+class _XlsbScan:
+    """The cells of an .xlsb sheet part as calamine's record reader places them: a record is a
+    1-2 byte type and a 1-4 byte length; BrtRowHdr (type 0) sets the row from its first four
+    bytes, a cell record (types 2-11) takes its column from its first four bytes (calamine
+    reuses its buffer, so a shorter record keeps the previous record's bytes: mimicked). Rows
+    are counted from 0 (calamine's row before the first header)."""
+
+    def __init__(self) -> None:
+        self.carry = b""
+        self.skip = 0
+        self.head = bytearray(4)
+        self.row = 0
+        self.row_max = -1
+        self.col_min = -1
+        self.col_max = -1
+        self.cells = 0
+
+    def feed(self, block: bytes) -> None:
+        """Take in the next bytes of the part."""
+        if self.skip:
+            take = min(self.skip, len(block))
+            self.skip -= take
+            block = block[take:]
+        data = self.carry + block if self.carry else block
+        n, pos, head = len(data), 0, self.head
+        while pos < n:
+            start = pos
+            first = data[pos]
+            pos += 1
+            if first & 0x80:
+                if pos >= n:
+                    pos = start
+                    break
+                typ = (first & 0x7F) + ((data[pos] & 0x7F) << 7)
+                pos += 1
+            else:
+                typ = first
+            length, shift, done = 0, 0, False
+            for _ in range(4):
+                if pos >= n:
+                    break
+                byte = data[pos]
+                pos += 1
+                length += (byte & 0x7F) << shift
+                shift += 7
+                if not byte & 0x80:
+                    done = True
+                    break
+            else:
+                done = True
+            need = min(4, length)
+            if not done or pos + need > n:
+                pos = start
+                break
+            head[:need] = data[pos : pos + need]
+            if typ == 0:
+                self.row = int.from_bytes(head, "little")
+            elif 2 <= typ <= 11 and self.row <= _XLSB_MAX_ROW:
+                col = int.from_bytes(head, "little")
+                self.cells += 1
+                self.row_max = max(self.row_max, self.row)
+                self.col_min = col if self.col_min < 0 else min(self.col_min, col)
+                self.col_max = max(self.col_max, col)
+            if pos + length > n:
+                self.skip = pos + length - n
+                pos = n
+                break
+            pos += length
+        self.carry = data[pos:]
+
+    def extent(self) -> Extent:
+        """The bound, 1-based."""
+        if self.row_max < 0:
+            return Extent()
+        return Extent(1, self.row_max + 1, self.col_min + 1, self.col_max + 1)
+
+
+def _check_xlsb(path: Path, zf: zipfile.ZipFile, lim: Limits) -> None:
+    """An .xlsb: meter every sheet and the shared strings against the inflated budget and
+    bound each sheet's cells."""
+    budget = [lim.max_inflated_mb * _MIB]
+    for name in sorted(zf.namelist()):
+        if name.lower() == "xl/sharedstrings.bin":
+            for _ in _Meter(name, budget, lim)(_blocks(path, zf, zf.getinfo(name))):
+                pass
+        elif _XLSB_SHEET.fullmatch(name):
+            scan = _XlsbScan()
+            for block in _Meter(name, budget, lim)(_prefetch(_blocks(path, zf, zf.getinfo(name)))):
+                scan.feed(block)
+            _check_extent(name, scan.extent(), scan.cells, lim)
 
 
 def _check_parts(zf: zipfile.ZipFile, lim: Limits) -> None:
