@@ -19,6 +19,12 @@ lie about a part's size. So before calamine sees an .xlsx/.xlsm, :func:`check_wo
 * refuses a sheet whose extent (rows x columns) exceeds ``max_cells``, or whose rows or
   columns exceed ``max_rows``/``max_cols``.
 
+An .ods gets the same limits on its tables (repeated rows and columns expanded as calamine
+expands them, :class:`_OdsScan`), an .xlsb on its sheets' records (:class:`_XlsbScan`). An .xls
+(BIFF8 in an OLE2 file) only gets the file-size check: its extent is not bounded here.
+
+The cell limit defaults to what the process may still allocate (:func:`memory_cells`).
+
 Each refusal is one line naming the limit and the environment variable that raises it
 (:class:`Limits`, read from ``EXCELFLOW_MAX_*``). This module holds only the checks, so the
 reader (:mod:`excelflow.pipeline.read`) calls it in one line.
