@@ -375,6 +375,7 @@ class _SheetScan:
         self.row_cap = 0
         self.col_cap = 0
         self.bytes = 0
+        self.counting = False
         self._pattern: re.Pattern[bytes] | None = None
         self._key: tuple[int, int] | None = None
 
@@ -419,7 +420,8 @@ class _SheetScan:
         1..row_cap and columns 1..col_cap afterwards. Raise :class:`_Restart` when a cell needs
         calamine's row/column counters."""
         self.bytes += end - start
-        if self.bytes > 15 * lim.max_cells // 2:  # a cell with a value takes >= 15 bytes
+        self.counting = self.counting or self.bytes > 15 * lim.max_cells // 2
+        if self.counting:  # else bound: a cell with a value takes >= 15 bytes
             self.cells += data.count(b"<c", start, end)
         else:
             self.cells += (end - start) // 15
@@ -905,6 +907,7 @@ def _scan(
             pass
         return None
     scan = _SheetScan()
+    scan.counting = info.file_size > 15 * lim.max_cells // 2
     carry = b""
     try:
         for block in meter(_prefetch(_blocks(path, zf, info))):
@@ -926,22 +929,28 @@ def _scan(
                 if len(carry) > _MAX_TAG:
                     raise _Restart
             scan.fast(block, start, end, lim)
+            _check_extent(name, scan.extent, 0, lim, early=True)  # the cells met so far
         if carry:
             scan.fast(carry, 0, len(carry), lim)
     except _Restart:
         scan.exact(meter(_blocks(path, zf, info)))
         return scan
+    seen = scan.extent  # the references met (a bound from below, but for empty cells)
     if scan.row_cap:
         scan.extent = Extent(1, scan.row_cap, 1, scan.col_cap)
     try:
         _check_extent(name, scan.extent, scan.cells, lim)
-    except TooLarge:  # the quick bound is over a limit: count exactly before refusing
-        scan.exact(meter(_blocks(path, zf, info)))
+    except TooLarge:
+        _check_extent(name, seen, 0, lim)  # the cells met are already over: refuse now
+        scan.exact(meter(_blocks(path, zf, info)))  # only the rounding is: count exactly
     return scan
 
 
-def _check_extent(name: str, extent: Extent, cells: int, lim: Limits) -> None:
-    where = f"the sheet part {name} spans {extent.rows:,} rows x {extent.cols:,} columns"
+def _check_extent(
+    name: str, extent: Extent, cells: int, lim: Limits, *, early: bool = False
+) -> None:
+    spans = "spans at least" if early else "spans"
+    where = f"the sheet part {name} {spans} {extent.rows:,} rows x {extent.cols:,} columns"
     if extent.rows > lim.max_rows or extent.row_max > 1_048_576:
         raise TooLarge(f"refused: {where}, over {lim.max_rows:,} rows (EXCELFLOW_MAX_ROWS)")
     if extent.cols > lim.max_cols or extent.col_max > 16_384:
