@@ -31,6 +31,7 @@ from excelflow.cli.common import (
     visible,
 )
 from excelflow.cli.formats import FORMATS
+from excelflow.pipeline.bounds import LIMITS_HELP
 
 if TYPE_CHECKING:
     from excelflow.pipeline.ruleset import Lang, RuleSet
@@ -43,6 +44,7 @@ def add_parser(sub: Any) -> None:
         help="check pipeline workbooks or CSV files",
         description="Check every deal row of each FILE (a folder means every "
         "spreadsheet and CSV in it) and report findings.",
+        epilog=LIMITS_HELP,
     )
     val.add_argument(
         "files",
