@@ -185,3 +185,34 @@ def test_in_place_on_the_hostile_packages_is_bounded(
             assert len(done.stderr.strip().splitlines()) == 1 and book.read_bytes() == before
         else:
             assert done.returncode == 0, done.stderr
+
+
+def test_annotate_copies_of_the_hostile_content_are_whole_and_inert(
+    folder: tuple[Path, list[corpus.Case]], tmp_path: Path
+) -> None:
+    """Control characters, formula-looking text, far dates, 1e308 and a 40,000-character value
+    annotated into a copy under the limit: exit 0, no traceback, no control character printed,
+    and no cell text became a formula."""
+    from openpyxl import load_workbook
+
+    root, _ = folder
+    names = [
+        "control-text.xlsx",
+        "control-text.csv",
+        "formula-text.xlsx",
+        "formula-text.csv",
+        "far-dates.xlsx",
+        "huge-numbers.xlsx",
+        "long-note.csv",
+    ]
+    for name in names:
+        out = tmp_path / f"{name}.out.xlsx"
+        done = bounded("annotate", str(root / name), "-o", str(out), "--as-of", AS_OF, cwd=tmp_path)
+        _no_control_and_traceback(done)
+        assert done.returncode == 0, (name, done.stderr[-2000:])
+        wb = load_workbook(out)
+        deals = wb.worksheets[0]
+        for row in deals.iter_rows():
+            for cell in row:
+                if cell.data_type == "f":
+                    assert not any(t in str(cell.value) for t in corpus.FORMULA_TEXT), cell
