@@ -131,3 +131,24 @@ def test_schema_errors_are_said_once(tmp_path: Path, capsys: pytest.CaptureFixtu
         assert code == 2 and len(err.strip().splitlines()) == 1, err
         parts = err.split(": invalid rule set: ", 1)[-1].split("; ")
         assert len(parts) == len(set(parts)), err
+
+
+def test_every_test_the_reliability_table_names_exists() -> None:
+    """The README's case -> behaviour -> test table names real tests."""
+    import re
+
+    readme = (corpus.REPO / "README.md").read_text(encoding="utf-8")
+    start = readme.index("| case (issue 15) |")
+    table = readme[start : readme.index("\n\n", start)]
+    current: Path | None = None  # "…::name" is in the file named last before it
+    for row in table.splitlines()[2:]:
+        test_cell = row.rstrip("|").rsplit("|", 1)[-1]
+        for ref in re.findall(r"`([^`]+)`", test_cell):
+            file, _, name = ref.partition("::")
+            if file.startswith("tests/"):
+                current = corpus.REPO / file
+                assert current.exists(), ref
+            if name:
+                assert current is not None, row
+                source = current.read_text(encoding="utf-8")
+                assert f"def {name}(" in source, (ref, current.name)
