@@ -582,18 +582,29 @@ def _fifo(path: Path) -> Path:
     return path
 
 
+SECRET = "secret.dat"
+"""The local file the XXE case's entity names (its content must never show)."""
+
+
 def build(folder: Path) -> list[Case]:
     """Write every case of issue 15 into ``folder`` (created), beside two good workbooks
     (``good-en.xlsx``, ``good-zh.xlsx``, the shipped templates); returns what each entry is."""
     folder.mkdir(parents=True, exist_ok=True)
-    f = folder
-    secret = f / "secret.dat"
-    secret.write_text("XXE-SECRET-CONTENT\n", encoding="utf-8")
-    cases: list[Case] = []
+    (folder / SECRET).write_text("XXE-SECRET-CONTENT\n", encoding="utf-8")
+    out = []
+    for case, make in _plan(folder):
+        make(folder / case.name)
+        out.append(case)
+    return out
+
+
+def _plan(f: Path) -> list[tuple[Case, Callable[[Path], object]]]:
+    """Every entry of the corpus folder ``f`` and how to make it (nothing is written here)."""
+    secret = f / SECRET
+    cases: list[tuple[Case, Callable[[Path], object]]] = []
 
     def add(name: str, expect: str, make: Callable[[Path], object], reason: str = "") -> None:
-        make(f / name)
-        cases.append(Case(name, expect, reason))
+        cases.append((Case(name, expect, reason), make))
 
     add("good-en.xlsx", "checked", lambda p: shutil.copy(TEMPLATE, p))
     add("good-zh.xlsx", "checked", lambda p: shutil.copy(TEMPLATE_ZH, p))
@@ -630,8 +641,7 @@ def build(folder: Path) -> list[Case]:
     add("long-note.csv", "checked", long_note_csv)
     add("ext-comment.xlsx", "checked", ext_comment)
     for label in GRAFTS:
-        grafted(f, label)
-        cases.append(Case(GRAFTS[label][0], "checked"))
+        add(GRAFTS[label][0], "checked", lambda p, k=label: grafted(p.parent, k))
     for kind in HOSTILE_DRAWINGS:
         add(f"drawing-{kind}.xlsx", "checked", lambda p, k=kind: hostile_drawing(p, k))
     add("accounts.csv", "skipped", lambda p: p.write_text("Account,Owner\nAcme,Ann\n", "utf-8"))
@@ -652,3 +662,7 @@ def build(folder: Path) -> list[Case]:
     for i, name in enumerate(BID_JSON):
         add(f"bid-{i}.json", "ignored", lambda p, n=name: bid_json(p, n))
     return cases
+
+
+CASES = [case for case, _ in _plan(Path("corpus"))]
+"""What :func:`build` writes, known without writing it (for test parameters)."""

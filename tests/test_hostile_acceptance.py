@@ -28,7 +28,10 @@ pytestmark = [
 ]
 
 MEMORY = 2 * 1024**3
-RUN_SECONDS = 120  # the whole folder; one file's bound is its isolation (a child per file)
+CPU_SECONDS = 30
+"""Each process's CPU time (RLIMIT_CPU: a hang is killed however busy the machine is). A folder
+run reads each spreadsheet in its own child, so this bounds each file."""
+RUN_SECONDS = 300  # wall-clock safety net for a whole run on a loaded machine
 AS_OF = "2026-11-28"
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
@@ -36,9 +39,11 @@ CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 def bounded(
     *argv: str, cwd: Path, timeout: float = RUN_SECONDS
 ) -> subprocess.CompletedProcess[str]:
-    """``excelflow ARGV`` under a 2 GiB address-space limit and ``timeout`` seconds."""
+    """``excelflow ARGV`` under a 2 GiB address-space limit, 30 s of CPU per process and
+    ``timeout`` seconds in all."""
+    limits = [f"--as={MEMORY}", f"--cpu={CPU_SECONDS}"]
     return subprocess.run(
-        ["prlimit", f"--as={MEMORY}", "--", sys.executable, "-m", "excelflow.cli", *argv],
+        ["prlimit", *limits, "--", sys.executable, "-m", "excelflow.cli", *argv],
         capture_output=True,
         text=True,
         errors="surrogateescape",
@@ -127,6 +132,20 @@ def test_validate_on_the_whole_corpus_reports_each_bad_file_and_checks_the_good_
     assert "XXE-SECRET-CONTENT" not in done.stdout + done.stderr  # the external entity stays out
     assert not (root / "PWNED").exists()
     assert _snapshot(root) == before  # validate modifies nothing
+
+
+@pytest.mark.parametrize(
+    "case", [c for c in corpus.CASES if c.expect == "error"], ids=lambda c: c.name
+)
+def test_each_bad_file_alone_is_one_line_within_the_limits(
+    case: corpus.Case, folder: tuple[Path, list[corpus.Case]]
+) -> None:
+    root, _ = folder
+    done = bounded("validate", str(root / case.name), "--as-of", AS_OF, cwd=root)
+    _no_control_and_traceback(done)
+    lines = (done.stdout + done.stderr).strip().splitlines()
+    assert done.returncode == 2 and len(lines) == 1, done.stdout + done.stderr
+    assert case.name in lines[0] and case.reason in lines[0]
 
 
 def test_batch_on_the_whole_corpus_finishes_with_the_same_verdicts(
