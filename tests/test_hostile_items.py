@@ -152,3 +152,16 @@ def test_every_test_the_reliability_table_names_exists() -> None:
                 assert current is not None, row
                 source = current.read_text(encoding="utf-8")
                 assert f"def {name}(" in source, (ref, current.name)
+
+
+def test_a_rules_sheet_with_nan_and_1e308_is_said_once_per_cell(tmp_path: Path) -> None:
+    wb = load_workbook(TEMPLATE)
+    wb["Rules"]["D51"] = "nan"  # forced-advance factor
+    wb["Rules"]["D57"] = 1e308  # pass mark
+    wb.save(tmp_path / "rules.xlsx")
+    rep = api.validate_file(tmp_path / "rules.xlsx")
+    assert rep.result is not None
+    dq08 = rep.result.findings[rep.result.findings["code"] == "DQ08"]
+    assert sorted(dq08["cell"]) == ["D51", "D57"]  # each once
+    [pass_mark] = dq08[dq08["cell"] == "D57"]["message"]
+    assert "not 1e+308" in pass_mark and len(pass_mark) < 200
