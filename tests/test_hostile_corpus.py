@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
+import hostile_corpus as corpus
 from excelflow import api
 from excelflow.cli import main
 
@@ -29,23 +30,7 @@ pytestmark = pytest.mark.timeout(300)
 
 HEADERS = ["Deal ID", "Customer", "Stage", "Probability", "Amount", "Expected close"]
 STAGES = ["Nurture", "Development", "Proposal", "Negotiation", "Won", "Lost", "开发阶段"]
-HOSTILE = [
-    "=1+1",
-    "+cmd|' /C calc'!A0",
-    "-2+3",
-    "@SUM(A1)",
-    '=HYPERLINK("http://x","id")',
-    "\tTAB",
-    "\rCR",
-    "\x1b]0;pwned\x07",
-    "\x00\x08\x0b",
-    "_x001B_",
-    "＝1+1",
-    "cmd|' /C calc'!A0",
-    "\u202e\u200b",
-    "\ud800",
-    "x" * 40_000,
-]
+HOSTILE = corpus.HOSTILE_TEXT
 FAST = settings(
     max_examples=25,
     deadline=None,

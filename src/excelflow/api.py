@@ -72,13 +72,13 @@ def find_files(
             out.extend(
                 (p, True)
                 for p in sorted(path.glob(pattern))
-                if p.is_file()
+                if not p.is_dir()  # a FIFO or a broken link is listed, and refused in one line
                 and p.suffix.lower() in SPREADSHEET_SUFFIXES | TEXT_SUFFIXES
                 and not p.name.startswith("~$")
                 and ".checked." not in p.name
                 and ".bid." not in p.name
                 and ".bak." not in p.name
-                and (not skip or p.resolve() not in skip)
+                and (not skip or Path(os.path.realpath(p)) not in skip)  # a loop: no raise
                 and not is_temp(p)
             )
         else:

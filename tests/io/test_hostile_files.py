@@ -9,19 +9,16 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import signal
 import stat
 import subprocess
 import sys
 import threading
-import time
-import zipfile
 from pathlib import Path
-from typing import Any
 
 import pytest
 from openpyxl import Workbook
 
+import hostile_corpus as corpus
 from excelflow.api import expand_paths, validate_paths
 from excelflow.cli.common import VisibleLogFilter
 from excelflow.pipeline.bounds import Limits, TooLarge, check_workbook
@@ -39,65 +36,14 @@ from excelflow.workbook.safe_write import (
     update_lock,
 )
 
-REPO = Path(__file__).resolve().parents[2]
-TEMPLATE = REPO / "templates" / "pipeline_en.xlsx"
+TEMPLATE = corpus.TEMPLATE
 
 pytestmark = pytest.mark.timeout(120)
 
 
-# --------------------------------------------------------------------------- generated workbooks
-
-_CT = (
-    '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/'
-    'package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.'
-    'openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType='
-    '"application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.'
-    'openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/'
-    'worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.'
-    'spreadsheetml.worksheet+xml"/></Types>'
-)
-_RELS = (
-    '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.'
-    'org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats'
-    '.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>'
-    "</Relationships>"
-)
-_BOOK = (
-    '<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/'
-    'spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/'
-    'relationships"><sheets><sheet name="Deals" sheetId="1" r:id="rId1"/></sheets></workbook>'
-)
-_BOOK_RELS = (
-    '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.'
-    'org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats'
-    '.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>'
-    "</Relationships>"
-)
-
-
-def raw_workbook(path: Path, cells: str, *, dimension: str = "A1:B2", extra: bytes = b"") -> Path:
-    """A hand-made .xlsx whose sheet data is ``cells`` (``<row>`` elements); ``extra`` adds an
-    incompressible part (padding for a zip bomb)."""
-    sheet = (
-        '<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.'
-        f'org/spreadsheetml/2006/main"><dimension ref="{dimension}"/><sheetData>{cells}'
-        "</sheetData></worksheet>"
-    )
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("[Content_Types].xml", _CT)
-        zf.writestr("_rels/.rels", _RELS)
-        zf.writestr("xl/workbook.xml", _BOOK)
-        zf.writestr("xl/_rels/workbook.xml.rels", _BOOK_RELS)
-        zf.writestr("xl/worksheets/sheet1.xml", sheet)
-        if extra:
-            zf.writestr("xl/media/padding.bin", extra, compress_type=zipfile.ZIP_STORED)
-    return path
-
-
-FAR_CELLS = (
-    '<row r="1"><c r="A1" t="inlineStr"><is><t>Stage</t></is></c></row>'
-    '<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>'
-)
+# The hostile files are made by the corpus builder (tests/hostile_corpus.py).
+FAR_CELLS = corpus.FAR_CELLS
+raw_workbook = corpus.raw_workbook
 
 
 def cli(*argv: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -116,7 +62,7 @@ def cli(*argv: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]
 
 
 def test_a_sheet_spanning_a1_to_xfd1048576_is_refused_before_calamine(tmp_path: Path) -> None:
-    far = raw_workbook(tmp_path / "far.xlsx", FAR_CELLS)
+    far = corpus.far_corners(tmp_path / "far.xlsx")
     assert far.stat().st_size < 2048
     with pytest.raises(ReadError, match=r"1,048,576 rows x 16,384 columns.*EXCELFLOW_MAX_CELLS"):
         Source(far)
@@ -150,9 +96,7 @@ def test_limits_refuse_the_template_when_set_low(tmp_path: Path) -> None:
 
 
 def test_a_bomb_padded_with_an_incompressible_part_is_refused_per_part(tmp_path: Path) -> None:
-    zeros = '<row r="1"><c r="A1"><v>1</v></c></row>' + " " * (40 * 1024**2)
-    padding = os.urandom(1024**2)  # keeps the whole archive's ratio low
-    bomb = raw_workbook(tmp_path / "bomb.xlsx", zeros, extra=padding)
+    bomb = corpus.padded_bomb(tmp_path / "bomb.xlsx")  # 1 MiB of random bytes beside the sheet
     with pytest.raises(TooLarge, match=r"xl/worksheets/sheet1\.xml.*zip bomb"):
         check_workbook(bomb)
     with pytest.raises(TooLarge, match="EXCELFLOW_MAX_INFLATED_MB"):
@@ -160,7 +104,7 @@ def test_a_bomb_padded_with_an_incompressible_part_is_refused_per_part(tmp_path:
 
 
 def test_a_folder_run_reports_the_bad_file_and_checks_the_good_one(tmp_path: Path) -> None:
-    raw_workbook(tmp_path / "far.xlsx", FAR_CELLS)
+    corpus.far_corners(tmp_path / "far.xlsx")
     shutil.copy(TEMPLATE, tmp_path / "good.xlsx")
     (tmp_path / f"{TEMP_MARK}999999.good.abcd.xlsx").write_bytes(TEMPLATE.read_bytes())
     reports = validate_paths([tmp_path])
@@ -178,7 +122,7 @@ def test_a_folder_run_reports_the_bad_file_and_checks_the_good_one(tmp_path: Pat
 
 @pytest.mark.timeout(20)
 def test_the_ext_scan_is_linear_on_100k_unclosed_ext_tags() -> None:
-    hostile = b"<worksheet><!-- " + b"<ext " * 100_000 + b"-->"
+    hostile = b"<worksheet>" + corpus.EXT_FLOOD
     assert _EXT_RE.findall(hostile) == []  # was 233 s
     fine = b'<extLst><ext uri="{05C60535-1F16-4fd2-B633-F4F36F0B64E0}" xmlns:x14="x">'
     assert _EXT_RE.findall(fine) == [b"{05C60535-1F16-4fd2-B633-F4F36F0B64E0}"]
@@ -319,28 +263,6 @@ def test_the_backup_is_whole_or_absent(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([book.name, saved.name])
 
 
-@pytest.mark.timeout(300)
-def test_kill_9_during_in_place_leaves_the_original_or_the_update_and_no_counted_debris(
-    tmp_path: Path,
-) -> None:
-    book = tmp_path / "pipeline.xlsx"
-    shutil.copy(TEMPLATE, book)
-    original = book.read_bytes()
-    argv = [sys.executable, "-m", "excelflow.cli", "annotate", str(book), "--in-place"]
-    for delay in (0.3, 0.9, 1.6, 2.4):
-        child = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(delay)
-        child.send_signal(signal.SIGKILL)
-        child.wait()
-        data = book.read_bytes()
-        assert data == original or zipfile.ZipFile(book).testzip() is None
-        for bak in tmp_path.glob("*.bak.xlsx"):
-            assert bak.read_bytes() == original or zipfile.ZipFile(bak).testzip() is None
-        assert [p.name for p in expand_paths([tmp_path])] == ["pipeline.xlsx"]
-    atomic_write_text(tmp_path / "report.txt", "next run")
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(TEMP_MARK)]
-
-
 # --------------------------------------------------------------------------- item 8 / terminal
 
 
@@ -388,108 +310,15 @@ def test_as_of_far_dates_are_one_line(day: str) -> None:
 
 # --------------------------------------------------------------------------- item 2: the package
 
-_R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 
-
-def _graft(src: Path, dst: Path, rels: dict[str, str], parts: dict[str, bytes], ct: str) -> Path:
-    """Copy the package ``src`` to ``dst`` adding relationships (rels part -> ``<Relationship>``
-    XML), parts, and ``[Content_Types].xml`` entries."""
-    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
-        names = zin.namelist()
-        for name in names:
-            data = zin.read(name)
-            if name in rels:
-                data = data.replace(b"</Relationships>", rels[name].encode() + b"</Relationships>")
-            if name == "[Content_Types].xml":
-                data = data.replace(b"</Types>", ct.encode() + b"</Types>")
-            zout.writestr(name, data)
-        for name, rel in rels.items():
-            if name not in names:
-                zout.writestr(
-                    name,
-                    '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.'
-                    f'openxmlformats.org/package/2006/relationships">{rel}</Relationships>',
-                )
-        for name, data in parts.items():
-            zout.writestr(name, data)
-    return dst
-
-
-def _deals_part() -> str:
-    from excelflow.workbook.losses import sheet_parts
-
-    with zipfile.ZipFile(TEMPLATE) as zf:
-        return sheet_parts(zf)["Deals"]
-
-
-GRAFTS: dict[str, tuple[str, Any]] = {
-    "custom ribbon (customUI)": (
-        "ribbon",
-        lambda deals: (
-            {
-                "_rels/.rels": '<Relationship Id="rIdUI" Type="http://schemas.microsoft.com/'
-                'office/2007/relationships/ui/extensibility" Target="customUI/customUI14.xml"/>'
-            },
-            {"customUI/customUI14.xml": b'<customUI xmlns="x"><ribbon/></customUI>'},
-            '<Override PartName="/customUI/customUI14.xml" ContentType="application/xml"/>',
-        ),
-    ),
-    "printer settings": (
-        "printer",
-        lambda deals: (
-            {
-                deals.replace("worksheets/", "worksheets/_rels/") + ".rels": "<Relationship "
-                f'Id="rIdP" Type="{_R}/printerSettings" '
-                'Target="../printerSettings/printerSettings1.bin"/>'
-            },
-            {"xl/printerSettings/printerSettings1.bin": b"\x00" * 64},
-            '<Override PartName="/xl/printerSettings/printerSettings1.bin" ContentType='
-            '"application/vnd.openxmlformats-officedocument.spreadsheetml.printerSettings"/>',
-        ),
-    ),
-    "sheet background pictures": (
-        "background",
-        lambda deals: (
-            {
-                deals.replace("worksheets/", "worksheets/_rels/") + ".rels": "<Relationship "
-                f'Id="rIdB" Type="{_R}/image" Target="../media/background.png"/>'
-            },
-            {"xl/media/background.png": b"\x89PNG\r\n\x1a\n" + b"\x00" * 32},
-            '<Default Extension="png" ContentType="image/png"/>',
-        ),
-    ),
-}
-
-
-_MS = "http://schemas.microsoft.com/office/2006/relationships"
-GRAFTS["VBA signature"] = (
-    "signed.xlsm",
-    lambda deals: (
-        {
-            "xl/_rels/workbook.xml.rels": f'<Relationship Id="rIdV" Type="{_MS}/vbaProject" '
-            'Target="vbaProject.bin"/>',
-            "xl/_rels/vbaProject.bin.rels": f'<Relationship Id="rIdS" Type="{_MS}/'
-            'vbaProjectSignature" Target="vbaProjectSignature.bin"/>',
-        },
-        {"xl/vbaProject.bin": b"\x00" * 512, "xl/vbaProjectSignature.bin": b"\x01" * 64},
-        '<Default Extension="bin" ContentType="application/vnd.ms-office.vbaProject"/>'
-        '<Override PartName="/xl/vbaProjectSignature.bin" '
-        'ContentType="application/vnd.ms-office.vbaProjectSignature"/>',
-    ),
-)
-
-
-@pytest.mark.parametrize("label", list(GRAFTS))
+@pytest.mark.parametrize("label", list(corpus.GRAFTS))
 def test_in_place_is_refused_when_the_package_loses_what_no_kind_names(
     label: str, tmp_path: Path
 ) -> None:
     from excelflow.api import annotate
     from excelflow.workbook.annotate import InPlaceRefused
 
-    name, make = GRAFTS[label]
-    rels, parts, ct = make(_deals_part())
-    file_name = name if "." in name else f"{name}.xlsx"
-    book = _graft(TEMPLATE, tmp_path / file_name, rels, parts, ct)
+    book = corpus.grafted(tmp_path, label)
     before = book.read_bytes()
     with pytest.raises(InPlaceRefused) as refused:
         annotate(book, in_place=True)
@@ -513,7 +342,7 @@ def test_the_dashboards_chart_styles_are_named(tmp_path: Path) -> None:
 
 
 def test_a_reader_that_aborts_loses_only_its_file_in_a_folder_run(tmp_path: Path) -> None:
-    raw_workbook(tmp_path / "far.xlsx", FAR_CELLS)
+    corpus.far_corners(tmp_path / "far.xlsx")
     shutil.copy(TEMPLATE, tmp_path / "good.xlsx")
     env = {**os.environ, "EXCELFLOW_MAX_CELLS": str(10**12)}  # let calamine abort (exit 134)
     done = subprocess.run(
@@ -532,24 +361,9 @@ def test_a_reader_that_aborts_loses_only_its_file_in_a_folder_run(tmp_path: Path
     assert files["good.xlsx"].get("error") is None
 
 
-@pytest.mark.parametrize(
-    "drawing",
-    [
-        b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><xdr:wsDr xmlns:xdr="x">&a;'
-        b"</xdr:wsDr>",
-        b"<xdr:wsDr xmlns:xdr='x'><unclosed></xdr:wsDr>",
-    ],
-    ids=["dtd", "malformed"],
-)
-def test_a_hostile_drawing_part_refuses_in_place_in_one_line(
-    drawing: bytes, tmp_path: Path
-) -> None:
-    parts = {"xl/drawings/drawing99.xml": drawing}
-    ct = (
-        '<Override PartName="/xl/drawings/drawing99.xml" '
-        'ContentType="application/vnd.openxmlformats-officedocument.drawing+xml"/>'
-    )
-    book = _graft(TEMPLATE, tmp_path / "drawn.xlsx", {}, parts, ct)
+@pytest.mark.parametrize("kind", list(corpus.HOSTILE_DRAWINGS))
+def test_a_hostile_drawing_part_refuses_in_place_in_one_line(kind: str, tmp_path: Path) -> None:
+    book = corpus.hostile_drawing(tmp_path / "drawn.xlsx", kind)
     before = book.read_bytes()
     done = cli("annotate", str(book), "--in-place", "--as-of", "2026-11-28")
     assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr[-1500:]

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import zipfile
+import os
 from pathlib import Path
 
-import msoffcrypto.format.ooxml
 import pytest
 from openpyxl import Workbook
 
+import hostile_corpus as corpus
 from excelflow import api
 from excelflow.pipeline.normalize import Pipeline
 from excelflow.pipeline.read import Source
@@ -53,42 +53,46 @@ def test_missing_empty_and_folder(tmp_path: Path) -> None:
 
 def test_password_protected_workbook(tmp_path: Path) -> None:
     plain = _workbook(tmp_path / "plain.xlsx", [["Deal ID", "Stage"], ["D1", 2]])
-    locked = tmp_path / "locked.xlsx"
-    with plain.open("rb") as src, locked.open("wb") as out:
-        msoffcrypto.format.ooxml.OOXMLFile(src).encrypt("secret", out)
-    assert "password-protected" in _reason(locked)
+    assert "password-protected" in _reason(corpus.encrypted(tmp_path / "locked.xlsx", plain))
 
 
 def test_corrupt_and_foreign_files(tmp_path: Path) -> None:
     good = _workbook(tmp_path / "good.xlsx", [["Deal ID", "Stage"], ["D1", 2]])
-    truncated = tmp_path / "truncated.xlsx"
-    truncated.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
-    assert "corrupt" in _reason(truncated)
-    png = tmp_path / "photo.xlsx"
-    png.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 100)
-    assert "not a valid .xlsx" in _reason(png)
-    pdf = tmp_path / "report.pdf"
-    pdf.write_bytes(b"%PDF-1.4\n%...")
-    assert "unsupported type .pdf" in _reason(pdf)
-    binary_csv = tmp_path / "data.csv"
-    binary_csv.write_bytes(b"a,b\x00\x01\x02")
-    assert "binary" in _reason(binary_csv)
-    other_zip = tmp_path / "archive.xlsx"
-    with zipfile.ZipFile(other_zip, "w") as zf:
-        zf.writestr("hello.txt", "not a workbook")
-    assert "not an Excel" in _reason(other_zip)
+    assert "corrupt" in _reason(corpus.truncated(tmp_path / "truncated.xlsx", good))
+    assert "not a valid .xlsx" in _reason(corpus.png_named_xlsx(tmp_path / "photo.xlsx"))
+    assert "unsupported type .pdf" in _reason(corpus.pdf_bytes(tmp_path / "report.pdf"))
+    assert "binary" in _reason(corpus.binary_csv(tmp_path / "data.csv"))
+    assert "not an Excel" in _reason(corpus.zip_without_workbook(tmp_path / "archive.xlsx"))
+    assert "old binary Office" in _reason(corpus.ole_bytes(tmp_path / "old.xlsx"))
 
 
-def test_zip_bomb_is_refused_before_parsing(tmp_path: Path) -> None:
-    bomb = tmp_path / "bomb.xlsx"
-    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("[Content_Types].xml", "<Types/>")
-        with zf.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as fh:
-            chunk = b"0" * (1 << 20)
-            for _ in range(150):  # 150 MiB of zeros: a few hundred KiB on disk
-                fh.write(chunk)
+def test_zip_bombs_are_refused_before_parsing(tmp_path: Path) -> None:
+    bomb = corpus.honest_bomb(tmp_path / "bomb.xlsx")  # 150 MiB of zeros, honest headers
     assert bomb.stat().st_size < 2_000_000
     assert "zip bomb" in _reason(bomb)
+    liar = corpus.lying_bomb(tmp_path / "liar.xlsx")  # the headers claim 1,000 bytes
+    assert "corrupt" in _reason(liar)
+
+
+def test_special_files_are_refused_without_being_opened(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.xlsx"
+    os.mkfifo(fifo)  # opening it for reading would wait for a writer forever
+    assert "not a regular file" in _reason(fifo)
+    loop = tmp_path / "loop.csv"
+    loop.symlink_to(loop.name)
+    assert "loops" in _reason(loop)
+    dangling = tmp_path / "gone.xlsx"
+    dangling.symlink_to("missing.xlsx")
+    assert "target is missing" in _reason(dangling)
+    assert api.expand_paths([tmp_path]) == [dangling, loop, fifo]  # listed, each one line
+
+
+def test_xml_entities_are_never_expanded(tmp_path: Path) -> None:
+    assert "entity" in _reason(corpus.entity_expansion(tmp_path / "laughs.xlsx"))
+    secret = tmp_path / "secret.dat"
+    secret.write_text("XXE-SECRET", encoding="utf-8")
+    reason = _reason(corpus.xxe(tmp_path / "xxe.xlsx", secret))
+    assert "entity" in reason and "XXE-SECRET" not in reason
 
 
 def test_sheet_without_pipeline_names_the_sheets(tmp_path: Path) -> None:

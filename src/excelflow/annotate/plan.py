@@ -41,7 +41,7 @@ from excelflow.engine import Result
 from excelflow.pipeline.fields import RESULT_FIELDS, SHEETS
 from excelflow.pipeline.ruleset import Lang
 from excelflow.rules.titles import rule_title
-from excelflow.sheets.text import text_width
+from excelflow.sheets.text import EXCEL_TEXT_LIMIT, clip, text_width
 
 __all__ = [
     "COUNT",
@@ -106,8 +106,9 @@ class Note:
 
     @property
     def text(self) -> str:
-        """The lines joined by newlines."""
-        return "\n".join(self.lines)
+        """The lines joined by newlines, cut to fit Excel's note limit (with room for the
+        marker line the writers put above it)."""
+        return clip("\n".join(self.lines), EXCEL_TEXT_LIMIT - 64)
 
 
 @dataclass(frozen=True)

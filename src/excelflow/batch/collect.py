@@ -150,7 +150,7 @@ class Collector:
         from excelflow.workbook.render import save_book_streaming
         from excelflow.workbook.safe_write import atomic_write
 
-        data = self.report_data(ruleset, as_of, path.resolve().parent)
+        data = self.report_data(ruleset, as_of, Path(os.path.realpath(path)).parent)
         book = book_plan(data, lang)
         atomic_write(path, lambda tmp: save_book_streaming(book, tmp))
 
@@ -158,7 +158,7 @@ class Collector:
 def link(path: str, base: Path) -> str | None:
     """A link to the file ``path`` from a workbook in ``base``: relative when it can be (the
     report moves with the folder it describes), else a file URI."""
-    p = Path(path).resolve()
+    p = Path(os.path.realpath(path))  # a symlink loop among the files: no RuntimeError
     try:
         rel = os.path.relpath(p, base)
     except ValueError:  # another drive (Windows)

@@ -187,13 +187,17 @@ def _shown(value: Any) -> str | None:
 
 
 def _json_value(value: Any) -> Any:
-    """A raw cell value as JSON can carry it (dates as ISO text, NaN as None)."""
+    """A raw cell value as JSON can carry it (dates as ISO text, NaN as None, a number near the
+    largest double as its text)."""
     if isinstance(value, str):
         return value if value.strip() else None
     if value is None or isinstance(value, bool | int):
         return value
     if isinstance(value, float):
-        return None if np.isnan(value) else value
+        if np.isnan(value):
+            return None
+        # the report's 10 digits would round 1.7976931348623157e308 beyond the largest double
+        return value if abs(value) < 1e300 else repr(value)
     if isinstance(value, dt.date | pd.Timestamp):
         return value.isoformat()
     return str(value)

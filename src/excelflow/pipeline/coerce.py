@@ -76,6 +76,9 @@ _MONEY_STRIP_RE = re.compile(r"[,\s¥￥$€£]|rmb|cny|usd|eur|元", re.IGNOREC
 _MONEY_SCALE = {"万": 1e4, "亿": 1e8, "k": 1e3, "m": 1e6}
 _STAGE_NUM_RE = re.compile(r"^(?:stage|s|第|阶段)?(\d+)(?:阶段)?(.*)$")
 _NUMBER_TYPES = ("floating", "integer", "mixed-integer-float", "empty")  # infer_dtype's answers
+MAX_MONEY = 1e15
+"""The largest amount a deal may have (as in the bid schema): 1e308 or an infinity is not an
+amount, and sums of such would overflow the forecast."""
 _STRIP = np.frompyfunc(str.strip, 1, 1)  # str.strip over an object array, in C
 
 
@@ -347,8 +350,9 @@ def parse_codes(value: Any) -> frozenset[str]:
 
 
 def format_id(value: Any) -> str:
-    """An ID or text cell as text: 1001.0 -> "1001", dates as ISO."""
-    if isinstance(value, float) and value.is_integer():
+    """An ID or text cell as text: 1001.0 -> "1001" (1e308 stays "1e+308", not 309 digits),
+    dates as ISO."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
         return str(int(value))
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
@@ -471,9 +475,15 @@ def _plain_numbers(
 def _numeric(
     numbers: np.ndarray, bad: np.ndarray, kind: Kind, ruleset: RuleSet, *, scaled: bool = False
 ) -> Coerced:
-    """Finish a numeric column: percentages for probabilities, the scale check for scores."""
+    """Finish a numeric column: percentages for probabilities, at most :data:`MAX_MONEY` for
+    amounts, the scale check for scores."""
     if kind == Kind.PROBABILITY and not scaled:
         numbers = np.where(numbers > 1, numbers / 100, numbers)
+    if kind == Kind.MONEY:  # beyond any real deal (1e308, inf): not understood (DQ04)
+        with np.errstate(invalid="ignore"):
+            absurd = np.abs(numbers) > MAX_MONEY
+        bad = bad | absurd
+        numbers = np.where(absurd, np.nan, numbers)
     if kind == Kind.SCORE:
         out_of_scale = (numbers < ruleset.scale_min) | (numbers > ruleset.scale_max)
         bad = bad | out_of_scale

@@ -9,7 +9,10 @@ parsed the file is sniffed, so an empty, encrypted, corrupt, oversized or foreig
 from __future__ import annotations
 
 import csv
+import errno
 import io
+import os
+import stat
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -138,10 +141,20 @@ def _first_line(exc: BaseException) -> str:
 def sniff(path: Path) -> str:
     """Classify a file as ``"csv"`` or ``"spreadsheet"``, or raise :class:`ReadError` saying why
     it is neither (missing, empty, encrypted, corrupt, zip bomb, foreign content)."""
-    if not path.exists():
-        raise ReadError(path, "file not found")
-    if path.is_dir():
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        if path.is_symlink():
+            raise ReadError(path, "a symbolic link whose target is missing") from None
+        raise ReadError(path, "file not found") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise ReadError(path, "a symbolic link that loops (it never reaches a file)") from None
+        raise ReadError(path, f"cannot open file ({exc.strerror or exc})") from None
+    if stat.S_ISDIR(mode):
         raise ReadError(path, "is a folder, not a file")
+    if not stat.S_ISREG(mode):  # opening a FIFO would wait for a writer forever
+        raise ReadError(path, "not a regular file (a named pipe, device or socket); not read")
     try:
         size = path.stat().st_size
         with path.open("rb") as fh:

@@ -193,7 +193,10 @@ _PCT_KEYS = {"probability", "min_probability"}
 
 
 def _shown(value: Any, path: Path) -> str:
-    if isinstance(value, int | float) and not isinstance(value, bool) and path[-1] in _PCT_KEYS:
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if number and abs(value) >= 1e16:  # 1e308 as "1e+308", not 309 digits
+        return f"{float(value):g}"
+    if number and path[-1] in _PCT_KEYS:
         return f"{value:.0%}"
     return format_id(value)
 

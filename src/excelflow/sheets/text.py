@@ -92,6 +92,10 @@ def wrapped_lines(text: str, width: float) -> int:
     return lines + 1 if lines > 1 and mixed else lines
 
 
+EXCEL_TEXT_LIMIT = 32_767
+"""The most characters Excel keeps in one cell or one note (a longer note is cut)."""
+
+
 def clip(text: str, limit: int) -> str:
     """``text`` cut to ``limit`` characters (with an ellipsis when cut)."""
     return text if len(text) <= limit else text[: limit - 1] + "…"

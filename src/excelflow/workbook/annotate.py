@@ -27,7 +27,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import shutil
 import warnings as pywarnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,7 +51,10 @@ from excelflow.workbook.safe_write import (
     WriteRefused,
     atomic_write,
     check_not_open_in_excel,
+    check_unread_change,
     default_output,
+    real_path,
+    save_copy,
 )
 
 OPENPYXL_SUFFIXES = {".xlsx", ".xlsm", ".xltx", ".xltm"}
@@ -147,7 +149,11 @@ def book_from_values(src: Path, lang: Lang) -> Workbook:
 
 
 def load_for_update(src: Path, keep_vba: bool) -> tuple[Workbook, list[str]]:
-    """Open a workbook with openpyxl to write into it; returns it and openpyxl's load warnings."""
+    """Open a workbook with openpyxl to write into it; returns it and openpyxl's load warnings.
+
+    Raises:
+        ChangedMeanwhile: ``src`` is held for an in-place run and changed since it was read.
+    """
     with pywarnings.catch_warnings(record=True) as caught:
         pywarnings.simplefilter("always")
         try:
@@ -156,6 +162,7 @@ def load_for_update(src: Path, keep_vba: bool) -> tuple[Workbook, list[str]]:
             first = (str(exc).strip() or type(exc).__name__).splitlines()[0][:200]
             raise ReadError(src, f"openpyxl cannot open the workbook ({first})") from None
     wb.template = False  # a copy of a template is a workbook
+    check_unread_change(src)  # an in-place run: both readers saw the same version
     notes = sorted({f"openpyxl: {w.message}" for w in caught})
     return wb, notes
 
@@ -253,7 +260,7 @@ def write_annotations(
     plan = build_plan(result, language, deals_sheet=deals_sheet)
     sheets, replaced, write_notes = write_plan(wb, plan)
     warnings.extend(write_notes)
-    outcome = AnnotateOutcome(target.resolve(), None, result, lost, warnings, sheets)
+    outcome = AnnotateOutcome(real_path(target), None, result, lost, warnings, sheets)
 
     def writer(tmp: Path) -> None:
         wb.save(tmp)
@@ -263,21 +270,19 @@ def write_annotations(
         if in_place and lost:
             _refuse_in_place(src, tmp, outcome, language)
 
-    outcome.backup_path = atomic_write(target, writer, keep_backup=in_place)
+    changed_copy = default_output(src, "checked") if in_place else None  # as a refusal's copy
+    outcome.backup_path = atomic_write(
+        target, writer, keep_backup=in_place, changed_copy=changed_copy
+    )
     return outcome
 
 
 def _refuse_in_place(src: Path, saved: Path, outcome: AnnotateOutcome, lang: Lang) -> None:
     """The in-place rewrite would lose something: keep the original, write the annotated copy
-    to ``NAME.checked.xlsx`` instead and raise :class:`InPlaceRefused`."""
-    copy_path = default_output(src, "checked")
-    check_not_open_in_excel(copy_path)
-
-    def copy(tmp: Path) -> None:
-        shutil.copyfile(saved, tmp)
-
-    atomic_write(copy_path, copy)
-    outcome.out_path = copy_path.resolve()
+    to ``NAME.checked.xlsx`` instead (``NAME.checked.STAMP.xlsx`` when that exists: a copy is
+    never written over another) and raise :class:`InPlaceRefused`."""
+    copy_path = save_copy(saved, default_output(src, "checked"))
+    outcome.out_path = real_path(copy_path)
     raise InPlaceRefused(
         f"{src}: refused --in-place: the rewritten workbook would lose what openpyxl "
         f"cannot keep ({lost_message(outcome.lost, lang)}); the original is unchanged and "

@@ -32,6 +32,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from excelflow.annotate.labels import MARK, NOTE_MARKER, SEVERITIES, SEVERITY_FILL
 from excelflow.annotate.plan import AnnotationPlan, Note
 from excelflow.sheets.guard import legal_text
+from excelflow.sheets.text import EXCEL_TEXT_LIMIT, clip
 from excelflow.workbook.render import put_text
 
 NOTE_JOIN = "\n\n"
@@ -237,6 +238,7 @@ def write_notes(wb: Workbook, notes: list[Note]) -> list[str]:
             text, author = (old.text or "").rstrip("\n") + NOTE_JOIN + body, old.author
         else:
             text, author = body, MARK
+        text = clip(text, EXCEL_TEXT_LIMIT)  # a 40,000-character cell value in the message
         width, height = note_size(text)
         cell.comment = Comment(text, author, height=height, width=width)
     return warnings

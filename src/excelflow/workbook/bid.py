@@ -29,6 +29,7 @@ from excelflow.workbook.safe_write import (
     atomic_write,
     check_not_open_in_excel,
     default_output,
+    real_path,
 )
 
 
@@ -151,5 +152,6 @@ def save_bid(
             )
 
     in_place = in_place and workbook is not None
-    saved = atomic_write(target, writer, keep_backup=in_place)
-    return SavedBid(target.resolve(), layout.sheet, saved, () if in_place else tuple(lost))
+    kept = default_output(workbook, "bid") if in_place and workbook is not None else None
+    saved = atomic_write(target, writer, keep_backup=in_place, changed_copy=kept)
+    return SavedBid(real_path(target), layout.sheet, saved, () if in_place else tuple(lost))

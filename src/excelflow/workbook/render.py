@@ -66,6 +66,7 @@ from excelflow.sheets.parts import (
     Validation,
 )
 from excelflow.sheets.plan import SheetPlan, address
+from excelflow.sheets.text import EXCEL_TEXT_LIMIT, clip
 
 EMU_PER_PT = 12700
 
@@ -231,7 +232,8 @@ def _draw(
     note = plan.notes.get(key)
     if note is not None:
         size = _kw(width=note.width, height=note.height)
-        cell.comment = Comment(legal_text(note.text), legal_text(note.author or ""), **size)
+        text = clip(legal_text(note.text), EXCEL_TEXT_LIMIT)
+        cell.comment = Comment(text, legal_text(note.author or ""), **size)
 
 
 # --------------------------------------------------------------------------- sheet objects

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import hashlib
 import os
 import shutil
@@ -37,7 +38,12 @@ class WriteRefused(Exception):
 
 
 class ChangedMeanwhile(WriteRefused):
-    """An in-place update was refused: the file changed after ExcelFlow read it."""
+    """An in-place update was refused: the file changed after ExcelFlow read it. ``kept`` is
+    where the finished result was kept instead (None: it was not kept)."""
+
+    def __init__(self, message: str, kept: Path | None = None) -> None:
+        super().__init__(message)
+        self.kept = kept
 
 
 def default_output(path: Path, tag: str, *, strip_tag: bool = False) -> Path:
@@ -109,6 +115,13 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def real_path(path: Path) -> Path:
+    """``path`` with its symlinks followed, as ``Path.resolve`` gives it, except that a symlink
+    loop is returned as it is (``resolve`` raises RuntimeError): the next stat of it then fails
+    with a clear OSError."""
+    return Path(os.path.realpath(path))
+
+
 def _mkstemp(folder: Path, name: str) -> Path:
     stem, dot, suffix = name.rpartition(".")
     prefix = f"{TEMP_MARK}{os.getpid()}.{stem if dot else name}."
@@ -151,7 +164,7 @@ def update_lock(path: Path) -> Iterator[Fingerprint | None]:
     Raises:
         WriteRefused: another ExcelFlow run holds the file.
     """
-    real = Path(path).resolve()
+    real = real_path(path)
     if not real.is_file():
         yield None
         return
@@ -179,7 +192,11 @@ def update_lock(path: Path) -> Iterator[Fingerprint | None]:
 
 
 def atomic_write(
-    path: Path, writer: Callable[[Path], None], *, keep_backup: bool = False
+    path: Path,
+    writer: Callable[[Path], None],
+    *,
+    keep_backup: bool = False,
+    changed_copy: Path | None = None,
 ) -> Path | None:
     """Call ``writer(tmp)`` to produce the file, then move it onto ``path`` atomically.
 
@@ -203,6 +220,9 @@ def atomic_write(
             a whole timestamped copy of the old file is kept beside it (see :func:`backup`).
             When the file is held with :func:`update_lock`, it is refused if the file changed
             since it was locked.
+        changed_copy: With ``keep_backup``: when the file changed meanwhile, the finished
+            result is kept there (or, if that name is taken, beside it with a timestamp; see
+            :func:`keep_copy`) instead of being dropped; :class:`ChangedMeanwhile` names it.
 
     Returns:
         The backup's path (beside ``path`` as given) with ``keep_backup``, else None.
@@ -214,7 +234,7 @@ def atomic_write(
     if _is_stream(path):  # /dev/stdout is a link to /proc/self/fd/1 -> pipe:[…]: open as given
         _write_stream(path, path, writer)
         return None
-    given, path = path, path.resolve()
+    given, path = path, real_path(path)
     if _target_kind(given, path) == "stream":
         _write_stream(given, path, writer)
         return None
@@ -231,7 +251,7 @@ def atomic_write(
         _take_over(tmp, path)
         if keep_backup:
             check_not_open_in_excel(given)
-            _check_unchanged(given, path)
+            _check_unchanged(given, path, tmp, changed_copy)
             saved = backup(given)
         os.replace(tmp, path)
     finally:
@@ -284,8 +304,27 @@ def _write_stream(given: Path, path: Path, writer: Callable[[Path], None]) -> No
             raise WriteRefused(f"{given}: cannot write ({exc.strerror or exc})") from None
 
 
-def _check_unchanged(given: Path, path: Path) -> None:
-    """Refuse to replace a file held with :func:`update_lock` that changed since then."""
+def check_unread_change(path: Path) -> None:
+    """Refuse (raise :class:`ChangedMeanwhile`) when ``path``, held with :func:`update_lock`,
+    changed since it was locked — called after a second reader (openpyxl) loaded it, so that
+    a result is never built from two versions of the file. A file not held passes."""
+    seen = _HELD.get(real_path(path))
+    if seen is None:
+        return
+    try:
+        now = Fingerprint.of(real_path(path))
+    except OSError:
+        now = None
+    if now != seen:
+        raise ChangedMeanwhile(
+            f"{path}: refused: the file changed while ExcelFlow was reading it (saved by Excel "
+            "or another program); it was left as it is now — run again"
+        )
+
+
+def _check_unchanged(given: Path, path: Path, done: Path, copy: Path | None) -> None:
+    """Refuse to replace a file held with :func:`update_lock` that changed since then; the
+    finished result ``done`` is then kept at ``copy`` (when given)."""
     seen = _HELD.get(path)
     if seen is None:
         return
@@ -293,11 +332,63 @@ def _check_unchanged(given: Path, path: Path) -> None:
         now = Fingerprint.of(path)
     except OSError:
         now = None
-    if now != seen:
-        raise ChangedMeanwhile(
-            f"{given}: refused: the file changed while ExcelFlow was working on it "
-            "(saved by Excel or another program); it was left as it is now — run again"
-        )
+    if now == seen:
+        return
+    said = (
+        f"{given}: refused: the file changed while ExcelFlow was working on it (saved by Excel "
+        "or another program); it was left as it is now"
+    )
+    kept = None
+    if copy is not None:
+        try:
+            kept = keep_copy(done, copy)
+        except OSError as exc:
+            said += f"; the result could not be kept ({exc.strerror or exc})"
+    if kept is not None:
+        said += f"; ExcelFlow's result was kept as {kept} — run again to update the new version"
+    else:
+        said += " — run again"
+    raise ChangedMeanwhile(said, kept)
+
+
+def save_copy(source: Path, wanted: Path) -> Path:
+    """Copy ``source`` to ``wanted`` (through a flushed temp), never over an existing file: see
+    :func:`keep_copy`, which picks the name. Returns where the copy went."""
+    tmp = _mkstemp(wanted.parent, wanted.name)
+    try:
+        shutil.copyfile(source, tmp)
+        _flush(tmp)
+        _umask_mode(tmp)  # a new file
+        return keep_copy(tmp, wanted)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def keep_copy(done: Path, wanted: Path) -> Path:
+    """Move the finished file ``done`` to ``wanted``, or, when that name is taken (an earlier
+    copy the user may be editing), to ``NAME.YYYYmmdd-HHMMSS.ext`` beside it: nothing is ever
+    overwritten (the new name is created with a hard link, which fails if it exists)."""
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    names = [wanted.name] + [
+        f"{wanted.stem}.{stamp}{'' if i == 0 else f'-{i}'}{wanted.suffix}" for i in range(100)
+    ]
+    for name in names:
+        target = wanted.with_name(name)
+        if excel_lock_file(target) is not None:
+            continue
+        try:
+            os.link(done, target)
+        except FileExistsError:
+            continue
+        except OSError:  # no hard links here (FAT, some network shares)
+            if target.exists():
+                continue
+            os.replace(done, target)
+            return target
+        done.unlink()
+        return target
+    raise FileExistsError(errno.EEXIST, "no free name", str(wanted))
 
 
 def _flush(path: Path) -> None:
@@ -312,9 +403,7 @@ def _take_over(tmp: Path, path: Path) -> None:
     try:
         old = path.stat()
     except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
+        _umask_mode(tmp)
         return
     os.chmod(tmp, old.st_mode & 0o7777)
     chown = getattr(os, "chown", None)
@@ -326,6 +415,13 @@ def _take_over(tmp: Path, path: Path) -> None:
             return
         except PermissionError:
             continue
+
+
+def _umask_mode(tmp: Path) -> None:
+    """Give ``tmp`` (mkstemp's 0600) the mode a new file gets from the umask."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
 
 
 def atomic_write_text(path: Path, text: str) -> None:
