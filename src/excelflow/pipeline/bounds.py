@@ -820,7 +820,7 @@ def _blocks(path: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[
             + int.from_bytes(head[26:28], "little")
             + int.from_bytes(head[28:30], "little")
         )
-        left = info.compress_size
+        left, made = info.compress_size, 0
         inflater = zlib.decompressobj(-15)
         while left > 0 and not inflater.eof:
             chunk = fh.read(min(left, _BLOCK // 4))
@@ -830,10 +830,22 @@ def _blocks(path: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[
             while chunk and not inflater.eof:
                 out = inflater.decompress(chunk, _BLOCK)
                 if out:
+                    made += len(out)
+                    if made > info.file_size:  # a header that lies about the size
+                        raise TooLarge(_liar(info))
                     yield out
                 chunk = inflater.unconsumed_tail
         if tail := inflater.flush():
+            if made + len(tail) > info.file_size:
+                raise TooLarge(_liar(info))
             yield tail
+
+
+def _liar(info: zipfile.ZipInfo) -> str:
+    return (
+        f"the file is corrupt (the part {info.filename} inflates beyond the "
+        f"{info.file_size:,} bytes its header declares)"
+    )
 
 
 def _prefetch(blocks: Iterator[bytes], depth: int = 4) -> Iterator[bytes]:
