@@ -86,7 +86,7 @@ def _key(value: object) -> str:
     return str(value).strip()
 
 
-def _rows(keys: list[str], stated: np.ndarray, adjusted: np.ndarray) -> list[ForecastRow]:
+def _rows(keys: np.ndarray, stated: np.ndarray, adjusted: np.ndarray) -> list[ForecastRow]:
     frame = pd.DataFrame({"key": keys, "stated": stated, "adjusted": adjusted})
     agg = frame.groupby("key", sort=False).agg(
         deals=("stated", "size"), stated=("stated", "sum"), adjusted=("adjusted", "sum")
@@ -125,10 +125,14 @@ def forecast(deals: pd.DataFrame) -> Forecast:
     stated[~np.isfinite(stated)] = 0.0
     adjusted[~np.isfinite(adjusted)] = 0.0
 
-    def keys(column: str) -> list[str]:
+    def keys(column: str) -> np.ndarray:
         if column not in d:
-            return [UNKNOWN_KEY] * len(d)
-        return [_key(v) for v in d[column].to_numpy(dtype=object)]
+            return np.array([UNKNOWN_KEY] * len(d), dtype=object)
+        # once per distinct value (blanks of every kind are the unknown key)
+        codes, uniques = pd.factorize(d[column].to_numpy(dtype=object), use_na_sentinel=True)
+        per_value = np.array([*(_key(u) for u in uniques), UNKNOWN_KEY], dtype=object)
+        out: np.ndarray = per_value[codes]
+        return out
 
     by_stage = sorted(_rows(keys("stage"), stated, adjusted), key=_stage_order)
     by_owner = sorted(
