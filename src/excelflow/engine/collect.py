@@ -24,6 +24,9 @@ from excelflow.rules import Context, Rule, render
 FRAME_COLUMNS = (*FINDING_COLUMNS, "message_zh", "message_en", "pos", "field")
 TEXT_COLUMNS = ("code", "rule", "severity", "message", "message_zh", "message_en")
 CELL_COLUMNS = ("deal_id", "sheet", "column", "cell", "value")  # blanks as None, never NaN
+NA_FREE = ("sheet", "cell")
+"""Cell columns :func:`rule_findings` builds from text and None only (the pipeline's sheet name
+or a cell reference, or what a rule points at, NaN excluded): no NaN to look for."""
 
 
 def findings_frame(parts: list[dict[str, Any]], pipeline: Pipeline) -> pd.DataFrame:
@@ -75,6 +78,8 @@ def findings_frame(parts: list[dict[str, Any]], pipeline: Pipeline) -> pd.DataFr
             out[name] = col.iloc[order].reset_index(drop=True)
         elif name in TEXT_COLUMNS:
             out[name] = pd.Series(col[order], dtype="str", copy=False)
+        elif name in NA_FREE:
+            out[name] = pd.Series(col[order], dtype=object, copy=False)
         elif name in CELL_COLUMNS:
             out[name] = pd.Series(_none_for_blank(col[order]), dtype=object, copy=False)
         else:
