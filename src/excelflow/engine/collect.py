@@ -9,13 +9,12 @@ the rest the way a reader goes through the sheet. Work is per distinct value whe
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from excelflow.pipeline.coerce import format_id, repeated, take
+from excelflow.pipeline.coerce import format_id, repeated
 from excelflow.pipeline.fields import FieldSpec
 from excelflow.pipeline.findings import FINDING_COLUMNS
 from excelflow.pipeline.normalize import Pipeline
@@ -25,6 +24,9 @@ from excelflow.rules import Context, Rule, render
 FRAME_COLUMNS = (*FINDING_COLUMNS, "message_zh", "message_en", "pos", "field")
 TEXT_COLUMNS = ("code", "rule", "severity", "message", "message_zh", "message_en")
 CELL_COLUMNS = ("deal_id", "sheet", "column", "cell", "value")  # blanks as None, never NaN
+NA_FREE = ("sheet", "cell")
+"""Cell columns :func:`rule_findings` builds from text and None only (the pipeline's sheet name
+or a cell reference, or what a rule points at, NaN excluded): no NaN to look for."""
 
 
 def findings_frame(parts: list[dict[str, Any]], pipeline: Pipeline) -> pd.DataFrame:
@@ -45,6 +47,8 @@ def findings_frame(parts: list[dict[str, Any]], pipeline: Pipeline) -> pd.DataFr
             return pd.concat(items, ignore_index=True)
         return np.concatenate(items)
 
+    code_key = _part_key([part["code"] for part in parts])
+    sheet_key = _part_key([part["sheet"] for part in parts])
     cols = {name: joined(name) for name in parts[0]}
     parts.clear()  # the rules' columns are joined: let them go before the frame is built
     kept = np.flatnonzero(~_ignored(cols["pos"], cols["code"], pipeline))
@@ -56,10 +60,14 @@ def findings_frame(parts: list[dict[str, Any]], pipeline: Pipeline) -> pd.DataFr
         row_key = np.asarray(pd.Categorical(row, ordered=True).codes)
     elsewhere = ~pd.isna(sheet) & (sheet != (pipeline.sheet or ""))
     keys: list[np.ndarray] = [  # the last key sorts first; np.lexsort is stable
-        np.asarray(pd.Categorical(cols["code"][kept], ordered=True).codes),
+        np.asarray(pd.Categorical(cols["code"][kept], ordered=True).codes)
+        if code_key is None
+        else code_key[kept],
         cols["col_index"][kept],
         row_key,
-        np.asarray(pd.Categorical(sheet, ordered=True).codes),
+        np.asarray(pd.Categorical(sheet, ordered=True).codes)
+        if sheet_key is None
+        else sheet_key[kept],
         np.asarray(elsewhere, dtype=bool),
     ]
     order = kept[np.lexsort(keys)]
@@ -70,6 +78,8 @@ def findings_frame(parts: list[dict[str, Any]], pipeline: Pipeline) -> pd.DataFr
             out[name] = col.iloc[order].reset_index(drop=True)
         elif name in TEXT_COLUMNS:
             out[name] = pd.Series(col[order], dtype="str", copy=False)
+        elif name in NA_FREE:
+            out[name] = pd.Series(col[order], dtype=object, copy=False)
         elif name in CELL_COLUMNS:
             out[name] = pd.Series(_none_for_blank(col[order]), dtype=object, copy=False)
         else:
@@ -78,9 +88,31 @@ def findings_frame(parts: list[dict[str, Any]], pipeline: Pipeline) -> pd.DataFr
     return pd.DataFrame(out, copy=False)
 
 
+def _part_key(columns: list[np.ndarray]) -> np.ndarray | None:
+    """The sort key of the joined ``columns`` (their text's rank) when each holds one value
+    throughout, as a rule's ``code`` does: no need to rank every finding's text. None when one
+    of them varies."""
+    firsts = []
+    for col in columns:
+        if not len(col) or not isinstance(col[0], str) or not (col == col[0]).all():
+            return None
+        firsts.append(col[0])
+    rank = {text: i for i, text in enumerate(sorted(set(firsts)))}
+    return np.repeat(np.array([rank[t] for t in firsts], dtype=np.int64), [len(c) for c in columns])
+
+
 def _none_for_blank(values: np.ndarray) -> np.ndarray:
-    out = values.copy()
-    out[np.asarray(pd.isna(values), dtype=bool)] = None
+    """``values`` (a copy of ours: changed in place) with NaN, NaT… as None."""
+    values[np.asarray(pd.isna(values), dtype=bool)] = None
+    return values
+
+
+def _as_frame_values(values: np.ndarray) -> np.ndarray:
+    """Values as a DataFrame column holds them (a rule's dates become Timestamps). Text and
+    blanks only (the usual case) come back as they are, without building that column."""
+    if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+        return values
+    out: np.ndarray = pd.Series(values).to_numpy(dtype=object)
     return out
 
 
@@ -113,15 +145,20 @@ def rule_findings(
 
     rows = np.where(whole, p.header_row, p.rows[take] if len(p.rows) else p.header_row)
     values = np.full(n, None, dtype=object)
-    for key in set(field_uniques) & set(p.raw):
-        sel = (fields == key) & ~whole
-        values[sel] = p.raw[key][pos[sel]]
-    values = _per_value(_json_value, values)
+    for i, key in enumerate(field_uniques):
+        if key in p.raw:
+            sel = np.flatnonzero((field_codes == i) & ~whole)
+            values[sel] = p.raw[key][pos[sel]]
+    values, shown = _per_value(values)
     deal_ids = p.frame["deal_id"].to_numpy(dtype=object)[take] if len(p.frame) else values.copy()
     deal_ids[whole] = None
     no_cell = pd.isna(letter_arr) | whole
     cells = np.full(n, None, dtype=object)
-    cells[~no_cell] = letter_arr[~no_cell] + rows[~no_cell].astype(str)
+    at_cell = np.flatnonzero(~no_cell)
+    cells[at_cell] = [
+        f"{letter}{row}"
+        for letter, row in zip(letter_arr[at_cell].tolist(), rows[at_cell].tolist(), strict=True)
+    ]
 
     sheets = repeated(p.sheet, n)
     rows = rows.astype(object)
@@ -138,7 +175,7 @@ def rule_findings(
             target[chosen] = given[chosen]
 
     params: dict[str, Any] = {k: hits[k] for k in hits.columns if k not in ("pos", "field")}
-    params["value"] = _per_value(_shown, values)
+    params["value"] = shown
     if "column" not in params:
         params["column"] = header_arr
     params["deal"] = deal_ids
@@ -158,7 +195,7 @@ def rule_findings(
         "column": np.asarray(columns, dtype=object),
         "cell": cells,
         "row": pd.Series(rows),
-        "value": pd.Series(values).to_numpy(dtype=object),  # a rule's dates become Timestamps
+        "value": _as_frame_values(values),
         "message": messages[lang],
         "message_zh": messages["zh"],
         "message_en": messages["en"],
@@ -168,17 +205,32 @@ def rule_findings(
     }
 
 
-def _per_value(convert: Callable[[Any], Any], values: np.ndarray) -> np.ndarray:
-    """``convert`` over cell values; once per distinct value when they are all text (or blank)."""
-    if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
-        return np.array([convert(v) for v in values], dtype=object)
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    out = take(np.array([convert(u) for u in uniques], dtype=object), codes, convert(None))
-    blank = np.flatnonzero(codes < 0)
-    for i, value in zip(blank, values[blank].tolist(), strict=True):
-        if value is not None:  # NaN, NaT…: each converted as itself
-            out[i] = convert(value)
-    return out
+def _per_value(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cell values as JSON carries them (:func:`_json_value`) and as messages show those
+    (:func:`_shown`): once per distinct text, each other value (numbers, dates, NaN…) as itself.
+
+    Text is never equal to a value of another type, so a distinct text stands for exactly the
+    cells holding it; numbers are not grouped (``1``, ``1.0`` and ``True`` are equal, yet JSON
+    writes them apart).
+    """
+    try:
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    except TypeError:  # an unhashable value a rule pointed at: every value as itself
+        codes, uniques = np.full(len(values), -1, dtype=np.intp), np.empty(0, dtype=object)
+    text = np.array([type(u) is str for u in uniques] + [False], dtype=bool)
+    as_json = np.array(
+        [_json_value(u) if t else None for u, t in zip(uniques, text, strict=False)] + [None],
+        dtype=object,
+    )
+    shown = np.array([_shown(v) for v in as_json], dtype=object)
+    json_out: np.ndarray = as_json[codes]
+    shown_out: np.ndarray = shown[codes]
+    alone = np.flatnonzero(~text[codes])  # not text (code -1 is the last slot: not text)
+    for i, value in zip(alone, values[alone].tolist(), strict=True):
+        if value is not None:
+            json_out[i] = _json_value(value)
+            shown_out[i] = _shown(json_out[i])
+    return json_out, shown_out
 
 
 def _shown(value: Any) -> str | None:
@@ -213,5 +265,11 @@ def _ignored(pos: np.ndarray, codes: np.ndarray, pipeline: Pipeline) -> np.ndarr
     on_deal = np.flatnonzero(pos >= 0)
     # only the findings of deals whose Ignore cell names codes are looked at one by one
     named = on_deal[~np.asarray(pd.isna(sets[pos[on_deal]]), dtype=bool)]
-    out[named] = [codes[i] in sets[pos[i]] for i in named]
+    # once per (Ignore cell's codes, finding's code) pair, not per finding
+    set_codes, set_uniques = pd.factorize(sets[pos[named]])
+    code_codes, code_uniques = pd.factorize(codes[named])
+    silenced = np.array(
+        [[code in names for code in code_uniques] for names in set_uniques], dtype=bool
+    ).reshape(len(set_uniques), len(code_uniques))
+    out[named] = silenced[set_codes, code_codes]
     return out

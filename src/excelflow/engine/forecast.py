@@ -86,13 +86,18 @@ def _key(value: object) -> str:
     return str(value).strip()
 
 
-def _rows(keys: list[str], stated: np.ndarray, adjusted: np.ndarray) -> list[ForecastRow]:
-    frame = pd.DataFrame({"key": keys, "stated": stated, "adjusted": adjusted})
+def _rows(
+    keys: tuple[np.ndarray, list[str]], stated: np.ndarray, adjusted: np.ndarray
+) -> list[ForecastRow]:
+    """Per key (given as each deal's number in a list of distinct keys), in the order keys
+    first appear: grouped on those numbers, not on every deal's text."""
+    codes, names = keys
+    frame = pd.DataFrame({"key": codes, "stated": stated, "adjusted": adjusted})
     agg = frame.groupby("key", sort=False).agg(
         deals=("stated", "size"), stated=("stated", "sum"), adjusted=("adjusted", "sum")
     )
     return [
-        ForecastRow(str(k), int(n), _finite(s), _finite(a))
+        ForecastRow(names[k], int(n), _finite(s), _finite(a))
         for k, n, s, a in zip(agg.index, agg["deals"], agg["stated"], agg["adjusted"], strict=True)
     ]
 
@@ -125,10 +130,14 @@ def forecast(deals: pd.DataFrame) -> Forecast:
     stated[~np.isfinite(stated)] = 0.0
     adjusted[~np.isfinite(adjusted)] = 0.0
 
-    def keys(column: str) -> list[str]:
+    def keys(column: str) -> tuple[np.ndarray, list[str]]:
         if column not in d:
-            return [UNKNOWN_KEY] * len(d)
-        return [_key(v) for v in d[column].to_numpy(dtype=object)]
+            return np.zeros(len(d), dtype=np.intp), [UNKNOWN_KEY]
+        # once per distinct value (blanks of every kind are the unknown key)
+        codes, uniques = pd.factorize(d[column].to_numpy(dtype=object), use_na_sentinel=True)
+        per_value = [*(_key(u) for u in uniques), UNKNOWN_KEY]
+        key_codes, names = pd.factorize(np.array(per_value, dtype=object))
+        return key_codes[codes], [str(k) for k in names]
 
     by_stage = sorted(_rows(keys("stage"), stated, adjusted), key=_stage_order)
     by_owner = sorted(

@@ -178,7 +178,7 @@ def mapping_hint(result: Result) -> str | None:
         return None
     from excelflow.pipeline.suggest import fitting_mapping
 
-    return fitting_mapping(list(p.raw["stage"]), result.ruleset)
+    return fitting_mapping(p.raw["stage"], result.ruleset)
 
 
 REPORT_VERSION = "2"

@@ -80,6 +80,7 @@ MAX_MONEY = 1e15
 """The largest amount a deal may have (as in the bid schema): 1e308 or an infinity is not an
 amount, and sums of such would overflow the forecast."""
 _STRIP = np.frompyfunc(str.strip, 1, 1)  # str.strip over an object array, in C
+NUMERIC_KINDS = frozenset((Kind.PROBABILITY, Kind.MONEY, Kind.SCORE))
 
 
 @dataclass(frozen=True)
@@ -399,12 +400,13 @@ def coerce_column(
     no_bad = np.zeros(n, dtype=bool)
     if kind == Kind.ID:
         return Coerced(pd.Series(_texts(arr, blank), dtype=object), no_bad)
-    if kind in (Kind.PROBABILITY, Kind.MONEY, Kind.SCORE):
-        numbers, blank = _plain_numbers(arr, blank)  # the blank mask, once computed, is reused
-        if numbers is not None:
-            return _numeric(numbers, np.zeros(n, dtype=bool), kind, ruleset)
-
+    numeric = kind in NUMERIC_KINDS
+    if numeric and all_numbers(arr):
+        return _numeric(arr.astype(float), no_bad, kind, ruleset)  # the fast, usual case
     codes, uniques = factorize(arr, blank)
+    if numeric and all_numbers(uniques):
+        # numbers and blanks only: decided on the distinct values, not on every cell again
+        return _numeric(take(uniques.astype(float), codes, np.nan), no_bad, kind, ruleset)
     if kind in (Kind.TEXT, Kind.RESULT):
         return Coerced(
             pd.Series(
@@ -421,14 +423,14 @@ def coerce_column(
         nat = np.datetime64("NaT", "ns")
         dates, bad = run(lambda v: parse_date(v, date_formats), "datetime64[ns]", nat)
         return Coerced(pd.Series(dates), bad)
-    if kind in (Kind.PROBABILITY, Kind.MONEY, Kind.SCORE):
+    if numeric:
         parsers = {
             Kind.PROBABILITY: parse_probability,
             Kind.MONEY: parse_money,
             Kind.SCORE: _as_number,
         }
-        numbers, bad = run(parsers[kind], float, np.nan)
-        return _numeric(numbers, bad, kind, ruleset, scaled=True)
+        parsed, bad = run(parsers[kind], float, np.nan)
+        return _numeric(parsed, bad, kind, ruleset, scaled=True)
     if kind == Kind.TICK:
         pairs, bad_u, _ = _parse_uniques(
             uniques, lambda v: parse_tick(v, date_formats), object, None
@@ -453,23 +455,9 @@ def coerce_column(
     raise ValueError(f"unknown column kind {kind!r}")
 
 
-def _plain_numbers(
-    arr: np.ndarray, blank: np.ndarray | None
-) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """The column as floats when every filled cell already is a number (the fast, usual case),
-    else None; and the :func:`blank_cells` mask when it had to be computed (else ``blank``)."""
-    if pd.api.types.infer_dtype(arr, skipna=True) in _NUMBER_TYPES:
-        return arr.astype(float), blank  # no "" among them: nothing blank but None and NaN
-    if blank is None:
-        blank = blank_cells(arr)
-    if not blank.any():
-        return None, blank
-    filled = arr[~blank]
-    if pd.api.types.infer_dtype(filled, skipna=True) not in _NUMBER_TYPES:
-        return None, blank
-    out = np.full(len(arr), np.nan)
-    out[~blank] = filled.astype(float)
-    return out, blank
+def all_numbers(values: np.ndarray) -> bool:
+    """Every cell a number or blank (None/NaN)."""
+    return pd.api.types.infer_dtype(values, skipna=True) in _NUMBER_TYPES
 
 
 def _numeric(

@@ -202,6 +202,26 @@ def _distinct(values: Sequence[Any]) -> list[str]:
     return list(seen)
 
 
+def _first_cells(values: Sequence[Any] | np.ndarray) -> Sequence[Any]:
+    """What :func:`_distinct` needs of a column, in order: the first cell holding each text, and
+    every other cell (numbers, dates…; few in a stage column). Text is never equal to a value of
+    another type, so a text's first cell stands for all of its cells."""
+    if not isinstance(values, np.ndarray):
+        return values
+    try:
+        codes, uniques = pd.factorize(values.astype(object, copy=False), use_na_sentinel=True)
+    except TypeError:
+        every: list[Any] = values.tolist()
+        return every
+    text = np.array([type(u) is str for u in uniques] + [False], dtype=bool)
+    first = np.full(len(uniques), len(values), dtype=np.intp)
+    filled = np.flatnonzero(codes >= 0)
+    np.minimum.at(first, codes[filled], filled)
+    keep = np.union1d(first[text[:-1]], np.flatnonzero(~text[codes]))  # sorted positions
+    kept: list[Any] = values[keep].tolist()
+    return kept
+
+
 def _stage_values(
     out: Suggestion,
     header: list[Any],
@@ -299,14 +319,14 @@ def _closest_stage(value: str, ruleset: RuleSet) -> int | None:
     return best
 
 
-def fitting_mapping(stage_values: Sequence[Any], ruleset: RuleSet) -> str | None:
+def fitting_mapping(stage_values: Sequence[Any] | np.ndarray, ruleset: RuleSet) -> str | None:
     """The shipped mapping whose stage/status vocabulary covers the distinct stage values of a
     file read without a mapping (at least 80 % of them and two that ExcelFlow does not read
     itself), or None."""
     from excelflow.pipeline.mapping import MappingError, load_mapping
     from excelflow.pipeline.resources import shipped_mappings
 
-    values = {fold(v) for v in _distinct(stage_values)} - {""}
+    values = {fold(v) for v in _distinct(_first_cells(stage_values))} - {""}
     if len(values) < 2:
         return None
     best, best_share = None, 0.8
