@@ -13,12 +13,12 @@ xlsx row by row); measured with the JSON report alone and with both reports.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -28,19 +28,12 @@ from common import RESULTS
 from excelflow.pipeline.fields import SHEETS
 from excelflow.workbook.sample import sample_deals, write_sample
 
-RUNNER = """
-import json, sys, time
-from excelflow.cli import main
-start = time.perf_counter()
-code = main(sys.argv[1:])
-seconds = time.perf_counter() - start
-print(json.dumps({"code": code, "seconds": seconds}))
-"""
-"""One batch run in a fresh process, started through :mod:`peak` (which writes that process's own
-peak RSS, ``VmHWM``: ``ru_maxrss`` would carry this driver's high-water mark into the child):
-its exit code and wall time."""
-
 PEAK = str(Path(__file__).resolve().parent / "peak.py")
+"""Each batch run is ``python peak.py -m excelflow batch …``, a fresh process whose own peak RSS
+(``VmHWM``) :mod:`peak` writes: ``ru_maxrss`` would carry this driver's high-water mark into the
+child. (``-m``, not ``-c``: the pool's forkserver re-imports the parent's main module by name,
+and ``peak.py`` run by path would be run again in every worker.) The time is the process's wall
+time, interpreter start included (the same for every mode)."""
 
 MODES = {
     "serial": ["--workers", "1"],
@@ -68,23 +61,21 @@ def batch_run(folder: Path, mode: str, out: Path, *, xlsx: bool = True) -> dict[
     with tempfile.NamedTemporaryFile(prefix="ef-peak-", delete=False) as fh:
         peak_file = Path(fh.name)
     try:
+        start = time.perf_counter()
         proc = subprocess.run(
-            [sys.executable, PEAK, "-c", RUNNER, "batch", *argv],
+            [sys.executable, PEAK, "-m", "excelflow", "batch", *argv],
             capture_output=True,
             text=True,
             check=False,
             env={**os.environ, "EF_PEAK_FILE": str(peak_file)},
         )
+        seconds = time.perf_counter() - start
         peak_kb = float(peak_file.read_text() or 0)
     finally:
         peak_file.unlink(missing_ok=True)
-    if proc.returncode != 0 or not proc.stdout.strip():
-        raise SystemExit(f"bench_batch: {mode} failed:\n{proc.stderr}")
-    result: dict[str, float] = json.loads(proc.stdout.strip().splitlines()[-1])
-    result["peak_mb"] = peak_kb / 1024
-    if result["code"] not in (0, 1):
-        raise SystemExit(f"bench_batch: {mode} exit code {result['code']}:\n{proc.stderr}")
-    return result
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"bench_batch: {mode} exit code {proc.returncode}:\n{proc.stderr}")
+    return {"code": proc.returncode, "seconds": seconds, "peak_mb": peak_kb / 1024}
 
 
 def main(argv: list[str] | None = None) -> dict[str, float]:
