@@ -1,20 +1,24 @@
 """``excelflow batch`` over many small workbooks: serial vs the process pool vs Dask.
 
 Generates ``--files`` small pipelines (the project's sample generator) into a temporary folder,
-runs the batch over it with each executor (each run in its own process, which reports its time
-and its peak memory), and prints files/s, the speed-up over serial (target >= 1.7x with 2
-workers on 2 cores) and the parent's peak memory for ``--files`` vs ``--small`` files: flat (the
-parent holds small per-file outcomes, never a DataFrame, spools each file's JSON entry to disk and
-writes the xlsx row by row); measured with the JSON report alone and with both reports.
+runs the batch over it with each executor (each run in its own process, which reports its time;
+its peak memory is its own ``VmHWM``, written by :mod:`peak`), ``--rounds`` times with the modes
+interleaved (the order rotates each round, so a load change on a shared machine hits every mode),
+and prints the median files/s, the speed-up over serial (target >= 1.7x with 2 workers on 2
+cores) and the parent's peak memory for ``--files`` vs ``--small`` files: flat (the parent holds
+small per-file outcomes, never a DataFrame, spools each file's JSON entry to disk and writes the
+xlsx row by row); measured with the JSON report alone and with both reports.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import os
+import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -24,16 +28,12 @@ from common import RESULTS
 from excelflow.pipeline.fields import SHEETS
 from excelflow.workbook.sample import sample_deals, write_sample
 
-RUNNER = """
-import json, resource, sys, time
-from excelflow.cli import main
-start = time.perf_counter()
-code = main(sys.argv[1:])
-seconds = time.perf_counter() - start
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
-print(json.dumps({"code": code, "seconds": seconds, "peak_mb": peak / 1024}))
-"""
-"""One batch run in a fresh process: its exit code, wall time and the parent's peak memory."""
+PEAK = str(Path(__file__).resolve().parent / "peak.py")
+"""Each batch run is ``python peak.py -m excelflow batch …``, a fresh process whose own peak RSS
+(``VmHWM``) :mod:`peak` writes: ``ru_maxrss`` would carry this driver's high-water mark into the
+child. (``-m``, not ``-c``: the pool's forkserver re-imports the parent's main module by name,
+and ``peak.py`` run by path would be run again in every worker.) The time is the process's wall
+time, interpreter start included (the same for every mode)."""
 
 MODES = {
     "serial": ["--workers", "1"],
@@ -58,18 +58,24 @@ def batch_run(folder: Path, mode: str, out: Path, *, xlsx: bool = True) -> dict[
     argv += ["--json", str(out / f"{mode}.json")]
     if xlsx:
         argv += ["--report", str(out / f"{mode}.xlsx")]
-    proc = subprocess.run(
-        [sys.executable, "-c", RUNNER, "batch", *argv],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if proc.returncode != 0 or not proc.stdout.strip():
-        raise SystemExit(f"bench_batch: {mode} failed:\n{proc.stderr}")
-    result: dict[str, float] = json.loads(proc.stdout.strip().splitlines()[-1])
-    if result["code"] not in (0, 1):
-        raise SystemExit(f"bench_batch: {mode} exit code {result['code']}:\n{proc.stderr}")
-    return result
+    with tempfile.NamedTemporaryFile(prefix="ef-peak-", delete=False) as fh:
+        peak_file = Path(fh.name)
+    try:
+        start = time.perf_counter()
+        proc = subprocess.run(
+            [sys.executable, PEAK, "-m", "excelflow", "batch", *argv],
+            capture_output=True,
+            text=True,
+            check=False,
+            env={**os.environ, "EF_PEAK_FILE": str(peak_file)},
+        )
+        seconds = time.perf_counter() - start
+        peak_kb = float(peak_file.read_text() or 0)
+    finally:
+        peak_file.unlink(missing_ok=True)
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"bench_batch: {mode} exit code {proc.returncode}:\n{proc.stderr}")
+    return {"code": proc.returncode, "seconds": seconds, "peak_mb": peak_kb / 1024}
 
 
 def main(argv: list[str] | None = None) -> dict[str, float]:
@@ -81,6 +87,9 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     parser.add_argument(
         "--modes", default="serial,pool,dask", help="executors to compare (serial,pool,dask)"
     )
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="runs of each mode, interleaved (default 1)"
+    )
     args = parser.parse_args(argv)
     modes = [m for m in args.modes.split(",") if m]
     out: dict[str, float] = {}
@@ -91,18 +100,27 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         reports = root / "reports"
         reports.mkdir()
         lines = [f"bench_batch: {args.files} workbooks of {args.deals} deals"]
+        times: dict[str, list[float]] = {m: [] for m in modes}
+        peaks: dict[str, list[float]] = {m: [] for m in modes}
+        for r in range(max(1, args.rounds)):
+            for mode in modes[r % len(modes) :] + modes[: r % len(modes)]:
+                result = batch_run(big, mode, reports)
+                times[mode].append(result["seconds"])
+                peaks[mode].append(result["peak_mb"])
         for mode in modes:
-            r = batch_run(big, mode, reports)
-            out[f"{mode}_s"] = r["seconds"]
-            out[f"{mode}_files_per_s"] = args.files / r["seconds"]
-            out[f"{mode}_peak_mb"] = r["peak_mb"]
+            seconds = statistics.median(times[mode])
+            out[f"{mode}_s"] = seconds
+            out[f"{mode}_files_per_s"] = args.files / seconds
+            out[f"{mode}_peak_mb"] = statistics.median(peaks[mode])
             speed = out[f"{mode}_files_per_s"]
-            ratio = out["serial_s"] / r["seconds"] if "serial_s" in out else 1.0
+            ratio = out["serial_s"] / seconds if "serial_s" in out else 1.0
             target = "" if mode == "serial" else "  (target >= 1.70x)"
             lines.append(
-                f"  {mode:<6} {r['seconds']:7.2f} s  {speed:7.1f} files/s  speed-up "
-                f"{ratio:4.2f}x{target}  parent peak {r['peak_mb']:.0f} MB"
+                f"  {mode:<6} {seconds:7.2f} s  {speed:7.1f} files/s  speed-up "
+                f"{ratio:4.2f}x{target}  parent peak {out[f'{mode}_peak_mb']:.0f} MB"
             )
+        if args.rounds > 1:
+            lines.append(f"  (medians of {args.rounds} interleaved rounds)")
         parent = "pool" if "pool" in modes else modes[0]
         for xlsx in (False, True):
             peaks = [batch_run(d, parent, reports, xlsx=xlsx)["peak_mb"] for d in (small, big)]

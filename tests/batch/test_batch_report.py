@@ -374,3 +374,85 @@ def test_streaming_renderer_draws_what_render_book_draws(folder: Path, tmp_path:
     merged = SheetPlan(values=[["a", None]], merges=[(1, 1, 1, 2)])
     with pytest.raises(ValueError, match="merge"):
         save_book_streaming(BookPlan(sheets={"s": merged}), tmp_path / "merged.xlsx")
+
+
+def test_select_ignore_and_statistics_as_validate(
+    capsys: pytest.CaptureFixture[str], folder: Path, tmp_path: Path
+) -> None:
+    """``--select``/``--ignore`` (and a rule set's own select/ignore) and ``--statistics``: batch
+    reports exactly what validate reports over the same folder."""
+    from excelflow.pipeline.ruleset import load_ruleset
+
+    pipelines = tmp_path / "pipelines"
+    for name in ("east/alice.xlsx", "west/carol.xlsx", "west/dave.csv", "zhao.xlsx"):
+        (pipelines / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(folder / name, pipelines / name)
+    doc = dict(load_ruleset().document)
+    doc.pop("$schema", None)
+    own = tmp_path / "own-select.json"
+    own.write_text(json.dumps({**doc, "select": ["DQ", "SG"], "ignore": ["DQ05"]}), "utf-8")
+    every: set[str] = set()
+    for extra in (
+        [],
+        ["--select", "SG,DQ0"],
+        ["--ignore", "dq,GR01"],
+        ["--select", "DQ", "--ignore", "DQ05"],
+        ["--ruleset", str(own)],
+        ["--ruleset", str(own), "--select", "GR"],  # the command line overrides the rule set
+    ):
+        code_b, _, _, batch = _batch(capsys, pipelines, tmp_path / "b", "--workers", "1", *extra)
+        code_v, out_v, _ = run(capsys, "validate", str(pipelines), *AS_OF, "--format", "json",
+                               *extra)  # fmt: skip
+        validated = strict_loads(out_v)
+        assert batch["summary"] == validated["summary"], extra
+        codes = [{f["code"] for f in entry["findings"]} for entry in batch["files"]]
+        assert codes == [{f["code"] for f in e["findings"]} for e in validated["files"]], extra
+        assert code_b == code_v, extra
+        found = set().union(*codes)
+        if not extra:
+            every = found
+            assert {"SG01", "DQ01", "GR01"} <= every
+        elif extra[:2] == ["--select", "SG,DQ0"]:
+            assert found == {c for c in every if c.startswith(("SG", "DQ0"))}
+        elif extra[-2:] == ["--select", "GR"]:
+            assert found == {c for c in every if c.startswith("GR")}
+        elif extra[0] == "--ruleset":
+            assert found == {c for c in every if c.startswith(("DQ", "SG")) and c != "DQ05"}
+        # the xlsx report shows the same selection
+        by_code = _sheets(tmp_path / "b" / "report.xlsx")
+        assert not any(
+            isinstance(cell, str) and cell in every - found
+            for row in by_code["All findings"]
+            for cell in row[4:5]
+        ), extra
+
+    # --statistics: the same table as validate's, in place of the closing line
+    for extra in ([], ["--select", "DQ"]):
+        code_b, out_b, _ = run(capsys, "batch", str(pipelines), *AS_OF, "--workers", "2",
+                               "--statistics", *extra)  # fmt: skip
+        code_v, out_v, _ = run(capsys, "validate", str(pipelines), *AS_OF, "--statistics", *extra)
+        assert out_b == out_v and out_b.strip() and code_b == code_v, extra
+        assert "files/s" not in out_b
+
+    # a rule set whose select/ignore names no code: refused in one line, as validate does
+    typo = tmp_path / "typo.json"
+    typo.write_text(json.dumps({**doc, "ignore": ["SG", "XY"]}), encoding="utf-8")
+    code, out, err = run(capsys, "batch", str(pipelines), "--ruleset", str(typo))
+    assert code == 2 and out == "" and "no rule code starts with 'XY'" in err
+    with pytest.raises(SystemExit):
+        run(capsys, "batch", str(pipelines), "--select", "XX")
+    assert "no rule code starts with" in capsys.readouterr().err
+
+
+def test_dask_groups_files_into_tasks_in_order() -> None:
+    """Dask tasks carry up to CHUNK files (each task costs the scheduler and the worker's event
+    loop milliseconds of CPU); every item still comes back once, under its own index."""
+    from excelflow.batch import executors
+
+    assert executors.chunk_size(7, 2) == 1
+    assert executors.chunk_size(500, 2) == executors.CHUNK
+    assert executors.chunk_size(100, 2) == 3
+    items = [-i for i in range(150)]
+    local = executors.Executor("dask", 2, "local")
+    got = dict(executors.run(local, abs, items))
+    assert got == {i: i for i in range(150)}

@@ -130,3 +130,81 @@ def test_the_pane_report_says_what_changed_since_the_last_check(
         "stalled": 0,
         "reopened": 1,  # D-003: lost -> open
     }
+
+
+def test_entra_id_sign_in_names_the_user_in_snapshots_and_changes(
+    tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With ``--auth entraid``: a token signed here (a local key set, as an air-gapped server
+    gives xlwings Server's provider) is validated by xlwings Server's own Entra ID code; the
+    signed-in user's UPN from its claims is who the ribbon's Validate records, and whose
+    previous check the task pane's changes compare with. A token signed by another key is 401."""
+    import contextvars
+    import importlib
+    import json
+    import time
+
+    from fastapi import HTTPException
+    from joserfc import jwt
+    from joserfc.jwk import KeySet, RSAKey
+    from xlwings_server.config import settings
+
+    from excelflow.server import auth
+    from excelflow.xl import pane
+
+    entraid = importlib.import_module("xlwings_server.auth.entraid")
+    tenant, client = "7d1f0c58-0000-4000-8000-00000000c0de", "5a9e3c11-0000-4000-8000-0000000ad0d1"
+    monkeypatch.setattr(settings, "auth_entraid_tenant_id", tenant)
+    monkeypatch.setattr(settings, "auth_entraid_client_id", client)
+    monkeypatch.setattr(settings, "auth_entraid_multitenant", False)
+    key = RSAKey.generate_key(2048, parameters={"kid": "ef-test"}, private=True)
+
+    async def key_set() -> dict[str, object]:
+        return dict(KeySet([key]).as_dict(private=False))
+
+    monkeypatch.setattr(entraid.jwks, "get_jwks_json", key_set)
+    now = int(time.time())
+    claims = {
+        "ver": "2.0", "aud": client, "iss": f"https://login.microsoftonline.com/{tenant}/v2.0",
+        "iat": now, "nbf": now, "exp": now + 3600, "oid": "0f0f0f0f-1111-2222-3333-444455556666",
+        "name": "Alice Zhang", "preferred_username": "alice.zhang@contoso.example",
+    }  # fmt: skip
+
+    def signed(with_key: RSAKey) -> str:
+        return jwt.encode({"alg": "RS256", "kid": "ef-test"}, claims, with_key)
+
+    async def sign_in(token: str) -> contextvars.Context:
+        await auth.validate_entraid_token(f"Bearer {token}")
+        return contextvars.copy_context()  # the request's context, as the route runs in it
+
+    forged = RSAKey.generate_key(2048, parameters={"kid": "ef-test"}, private=True)
+    with pytest.raises(HTTPException) as refused:
+        asyncio.run(sign_in(signed(forged)))
+    assert refused.value.status_code == 401
+    request = asyncio.run(sign_in(signed(key)))
+    assert request.run(history.REQUESTER.get) == "alice.zhang@contoso.example"
+    assert history.REQUESTER.get() is None
+
+    monkeypatch.setenv(history.ENV_VAR, store_url)
+    book = tmp_path / "team-pipeline.xlsx"
+
+    def pane_changes(rows: list[dict[str, object]], day: dt.date) -> object:
+        write_case(book, {"rows": rows}, "en", DAY0)
+        actions, _ = run("validate_pipeline", payload_of(book), "en", day.isoformat(), "pane")
+        (text,) = [a["args"][1] for a in actions if a["func"] == "runMacro"]
+        assert [a["args"][0] for a in actions if a["func"] == "runMacro"] == [pane.CALLBACK]
+        return json.loads(text)["changes"]
+
+    assert request.run(pane_changes, FIRST, DAY0) is None  # the first recorded check
+    changes = request.run(pane_changes, LATER, DAY0 + dt.timedelta(days=7))
+    assert isinstance(changes, dict) and changes["since"] == "2026-09-01"
+    assert changes["advanced"] == 1 and changes["went_back"] == 1
+    with history.open_store(store_url).engine.connect() as conn:
+        rows = conn.execute(sa.select(schema.checks).order_by(schema.checks.c.id)).all()
+    assert [(r.file, r.user_name) for r in rows] == [
+        ("excel:alice.zhang@contoso.example/team-pipeline.xlsx", "alice.zhang@contoso.example")
+    ] * 2
+    # the claims' fallbacks: a v1.0 token's upn, then the display name
+    assert auth.claims_user({"upn": "bob@contoso.example", "name": "Bob"}) == "bob@contoso.example"
+    assert auth.claims_user({"name": "Carol\x1b[31m Wu", "oid": "x"}) == "Carol[31m Wu"
+    assert auth.claims_user({}) is None

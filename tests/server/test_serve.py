@@ -186,6 +186,12 @@ def test_calls_need_a_valid_token(server: Server) -> None:
     assert server.request(path, body, token=server.token)[0] == 200
     book = {"client": "Office.js", "version": "0", "book": {}, "names": [], "sheets": []}
     assert server.request("/xlwings/custom-scripts-call/grade_deals", book)[0] == 401
+    # authentication comes first: an anonymous call with an empty body is 401, not 400
+    for route in ("custom-scripts-call/validate_pipeline", "custom-functions-call"):
+        status, headers, _ = server.request(f"/xlwings/{route}", {})
+        assert status == 401 and headers.get("www-authenticate") == "Bearer", route
+        assert server.request(f"/xlwings/{route}", {}, token="ef_00000000_wrong")[0] == 401
+    assert server.request("/xlwings/custom-scripts-call/validate_pipeline", raw=b"")[0] == 401
 
 
 def test_only_our_scripts_can_be_called(server: Server) -> None:

@@ -60,6 +60,16 @@ class Collector:
         """The JSON report's ``summary``."""
         return report.merge_totals(t for t in self.totals if t is not None)
 
+    def statistics(self) -> list[dict[str, Any]]:
+        """Findings per code, as ``validate --statistics`` counts them."""
+        counts: Counter[str] = Counter()
+        severities: dict[str, str] = {}
+        for rows in self.rows:
+            for f in rows or ():
+                counts[f.code] += 1
+                severities.setdefault(f.code, f.severity)
+        return report.statistics_rows(dict(counts), severities)
+
     def lang(self) -> Lang:
         """The language most of the files' headers are in (English on a tie)."""
         langs = Counter(line[3] for line in self.lines if line is not None and line[3])

@@ -43,6 +43,10 @@ class Job:
     """Record each checked file's snapshot in ``history`` (``--record``)."""
     user: str | None = None
     """Who recorded the snapshots (the user who started the batch)."""
+    select: tuple[str, ...] | None = None
+    """Report only the codes with these prefixes (``--select``; None: the rule set's own)."""
+    ignore: tuple[str, ...] | None = None
+    """Report none of the codes with these prefixes (``--ignore``; None: the rule set's own)."""
 
 
 @dataclass(frozen=True)
@@ -109,6 +113,7 @@ def check_file(path: str, found: bool, job: Job) -> FileOutcome:
     if job.record and history_error is None and rep.result is not None:
         history_error = _record(path, rep, job)
     extra = job.hook(rep) if job.hook is not None else None
+    [rep] = report.select_codes([rep], job.select, job.ignore)  # after recording, as validate
     res = rep.result
     status = "ok" if res is not None else "skipped" if rep.skipped else "error"
     return FileOutcome(

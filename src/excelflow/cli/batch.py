@@ -20,12 +20,14 @@ from excelflow.cli.common import (
     EXIT_ERROR,
     EXIT_FINDINGS,
     EXIT_OK,
+    add_code_options,
     add_gate_options,
     add_lang,
     add_record_options,
     load_mapping_option,
     load_ruleset_option,
     output_problem,
+    prefix_problem,
     visible,
 )
 
@@ -82,6 +84,11 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--mapping", metavar="F", help="column/value mapping for foreign exports")
     add_lang(p, "language of the report and messages (default: from the headers)")
     add_gate_options(p)
+    add_code_options(
+        p,
+        "print the number of findings per code after the run (as validate --statistics), "
+        "instead of the closing summary line",
+    )
     add_record_options(p)
     p.add_argument(
         "--quiet",
@@ -124,6 +131,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"excelflow: {exc}", file=sys.stderr)
         return EXIT_ERROR
     explicit = load_ruleset_option(args.ruleset)
+    problem = prefix_problem(explicit, args.ruleset)
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        return EXIT_ERROR
     ruleset = explicit or load_ruleset()
     mapping = load_mapping_option(args.mapping, ruleset)
     as_of = args.as_of or dt.date.today()
@@ -151,6 +162,8 @@ def run(args: argparse.Namespace) -> int:
         history=history,
         record=bool(args.record),
         user=_user() if history is not None else None,
+        select=args.select,
+        ignore=args.ignore,
     )
     history_errors: list[str] = []
     collector = Collector(len(files))
@@ -180,12 +193,17 @@ def run(args: argparse.Namespace) -> int:
             print(f"excelflow: cannot write the report ({exc.strerror or exc})", file=sys.stderr)
             return EXIT_ERROR
         total = collector.summary()
+        statistics = collector.statistics() if args.statistics else None
     except ExecutorError as exc:
         print(f"excelflow: {exc}", file=sys.stderr)
         return EXIT_ERROR
     finally:
         collector.close()
-    if not args.quiet:
+    if statistics is not None:
+        from excelflow.engine.report import statistics_text
+
+        sys.stdout.write(statistics_text(statistics))
+    elif not args.quiet:
         rate = len(files) / seconds if seconds > 0 else 0.0
         checked = total["files"] - total["files_failed"] - total["files_skipped"]
         print(

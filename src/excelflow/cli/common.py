@@ -84,6 +84,70 @@ def add_gate_options(
     )
 
 
+_CODE_PREFIX = re.compile(r"[A-Z]{1,2}[0-9]{0,2}")
+
+
+def codes_arg(text: str) -> tuple[str, ...]:
+    """``--select``/``--ignore``: comma-separated codes or prefixes (``SG,DQ0``), each naming at
+    least one registered rule code."""
+    from excelflow.rules import load_all
+
+    codes = load_all()
+    out = []
+    for item in (part.strip().upper() for part in text.split(",")):
+        if not item:
+            continue
+        if not _CODE_PREFIX.fullmatch(item) or not any(c.startswith(item) for c in codes):
+            raise argparse.ArgumentTypeError(
+                f"no rule code starts with {item!r} (see excelflow rules list)"
+            )
+        out.append(item)
+    return tuple(out)
+
+
+def add_code_options(
+    parser: argparse.ArgumentParser,
+    statistics_help: str = "print only the number of findings per code (text, or JSON with "
+    "--format json)",
+) -> None:
+    """``--select``, ``--ignore`` and ``--statistics``: which findings a command that checks files
+    reports (validate, batch)."""
+    parser.add_argument(
+        "--select",
+        type=codes_arg,
+        default=None,
+        metavar="CODES",
+        help="report only these codes; prefixes allowed (--select SG,DQ0); overrides the rule "
+        "set's select",
+    )
+    parser.add_argument(
+        "--ignore",
+        type=codes_arg,
+        default=None,
+        metavar="CODES",
+        help="do not report these codes; prefixes allowed (--ignore GR,DQ05); overrides the "
+        "rule set's ignore",
+    )
+    parser.add_argument("--statistics", action="store_true", help=statistics_help)
+
+
+def prefix_problem(ruleset: RuleSet | None, path: str | None) -> str | None:
+    """The one line refusing the rule set file ``path`` when a ``select``/``ignore`` prefix of
+    it starts no registered code (a typo there would silently report nothing)."""
+    if ruleset is None:
+        return None
+    from excelflow.rules import load_all
+
+    codes = load_all()
+    for p in (*ruleset.select, *ruleset.ignore):
+        if not any(c.startswith(p) for c in codes):
+            return (
+                f"excelflow: {path}: invalid rule set: select/ignore: no rule code starts "
+                f"with {p!r} (see excelflow rules list)"
+            )
+    return None
+
+
 def load_ruleset_option(path: str | None) -> RuleSet | None:
     """The rule set ``--ruleset`` names, else None (the door's default applies).
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import re
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -20,6 +19,7 @@ from excelflow.cli.common import (
     EXIT_ERROR,
     EXIT_FINDINGS,
     EXIT_OK,
+    add_code_options,
     add_gate_options,
     add_lang,
     add_record_options,
@@ -27,6 +27,7 @@ from excelflow.cli.common import (
     load_mapping_option,
     load_ruleset_option,
     output_problem,
+    prefix_problem,
     progress,
     visible,
 )
@@ -34,7 +35,7 @@ from excelflow.cli.formats import FORMATS
 from excelflow.pipeline.bounds import LIMITS_HELP
 
 if TYPE_CHECKING:
-    from excelflow.pipeline.ruleset import Lang, RuleSet
+    from excelflow.pipeline.ruleset import Lang
 
 
 def add_parser(sub: Any) -> None:
@@ -94,27 +95,7 @@ def add_parser(sub: Any) -> None:
     add_gate_options(
         val, "a file in a folder without a pipeline table is an error (default: skipped)"
     )
-    val.add_argument(
-        "--select",
-        type=codes_arg,
-        default=None,
-        metavar="CODES",
-        help="report only these codes; prefixes allowed (--select SG,DQ0); overrides the rule "
-        "set's select",
-    )
-    val.add_argument(
-        "--ignore",
-        type=codes_arg,
-        default=None,
-        metavar="CODES",
-        help="do not report these codes; prefixes allowed (--ignore GR,DQ05); overrides the "
-        "rule set's ignore",
-    )
-    val.add_argument(
-        "--statistics",
-        action="store_true",
-        help="print only the number of findings per code (text, or JSON with --format json)",
-    )
+    add_code_options(val)
     val.add_argument(
         "--limit",
         type=int,
@@ -123,27 +104,6 @@ def add_parser(sub: Any) -> None:
         help="text format: show at most N findings per file (0 = all; default 200)",
     )
     add_record_options(val)
-
-
-_CODE_PREFIX = re.compile(r"[A-Z]{1,2}[0-9]{0,2}")
-
-
-def codes_arg(text: str) -> tuple[str, ...]:
-    """``--select``/``--ignore``: comma-separated codes or prefixes (``SG,DQ0``), each naming at
-    least one registered rule code."""
-    from excelflow.rules import load_all
-
-    codes = load_all()
-    out = []
-    for item in (part.strip().upper() for part in text.split(",")):
-        if not item:
-            continue
-        if not _CODE_PREFIX.fullmatch(item) or not any(c.startswith(item) for c in codes):
-            raise argparse.ArgumentTypeError(
-                f"no rule code starts with {item!r} (see excelflow rules list)"
-            )
-        out.append(item)
-    return tuple(out)
 
 
 def _write(text: str | Iterable[str], output: str | None) -> None:
@@ -166,19 +126,6 @@ def _write(text: str | Iterable[str], output: str | None) -> None:
     atomic_write(Path(output), write)
 
 
-def _unknown_prefixes(ruleset: RuleSet | None) -> list[str]:
-    """The rule set's ``select``/``ignore`` prefixes that start no registered code (a typo
-    there would silently report nothing)."""
-    if ruleset is None:
-        return []
-    from excelflow.rules import load_all
-
-    codes = load_all()
-    return [
-        p for p in (*ruleset.select, *ruleset.ignore) if not any(c.startswith(p) for c in codes)
-    ]
-
-
 def run(args: argparse.Namespace) -> int:
     """Run ``validate``.
 
@@ -197,13 +144,9 @@ def run(args: argparse.Namespace) -> int:
         print(problem, file=sys.stderr)
         return EXIT_ERROR
     explicit = load_ruleset_option(args.ruleset)
-    unknown = _unknown_prefixes(explicit)
-    if unknown:
-        print(
-            f"excelflow: {args.ruleset}: invalid rule set: select/ignore: no rule code starts "
-            f"with {unknown[0]!r} (see excelflow rules list)",
-            file=sys.stderr,
-        )
+    problem = prefix_problem(explicit, args.ruleset)
+    if problem is not None:
+        print(problem, file=sys.stderr)
         return EXIT_ERROR
     ruleset = explicit or load_ruleset()
     mapping = load_mapping_option(args.mapping, ruleset)

@@ -778,9 +778,6 @@ def select_codes(
 def statistics(reports: Sequence[FileReport]) -> list[dict[str, Any]]:
     """Findings per code over all files, most frequent first (then by code): code, count,
     severity and the rule's description."""
-    from excelflow.rules import load_all
-
-    registry = load_all()
     counts: dict[str, int] = {}
     severities: dict[str, str] = {}
     for rep in reports:
@@ -791,6 +788,15 @@ def statistics(reports: Sequence[FileReport]) -> list[dict[str, Any]]:
             counts[str(code)] = counts.get(str(code), 0) + int(n)
         for code, sev in zip(f["code"], f["severity"], strict=True):
             severities.setdefault(str(code), str(sev))
+    return statistics_rows(counts, severities)
+
+
+def statistics_rows(counts: dict[str, int], severities: dict[str, str]) -> list[dict[str, Any]]:
+    """:func:`statistics` from findings counted per code (and each code's severity) by a door
+    that does not hold the reports (batch)."""
+    from excelflow.rules import load_all
+
+    registry = load_all()
     rows = []
     for code, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
         rule = registry.get(code)
