@@ -456,3 +456,45 @@ def test_dask_groups_files_into_tasks_in_order() -> None:
     local = executors.Executor("dask", 2, "local")
     got = dict(executors.run(local, abs, items))
     assert got == {i: i for i in range(150)}
+
+
+@pytest.mark.parametrize("mode", [["--workers", "2"], ["--dask", "local", "--workers", "2"]])
+def test_a_file_that_kills_its_worker_loses_only_that_file(mode: list[str], tmp_path: Path) -> None:
+    """A reader's abort (python-calamine's Rust panic: here a sheet spanning A1:XFD1048576 with
+    the cell limit lifted) kills the worker process under it; the pool is restarted (Dask's
+    nanny restarts the worker) and the run goes on: that file is one line, the others checked."""
+    sys.path.insert(0, str(REPO / "tests"))
+    import hostile_corpus as corpus
+
+    books = tmp_path / "books"
+    books.mkdir()
+    corpus.far_corners(books / "far.xlsx")
+    for k in range(5):
+        shutil.copy(REPO / "templates" / "pipeline.xlsx", books / f"good{k}.xlsx")
+    env = {**os.environ, "EXCELFLOW_MAX_CELLS": str(10**12), "EXCELFLOW_ISOLATE": "0"}
+    out = tmp_path / "report.json"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "excelflow.cli",
+            "batch",
+            str(books),
+            *mode,
+            "--json",
+            str(out),
+            "-q",
+            *AS_OF,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert "Traceback" not in done.stderr
+    files = {Path(f["path"]).name: f for f in strict_loads(out.read_text("utf-8"))["files"]}
+    assert "reader crashed" in files["far.xlsx"]["error"]
+    assert all(files[f"good{k}.xlsx"].get("error") is None for k in range(5))
+    assert sum(f.get("deals", 0) or 0 for f in files.values()) > 0

@@ -15,6 +15,7 @@ import importlib
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -101,9 +102,18 @@ def choose(workers: int | None, dask: str | None) -> Executor:
 
 
 def run(
-    executor: Executor, fn: Callable[..., R], items: Sequence[T], *args: Any
+    executor: Executor,
+    fn: Callable[..., R],
+    items: Sequence[T],
+    *args: Any,
+    crashed: Callable[[T, str], R] | None = None,
 ) -> Iterator[tuple[int, R]]:
     """``fn(item, *args)`` for every item, as ``(index, result)`` in the order they finish.
+
+    ``crashed(item, why)`` is the result of an item whose worker process died under it (a Rust
+    panic in a reader, the kernel's out-of-memory kill): the pool is restarted, the items that
+    were in flight are run again one at a time in a worker of their own to find the one that
+    kills it, and the run goes on. Without ``crashed`` such a death ends the run.
 
     Raises:
         ExecutorError: the executor cannot start.
@@ -112,41 +122,78 @@ def run(
         for i, item in enumerate(items):
             yield i, fn(item, *args)
     elif executor.kind == "pool":
-        yield from _pool(executor, fn, items, args)
+        yield from _pool(executor, fn, items, args, crashed)
     else:
-        yield from _dask(executor, fn, items, args)
+        yield from _dask(executor, fn, items, args, crashed)
+
+
+def _context() -> Any:
+    # fork would copy the parent's threads (the progress bar's); forkserver starts clean workers
+    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else None
+    return multiprocessing.get_context(method)
 
 
 def _pool(
-    executor: Executor, fn: Callable[..., R], items: Sequence[T], args: tuple[Any, ...]
+    executor: Executor,
+    fn: Callable[..., R],
+    items: Sequence[T],
+    args: tuple[Any, ...],
+    crashed: Callable[[T, str], R] | None,
 ) -> Iterator[tuple[int, R]]:
     n = executor.workers or cores()
-    # fork would copy the parent's threads (the progress bar's); forkserver starts clean workers
-    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else None
-    context = multiprocessing.get_context(method)
-    if method == "forkserver":  # workers forked from a server that has already imported us
+    context = _context()
+    if context.get_start_method() == "forkserver":  # workers forked from a loaded server
         context.set_forkserver_preload([fn.__module__])
-    with cf.ProcessPoolExecutor(max_workers=n, mp_context=context) as pool:
-        pending: dict[cf.Future[R], int] = {}
-        todo = iter(enumerate(items))
+    todo = iter(enumerate(items))
 
-        def feed() -> None:
-            for i, item in todo:
-                pending[pool.submit(fn, item, *args)] = i
-                if len(pending) >= n * IN_FLIGHT:
-                    return
+    def feed(pool: cf.ProcessPoolExecutor, pending: dict[cf.Future[R], int]) -> None:
+        for i, item in todo:
+            pending[pool.submit(fn, item, *args)] = i
+            if len(pending) >= n * IN_FLIGHT:
+                return
 
-        feed()
+    while True:
+        suspects: list[int] = []
+        with cf.ProcessPoolExecutor(max_workers=n, mp_context=context) as pool:
+            pending: dict[cf.Future[R], int] = {}
+            feed(pool, pending)
+            try:
+                while pending and not suspects:
+                    done, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+                    for future in done:
+                        try:
+                            result = future.result()
+                        except BrokenProcessPool:
+                            if crashed is None:
+                                raise
+                            suspects = sorted(pending.values())
+                            break
+                        yield pending.pop(future), result
+                    if not suspects:
+                        feed(pool, pending)
+            except BaseException:
+                for future in pending:
+                    future.cancel()
+                raise
+        if not suspects:
+            return
+        assert crashed is not None
+        for i in suspects:  # one at a time, each in a worker of its own: which one kills it?
+            yield i, _alone(context, fn, items[i], args, crashed)
+
+
+def _alone(
+    context: Any,
+    fn: Callable[..., R],
+    item: T,
+    args: tuple[Any, ...],
+    crashed: Callable[[T, str], R],
+) -> R:
+    with cf.ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
         try:
-            while pending:
-                done, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
-                for future in done:
-                    yield pending.pop(future), future.result()
-                feed()
-        except BaseException:
-            for future in pending:
-                future.cancel()
-            raise
+            return pool.submit(fn, item, *args).result()
+        except BrokenProcessPool:
+            return crashed(item, "its worker process died")
 
 
 def chunk_size(items: int, workers: int) -> int:
@@ -160,7 +207,11 @@ def _chunk(fn: Callable[..., R], items: Sequence[T], *args: Any) -> list[R]:
 
 
 def _dask(
-    executor: Executor, fn: Callable[..., R], items: Sequence[T], args: tuple[Any, ...]
+    executor: Executor,
+    fn: Callable[..., R],
+    items: Sequence[T],
+    args: tuple[Any, ...],
+    crashed: Callable[[T, str], R] | None,
 ) -> Iterator[tuple[int, R]]:
     try:  # typed as Any: distributed ships partial annotations only
         dd: Any = importlib.import_module("distributed")
@@ -169,11 +220,16 @@ def _dask(
         raise ExecutorError(DASK_MISSING) from None
     local = executor.address == "local"
     with dask.config.set(LOCAL_DASK_CONFIG if local else {}):
-        yield from _dask_run(dd, executor, fn, items, args)
+        yield from _dask_run(dd, executor, fn, items, args, crashed)
 
 
 def _dask_run(
-    dd: Any, executor: Executor, fn: Callable[..., R], items: Sequence[T], args: tuple[Any, ...]
+    dd: Any,
+    executor: Executor,
+    fn: Callable[..., R],
+    items: Sequence[T],
+    args: tuple[Any, ...],
+    crashed: Callable[[T, str], R] | None,
 ) -> Iterator[tuple[int, R]]:
     as_completed = dd.as_completed
     cluster = None
@@ -195,11 +251,13 @@ def _dask_run(
                 ) from None
         try:
             threads = sum(client.nthreads().values()) or 1
-            shared = [client.scatter(a, broadcast=True) for a in args]
+            # sent with each task, not scattered: scattered data dies with a worker (a reader's
+            # abort), and every task still waiting for it would be cancelled
+            shared = list(args)
             size = chunk_size(len(items), threads)
             groups = iter(range(0, len(items), size))
             futures = as_completed()
-            index: dict[Any, int] = {}
+            index: dict[Any, tuple[int, int]] = {}
 
             def feed(limit: int) -> None:
                 for _ in range(limit):
@@ -208,13 +266,23 @@ def _dask_run(
                         return
                     group = items[start : start + size]
                     future = client.submit(_chunk, fn, group, *shared, pure=False)
-                    index[future.key] = start
+                    index[future.key] = (start, len(group))
                     futures.add(future)
 
             feed(threads * IN_FLIGHT)
+            killed = importlib.import_module("distributed.scheduler").KilledWorker
             for future in futures:
-                start = index.pop(future.key)
-                results = future.result()
+                start, count = index.pop(future.key)
+                try:
+                    results = future.result()
+                except killed:  # a worker died under this task (Dask retried it elsewhere)
+                    if crashed is None:
+                        raise
+                    results = _dask_alone(client, fn, items[start : start + count], shared)
+                    results = [
+                        crashed(items[start + k], why) if why else r
+                        for k, (r, why) in enumerate(results)
+                    ]
                 future.release()
                 for offset, result in enumerate(results):
                     yield start + offset, result
@@ -224,3 +292,20 @@ def _dask_run(
     finally:
         if cluster is not None:
             cluster.close()
+
+
+def _dask_alone(
+    client: Any, fn: Callable[..., R], group: Sequence[T], shared: list[Any]
+) -> list[tuple[R | None, str | None]]:
+    """The items of a task whose worker died, each as a task of its own: ``(result, None)``,
+    or ``(None, why)`` for the one under which a worker dies again."""
+    killed = importlib.import_module("distributed.scheduler").KilledWorker
+    out: list[tuple[R | None, str | None]] = []
+    for item in group:
+        future = client.submit(_chunk, fn, [item], *shared, pure=False, retries=0)
+        try:
+            out.append((future.result()[0], None))
+        except killed:
+            out.append((None, "its Dask worker died"))
+        future.release()
+    return out

@@ -15,7 +15,7 @@ from pathlib import Path
 from excelflow import api
 from excelflow.batch import executors
 from excelflow.batch.executors import Executor
-from excelflow.batch.work import FileOutcome, Job, check_file
+from excelflow.batch.work import FileOutcome, Job, check_file, crashed_file
 
 
 def find(
@@ -31,10 +31,17 @@ def results(
 ) -> Iterator[tuple[int, FileOutcome]]:
     """Check every file; ``(index into files, outcome)`` in the order they finish.
 
+    A file under which a worker process dies (a reader's abort) is reported as unreadable and
+    the run goes on (:func:`excelflow.batch.executors.run`).
+
     Raises:
         ExecutorError: the executor cannot start (no Dask, no scheduler).
     """
-    yield from executors.run(executor, _check, files, job)
+
+    def crashed(item: tuple[str, bool], why: str) -> FileOutcome:
+        return crashed_file(item[0], why, job)
+
+    yield from executors.run(executor, _check, files, job, crashed=crashed)
 
 
 def _check(item: tuple[str, bool], job: Job) -> FileOutcome:

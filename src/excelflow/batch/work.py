@@ -113,6 +113,20 @@ def check_file(path: str, found: bool, job: Job) -> FileOutcome:
     if job.record and history_error is None and rep.result is not None:
         history_error = _record(path, rep, job)
     extra = job.hook(rep) if job.hook is not None else None
+    return _outcome(rep, job, time.perf_counter() - start, extra, history_error)
+
+
+def crashed_file(path: str, why: str, job: Job) -> FileOutcome:
+    """The outcome of a file under which a worker process died (a Rust panic in a reader, the
+    kernel's out-of-memory kill): one line, like any file that cannot be read."""
+    rep = FileReport(path, error=f"{path}: the reader crashed on this file ({why})")
+    return _outcome(rep, job, 0.0, None, None)
+
+
+def _outcome(
+    rep: FileReport, job: Job, seconds: float, extra: Any, history_error: str | None
+) -> FileOutcome:
+    path = rep.path
     [rep] = report.select_codes([rep], job.select, job.ignore)  # after recording, as validate
     res = rep.result
     status = "ok" if res is not None else "skipped" if rep.skipped else "error"
@@ -124,7 +138,7 @@ def check_file(path: str, found: bool, job: Job) -> FileOutcome:
         totals=report.file_totals(rep),
         entry=report.file_json(rep, job.lang),
         findings=[] if res is None else _rows(rep, job.lang or res.lang),
-        seconds=time.perf_counter() - start,
+        seconds=seconds,
         extra=extra,
         history_error=history_error,
     )
