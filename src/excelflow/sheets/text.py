@@ -24,6 +24,8 @@ def serial(day: dt.date) -> int:
 
 def text_width(text: str) -> int:
     """Display width of ``text`` in Excel column units: wide (CJK) characters count two."""
+    if text.isascii():  # no wide character: one unit each
+        return len(text)
     return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
 
 
