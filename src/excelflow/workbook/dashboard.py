@@ -56,4 +56,6 @@ def write_sheet(wb: Workbook, key: str, plan: AnnotationPlan) -> tuple[Worksheet
         taken = [name for ws in wb.worksheets for name in ws.tables]
         layout = findings_plan(plan, unique_table_name(taken))
     layout.props.state, layout.props.selected = where.state, where.selected
-    return add_sheet(wb, where.name, layout, where.index), where.replaces
+    # the Findings sheet has a row per finding: its cells go into the file in bulk
+    ws = add_sheet(wb, where.name, layout, where.index, bulk=key == "findings")
+    return ws, where.replaces
