@@ -15,6 +15,7 @@ from xml.etree import ElementTree as ET
 
 import pytest
 from openpyxl import Workbook, load_workbook
+from openpyxl.comments import Comment
 
 from annotate_support import AS_OF, calamine_rows, sample_book
 from excelflow.annotate.layout import findings_plan
@@ -125,3 +126,43 @@ def test_saving_a_book_with_a_bulk_sheet_writes_its_cells(
     else:
         save_workbook(wb, path)
     assert calamine_rows(path, "S") == [["a", 1], ["b", 2]]
+
+
+def _tree(data: bytes) -> object:
+    """An XML document as nested tuples (namespaces expanded: prefixes do not matter)."""
+
+    def walk(el: ET.Element) -> object:
+        text = (el.text or "").strip() or None
+        return (el.tag, sorted(el.attrib.items()), text, [walk(child) for child in el])
+
+    return walk(ET.fromstring(data))
+
+
+def test_notes_are_written_as_openpyxl_writes_them(tmp_path: Path) -> None:
+    """The comments part and its VML shapes come from strings (openpyxl builds ~15 elements
+    per note): the same documents as openpyxl's own writer, read back with openpyxl."""
+    texts = ["plain", "  lead and trail  ", "a & <b>\nline 2", "中文批注", "x\ty"]
+
+    def book() -> Workbook:
+        wb = Workbook()
+        ws = wb.active
+        assert ws is not None
+        for i, text in enumerate(texts, start=2):
+            ws.cell(i, i, i).comment = Comment(text, "ExcelFlow" if i % 2 else "me", 90, 300)
+        wb.create_sheet("empty")
+        return wb
+
+    ours, theirs = tmp_path / "ours.xlsx", tmp_path / "theirs.xlsx"
+    save_workbook(book(), ours)
+    book().save(theirs)  # openpyxl's own writer
+    with zipfile.ZipFile(ours) as a, zipfile.ZipFile(theirs) as b:
+        assert sorted(a.namelist()) == sorted(b.namelist())
+        for name in a.namelist():
+            if name != "docProps/core.xml":
+                assert _tree(a.read(name)) == _tree(b.read(name)), name
+    ws = load_workbook(ours).active
+    assert ws is not None
+    got = {c.coordinate: (c.comment.text, c.comment.author) for r in ws.iter_rows() for c in r
+           if c.comment}  # fmt: skip
+    assert got == {ws.cell(i, i).coordinate: (t, "ExcelFlow" if i % 2 else "me")
+                   for i, t in enumerate(texts, start=2)}  # fmt: skip
