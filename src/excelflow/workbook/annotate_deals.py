@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from copy import copy
 from typing import Any
 
@@ -23,6 +22,7 @@ from openpyxl.comments import Comment
 from openpyxl.formatting.formatting import ConditionalFormattingList
 from openpyxl.formatting.rule import Rule
 from openpyxl.styles import Alignment, PatternFill
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.styles.differential import DifferentialStyle
 from openpyxl.utils import column_index_from_string, get_column_letter, range_boundaries
 from openpyxl.workbook.workbook import Workbook
@@ -32,6 +32,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from excelflow.annotate.labels import MARK, NOTE_MARKER, SEVERITIES, SEVERITY_FILL
 from excelflow.annotate.plan import AnnotationPlan, Note
 from excelflow.sheets.guard import legal_text
+from excelflow.sheets.text import text_width
 from excelflow.workbook.render import put_text
 
 NOTE_JOIN = "\n\n"
@@ -131,10 +132,21 @@ def write_result_values(ws: Worksheet, plan: AnnotationPlan, placed: dict[str, i
     for col in plan.result_columns:
         j = placed[col.key]
         ws.column_dimensions[get_column_letter(j)].width = col.width
+        # a cell's new look depends only on its look before and on whether it gets a value:
+        # worked out once per distinct pair, then shared (openpyxl hashes every format and
+        # alignment it is given to find its id)
+        looks: dict[tuple[tuple[int, ...] | None, bool], StyleArray] = {}
         for row, value in zip(plan.rows, col.values, strict=True):
             cell = ws.cell(row, j)
             if not put(cell, value):
                 skipped += 1
+                continue
+            styled: Any = cell  # openpyxl's style ids (StyleArray), untyped in its stubs
+            start = None if styled._style is None else tuple(styled._style)
+            key = (start, value is not None)
+            shared = looks.get(key)
+            if shared is not None:
+                styled._style = StyleArray(shared)
                 continue
             if cell.number_format == "General" and value is not None:
                 cell.number_format = col.number_format
@@ -142,6 +154,8 @@ def write_result_values(ws: Worksheet, plan: AnnotationPlan, placed: dict[str, i
                 old = cell.alignment
                 cell.alignment = Alignment(horizontal=old.horizontal, vertical="top",
                                            wrap_text=True, indent=old.indent)  # fmt: skip
+            if styled._style is not None:
+                looks[key] = StyleArray(styled._style)
     return skipped
 
 
@@ -188,7 +202,7 @@ def write_row_colours(ws: Worksheet, plan: AnnotationPlan, placed: dict[str, int
 
 
 def _display_width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return text_width(text)
 
 
 def note_size(text: str) -> tuple[int, int]:
