@@ -105,9 +105,15 @@ class SheetPlan:
     def put_rows(self, row: int, col: int, rows: Iterable[Iterable[Any]]) -> int:
         """Write a block of rows with its top-left at (row, col); returns the rows written."""
         n = 0
+        grid = self.values
         for i, values in enumerate(rows):
-            for j, value in enumerate(values):
-                self.put(row + i, col + j, value)
+            r = row + i
+            cells = list(values)
+            if col == 1 and r == len(grid) + 1 and 0 < len(cells) <= self._width:
+                grid.append(cells + [None] * (self._width - len(cells)))  # a new row, at once
+            else:
+                for j, value in enumerate(cells):
+                    self.put(r, col + j, value)
             n += 1
         return n
 

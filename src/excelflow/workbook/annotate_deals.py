@@ -24,7 +24,12 @@ from openpyxl.formatting.rule import Rule
 from openpyxl.styles import Alignment, PatternFill
 from openpyxl.styles.cell_style import StyleArray
 from openpyxl.styles.differential import DifferentialStyle
-from openpyxl.utils import column_index_from_string, get_column_letter, range_boundaries
+from openpyxl.utils import (
+    column_index_from_string,
+    coordinate_to_tuple,
+    get_column_letter,
+    range_boundaries,
+)
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.table import TableColumn
 from openpyxl.worksheet.worksheet import Worksheet
@@ -241,7 +246,7 @@ def write_notes(wb: Workbook, notes: list[Note]) -> list[str]:
             warnings.append(f"no sheet {note.sheet!r} for the note on {note.cell}")
             continue
         ws = wb[note.sheet]
-        cell = ws[note.cell]
+        cell = ws.cell(*coordinate_to_tuple(note.cell.replace("$", "").upper()))
         if isinstance(cell, MergedCell):
             warnings.append(f"{note.sheet}!{note.cell} is inside a merged range: note skipped")
             continue
