@@ -70,8 +70,7 @@ def copy_style(src: Cell | MergedCell, dst: Cell | MergedCell) -> bool:
 
 def last_used_column(ws: Worksheet) -> int:
     """1-based index of the rightmost column holding a value (0 for an empty sheet)."""
-    cols = [c for (_r, c), cell in ws._cells.items() if cell.value is not None]
-    return max(cols, default=0)
+    return max((c for (_r, c), cell in ws._cells.items() if cell.value is not None), default=0)
 
 
 def _header_span(ws: Worksheet, header_row: int) -> tuple[int, int]:
@@ -123,9 +122,24 @@ def place_result_columns(ws: Worksheet, plan: AnnotationPlan) -> tuple[dict[str,
         copy_style(left, cell)
         put(cell, col.header)
         ws.column_dimensions[get_column_letter(idx)].width = col.width
+        looks: dict[tuple[int, ...], StyleArray] = {}  # left neighbour's look -> the new one
         for row in plan.rows:  # new column: take the row's look from its left neighbour
-            if first_new > 1 and copy_style(ws.cell(row, first_new - 1), ws.cell(row, idx)):
-                ws.cell(row, idx).number_format = col.number_format
+            if first_new <= 1:
+                break
+            left_cell, new_cell = ws.cell(row, first_new - 1), ws.cell(row, idx)
+            if not isinstance(left_cell, Cell) or not isinstance(new_cell, Cell):
+                continue
+            if not left_cell.has_style:
+                continue
+            src: Any = left_cell  # openpyxl's style ids (StyleArray), untyped in its stubs
+            dst: Any = new_cell
+            key = tuple(src._style)
+            shared = looks.get(key)
+            if shared is None:
+                copy_style(src, dst)
+                dst.number_format = col.number_format
+                shared = looks[key] = StyleArray(dst._style)
+            dst._style = StyleArray(shared)
     return placed, warnings
 
 
