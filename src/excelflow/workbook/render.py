@@ -676,8 +676,8 @@ class _Writer(ExcelWriter):
         writer.cleanup()
 
 
-_SHEET_DATA = b"<sheetData />"
-_LINKS = b"<hyperlinks />"
+_SHEET_DATA = re.compile(rb"<sheetData ?/>")  # ElementTree writes "<a />", lxml "<a/>"
+_LINKS = re.compile(rb"<hyperlinks ?/>")
 
 
 class _BulkSheetWriter(WorksheetWriter):
@@ -706,9 +706,9 @@ class _BulkSheetWriter(WorksheetWriter):
         parts = [(_SHEET_DATA, self.rows_xml)] + ([(_LINKS, self.links_xml)] if self.links_xml
                                                   else [])  # fmt: skip
         for mark, body in parts:
-            if xml.count(mark) != 1:
-                raise RuntimeError(f"openpyxl wrote the sheet without one {mark!r}")
-            xml = xml.replace(mark, body)
+            xml, n = mark.subn(lambda _: body, xml)  # noqa: B023  # used at once
+            if n != 1:
+                raise RuntimeError(f"openpyxl wrote the sheet without one {mark.pattern!r}")
         with open(str(self.out), "wb") as f:
             f.write(xml)
 
