@@ -10,7 +10,8 @@ The two sheets themselves are laid out in :mod:`excelflow.annotate.layout`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +26,7 @@ from excelflow.pipeline.fields import SHEETS, fold
 from excelflow.pipeline.ruleset import Lang, Text
 
 FINDINGS_TABLE = "tblExcelFlowFindings"
+_CELL_RE = re.compile(r"([A-Z]{1,3})([0-9]+)")
 KEPT_TITLE = Text(
     "ExcelFlow 未改动下列单元格上您自己的批注：",
     "ExcelFlow left your own note unchanged on these cells:",
@@ -34,6 +36,12 @@ macro, which cannot read note text): it tells the user where a finding is not in
 the next run which listed cells carry ExcelFlow's notes."""
 KEPT_OFFSET = 1
 """Rows from the Findings header row down to the kept-notes title (the legend is above it)."""
+RIBBON_NOTES = 100
+"""How many flagged cells the ribbon's Validate gives a note by default: the first ones in sheet
+order (top rows first). Excel takes one call per note, so on thousands of flagged cells notes
+would outnumber every other write of the run; every finding stays on the Findings sheet, with a
+link to its cell. ``$EXCELFLOW_RIBBON_NOTES`` (read by the ribbon on the server) changes it."""
+RIBBON_NOTES_ENV = "EXCELFLOW_RIBBON_NOTES"
 PLACEHOLDER_HINT = "excelflow annotate"
 PLACEHOLDER_MAX_CELLS = 12
 
@@ -144,11 +152,36 @@ def _kept_list(values: Sequence[Sequence[Any]]) -> tuple[bool, set[tuple[str, st
     return False, set()
 
 
-def noted_cells(values: Sequence[Sequence[Any]]) -> set[tuple[str, str]]:
+def sheet_order(cells: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """(sheet, cell) pairs sorted by sheet name, then row, then column (``"B10"`` after
+    ``"AA9"``): the order in which the ribbon hands out its capped notes."""
+
+    def key(item: tuple[str, str]) -> tuple[str, int, int]:
+        sheet, cell = item
+        m = _CELL_RE.fullmatch(cell.replace("$", "").upper())
+        if m is None:
+            return sheet, 0, 0
+        col = 0
+        for ch in m.group(1):
+            col = col * 26 + ord(ch) - 64
+        return sheet, int(m.group(2)), col
+
+    return sorted(set(cells), key=key)
+
+
+def capped(cells: Iterable[tuple[str, str]], cap: int | None) -> list[tuple[str, str]]:
+    """The first ``cap`` of ``cells`` in :func:`sheet_order` (all of them when None)."""
+    ordered = sheet_order(cells)
+    return ordered if cap is None else ordered[: max(cap, 0)]
+
+
+def noted_cells(values: Sequence[Sequence[Any]], cap: int | None = None) -> set[tuple[str, str]]:
     """(sheet, cell) of every note an earlier Validate from the ribbon wrote, read from its
     Findings sheet (``values`` from A1): the cells its table lists, minus those in the
-    kept-notes list. Empty for a Findings sheet without that list (written by ``excelflow
-    annotate``, whose notes may hold a user's text above ours: the ribbon leaves those alone).
+    kept-notes list, and of those only the first ``cap`` in sheet order (the ribbon notes at
+    most that many cells). Empty for a Findings sheet without that list (written by
+    ``excelflow annotate``, whose notes may hold a user's text above ours: the ribbon leaves
+    those alone).
     """
     marked, kept = _kept_list(values)
     if not marked:
@@ -170,7 +203,7 @@ def noted_cells(values: Sequence[Sequence[Any]]) -> set[tuple[str, str]]:
                 break
             if isinstance(sheet, str) and isinstance(cell, str) and sheet and cell:
                 out.add((sheet, cell.replace("$", "").upper()))
-        return out - kept
+        return set(capped(out - kept, cap))
     return set()
 
 

@@ -15,6 +15,7 @@ issue one call per rectangle, never one per cell.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -49,6 +50,8 @@ __all__ = [
 ]
 
 V = TypeVar("V")
+_MEMO = (str, int, float, dt.date, type(None))
+"""Values whose measured width is remembered per distinct value (hashable, compared by value)."""
 LINE_HEIGHT = 15.0
 """Points per line of 11 pt text: a wrapped cell's row is this times its line count."""
 
@@ -102,9 +105,15 @@ class SheetPlan:
     def put_rows(self, row: int, col: int, rows: Iterable[Iterable[Any]]) -> int:
         """Write a block of rows with its top-left at (row, col); returns the rows written."""
         n = 0
+        grid = self.values
         for i, values in enumerate(rows):
-            for j, value in enumerate(values):
-                self.put(row + i, col + j, value)
+            r = row + i
+            cells = list(values)
+            if col == 1 and r == len(grid) + 1 and 0 < len(cells) <= self._width:
+                grid.append(cells + [None] * (self._width - len(cells)))  # a new row, at once
+            else:
+                for j, value in enumerate(cells):
+                    self.put(r, col + j, value)
             n += 1
         return n
 
@@ -147,22 +156,54 @@ class SheetPlan:
     def shown_width(self, row: int, col: int) -> float:
         """How wide the cell's value shows, in column units: wide (CJK) characters count two,
         a font larger than 11 pt scales it, bold adds a tenth; formulas count as 10."""
-        value = self.value(row, col)
-        if isinstance(value, Formula):
-            return 10.0
-        width = float(text_width(shown(str(value) if isinstance(value, RichText) else value)))
-        look = self.resolved((row, col))
-        font = None if look is None else look.font
-        if font is not None:
-            width *= max(1.0, (font.size or 11.0) / 11.0) * (1.1 if font.bold else 1.0)
-        return width
+        return self._widths(col, [row], {}, {})[0]
+
+    def _widths(
+        self,
+        col: int,
+        rows: list[int],
+        by_value: dict[Any, float],
+        by_names: dict[tuple[str, ...], float],
+    ) -> list[float]:
+        """:meth:`shown_width` of ``rows`` in column ``col``, each distinct value measured and
+        each distinct combination of styles layered once (``by_value``, ``by_names``: caches
+        kept by the caller)."""
+        out = []
+        for r in rows:
+            value = self.value(r, col)
+            if isinstance(value, Formula):
+                out.append(10.0)
+                continue
+            plain = str(value) if isinstance(value, RichText) else value
+            key = (type(plain), plain) if isinstance(plain, _MEMO) else None
+            width = None if key is None else by_value.get(key)
+            if width is None:
+                width = float(text_width(shown(plain)))
+                if key is not None:
+                    by_value[key] = width
+            names = self.cell_styles.get((r, col))
+            if names:
+                scale = by_names.get(names)
+                if scale is None:
+                    font = self.layer(names).font
+                    scale = (
+                        1.0
+                        if font is None
+                        else (max(1.0, (font.size or 11.0) / 11.0) * (1.1 if font.bold else 1.0))
+                    )
+                    by_names[names] = scale
+                width *= scale
+            out.append(width)
+        return out
 
     def _measured(self, col: int, first_row: int, ignore: Collection[str]) -> list[int]:
         """Rows of column ``col`` from ``first_row`` down whose cell counts for its width: not
         blank, and wearing none of the ``ignore`` styles (a title meant to overflow)."""
-        return [r for r in range(first_row, len(self.values) + 1)
-                if self.value(r, col) is not None
-                and not set(self.cell_styles.get((r, col), ())) & set(ignore)]  # fmt: skip
+        skip = set(ignore)
+        styles = self.cell_styles
+        return [r for r, row in enumerate(self.values[first_row - 1:], first_row)
+                if col <= len(row) and row[col - 1] is not None
+                and not (skip and skip.intersection(styles.get((r, col), ())))]  # fmt: skip
 
     def fit_widths(
         self,
@@ -178,7 +219,7 @@ class SheetPlan:
         Cells wearing an ``ignore`` style do not count."""
         for col in columns:
             rows = self._measured(col, first_row, ignore)
-            need = max((self.shown_width(r, col) for r in rows), default=0.0)
+            need = max(self._widths(col, rows, {}, {}), default=0.0)
             self.widths[col] = max(self.widths.get(col, 0.0), min(high, need + pad))
 
     def wrap_long(
@@ -189,16 +230,25 @@ class SheetPlan:
         of ``columns`` from ``first_row`` down when one of its text cells is wider than the
         column: the whole column, so the wrapped cells form few rectangles (one renderer call
         each). Returns the columns that wrap."""
+        if style not in self.styles:
+            raise KeyError(f"undefined style {style!r}")
         wrapped = []
         for col in columns:
             limit = self.widths.get(col, 8.43) - 1.0
             rows = self._measured(col, first_row, ignore)
-            if any(isinstance(self.value(r, col), str) and self.shown_width(r, col) > limit
-                   for r in rows):  # fmt: skip
+            widths = self._widths(col, rows, {}, {})
+            if any(isinstance(self.values[r - 1][col - 1], str) and w > limit
+                   for r, w in zip(rows, widths, strict=True)):  # fmt: skip
+                line_counts: dict[str, int] = {}
                 for r in rows:
-                    self.style((r, col), style, add=True)
-                    value = self.value(r, col)
-                    lines = wrapped_lines(value, limit + 1.0) if isinstance(value, str) else 1
+                    names = self.cell_styles.get((r, col), ())
+                    self.cell_styles[(r, col)] = (*names, style)
+                    value = self.values[r - 1][col - 1]
+                    if not isinstance(value, str):
+                        continue
+                    lines = line_counts.get(value)
+                    if lines is None:
+                        lines = line_counts[value] = wrapped_lines(value, limit + 1.0)
                     if lines > 1:  # no reader may be trusted to grow the row itself
                         self.heights[r] = max(self.heights.get(r, 0.0), LINE_HEIGHT * lines)
                         self.fit_rows.add(r)

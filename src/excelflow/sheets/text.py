@@ -24,7 +24,20 @@ def serial(day: dt.date) -> int:
 
 def text_width(text: str) -> int:
     """Display width of ``text`` in Excel column units: wide (CJK) characters count two."""
-    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+    if text.isascii():  # no wide character: one unit each
+        return len(text)
+    return sum(map(_WIDTHS.__getitem__, text))
+
+
+class _Widths(dict[str, int]):
+    """Character -> its width (2 for wide and full-width characters), learnt on first use."""
+
+    def __missing__(self, ch: str) -> int:
+        width = self[ch] = 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+        return width
+
+
+_WIDTHS = _Widths()
 
 
 def has_wide(text: str) -> bool:

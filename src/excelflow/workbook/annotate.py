@@ -47,6 +47,7 @@ from excelflow.workbook.annotate_deals import put, write_deals_sheet
 from excelflow.workbook.dashboard import write_sheet
 from excelflow.workbook.formula_cache import restore_cached_values
 from excelflow.workbook.losses import losses
+from excelflow.workbook.render import save_workbook
 from excelflow.workbook.safe_write import (
     WriteRefused,
     atomic_write,
@@ -263,7 +264,7 @@ def write_annotations(
     outcome = AnnotateOutcome(real_path(target), None, result, lost, warnings, sheets)
 
     def writer(tmp: Path) -> None:
-        wb.save(tmp)
+        save_workbook(wb, tmp)  # the Findings sheet's cells in bulk
         if native:
             restore_cached_values(src, tmp)
             lost[:] = losses(src, tmp, replaced=replaced, written=sheets.values(), lang=language)

@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from copy import copy
 from typing import Any
 
@@ -23,8 +22,14 @@ from openpyxl.comments import Comment
 from openpyxl.formatting.formatting import ConditionalFormattingList
 from openpyxl.formatting.rule import Rule
 from openpyxl.styles import Alignment, PatternFill
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.styles.differential import DifferentialStyle
-from openpyxl.utils import column_index_from_string, get_column_letter, range_boundaries
+from openpyxl.utils import (
+    column_index_from_string,
+    coordinate_to_tuple,
+    get_column_letter,
+    range_boundaries,
+)
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.table import TableColumn
 from openpyxl.worksheet.worksheet import Worksheet
@@ -32,7 +37,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from excelflow.annotate.labels import MARK, NOTE_MARKER, SEVERITIES, SEVERITY_FILL
 from excelflow.annotate.plan import AnnotationPlan, Note
 from excelflow.sheets.guard import legal_text
-from excelflow.sheets.text import EXCEL_TEXT_LIMIT, clip
+from excelflow.sheets.text import EXCEL_TEXT_LIMIT, clip, text_width
 from excelflow.workbook.render import put_text
 
 NOTE_JOIN = "\n\n"
@@ -65,8 +70,7 @@ def copy_style(src: Cell | MergedCell, dst: Cell | MergedCell) -> bool:
 
 def last_used_column(ws: Worksheet) -> int:
     """1-based index of the rightmost column holding a value (0 for an empty sheet)."""
-    cols = [c for (_r, c), cell in ws._cells.items() if cell.value is not None]
-    return max(cols, default=0)
+    return max((c for (_r, c), cell in ws._cells.items() if cell.value is not None), default=0)
 
 
 def _header_span(ws: Worksheet, header_row: int) -> tuple[int, int]:
@@ -118,9 +122,24 @@ def place_result_columns(ws: Worksheet, plan: AnnotationPlan) -> tuple[dict[str,
         copy_style(left, cell)
         put(cell, col.header)
         ws.column_dimensions[get_column_letter(idx)].width = col.width
+        looks: dict[tuple[int, ...], StyleArray] = {}  # left neighbour's look -> the new one
         for row in plan.rows:  # new column: take the row's look from its left neighbour
-            if first_new > 1 and copy_style(ws.cell(row, first_new - 1), ws.cell(row, idx)):
-                ws.cell(row, idx).number_format = col.number_format
+            if first_new <= 1:
+                break
+            left_cell, new_cell = ws.cell(row, first_new - 1), ws.cell(row, idx)
+            if not isinstance(left_cell, Cell) or not isinstance(new_cell, Cell):
+                continue
+            if not left_cell.has_style:
+                continue
+            src: Any = left_cell  # openpyxl's style ids (StyleArray), untyped in its stubs
+            dst: Any = new_cell
+            key = tuple(src._style)
+            shared = looks.get(key)
+            if shared is None:
+                copy_style(src, dst)
+                dst.number_format = col.number_format
+                shared = looks[key] = StyleArray(dst._style)
+            dst._style = StyleArray(shared)
     return placed, warnings
 
 
@@ -132,10 +151,21 @@ def write_result_values(ws: Worksheet, plan: AnnotationPlan, placed: dict[str, i
     for col in plan.result_columns:
         j = placed[col.key]
         ws.column_dimensions[get_column_letter(j)].width = col.width
+        # a cell's new look depends only on its look before and on whether it gets a value:
+        # worked out once per distinct pair, then shared (openpyxl hashes every format and
+        # alignment it is given to find its id)
+        looks: dict[tuple[tuple[int, ...] | None, bool], StyleArray] = {}
         for row, value in zip(plan.rows, col.values, strict=True):
             cell = ws.cell(row, j)
             if not put(cell, value):
                 skipped += 1
+                continue
+            styled: Any = cell  # openpyxl's style ids (StyleArray), untyped in its stubs
+            start = None if styled._style is None else tuple(styled._style)
+            key = (start, value is not None)
+            shared = looks.get(key)
+            if shared is not None:
+                styled._style = StyleArray(shared)
                 continue
             if cell.number_format == "General" and value is not None:
                 cell.number_format = col.number_format
@@ -143,6 +173,8 @@ def write_result_values(ws: Worksheet, plan: AnnotationPlan, placed: dict[str, i
                 old = cell.alignment
                 cell.alignment = Alignment(horizontal=old.horizontal, vertical="top",
                                            wrap_text=True, indent=old.indent)  # fmt: skip
+            if styled._style is not None:
+                looks[key] = StyleArray(styled._style)
     return skipped
 
 
@@ -189,7 +221,7 @@ def write_row_colours(ws: Worksheet, plan: AnnotationPlan, placed: dict[str, int
 
 
 def _display_width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return text_width(text)
 
 
 def note_size(text: str) -> tuple[int, int]:
@@ -228,7 +260,7 @@ def write_notes(wb: Workbook, notes: list[Note]) -> list[str]:
             warnings.append(f"no sheet {note.sheet!r} for the note on {note.cell}")
             continue
         ws = wb[note.sheet]
-        cell = ws[note.cell]
+        cell = ws.cell(*coordinate_to_tuple(note.cell.replace("$", "").upper()))
         if isinstance(cell, MergedCell):
             warnings.append(f"{note.sheet}!{note.cell} is inside a merged range: note skipped")
             continue

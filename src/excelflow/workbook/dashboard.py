@@ -10,6 +10,7 @@ be called "Dashboard" is never replaced: ours then goes to "ExcelFlow Dashboard"
 
 from __future__ import annotations
 
+from itertools import islice
 from typing import Any
 
 from openpyxl.workbook.workbook import Workbook
@@ -17,7 +18,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from excelflow.annotate.layout import dashboard_plan, findings_plan
 from excelflow.annotate.plan import AnnotationPlan
-from excelflow.annotate.sheets import SheetInfo, claim, unique_table_name
+from excelflow.annotate.sheets import PLACEHOLDER_MAX_CELLS, SheetInfo, claim, unique_table_name
 from excelflow.sheets.plan import SheetPlan
 from excelflow.workbook.render import add_sheet
 
@@ -29,7 +30,16 @@ def sheet_info(ws: Any) -> SheetInfo:
         return SheetInfo(ws.title, [[None]], True, ws.sheet_state == "visible", ws.sheet_state)
     cells = ws._cells
     top = cells.get((1, 1))
-    rest = [c.value for key, c in cells.items() if key != (1, 1) and c.value is not None]
+    # claim() needs A1 and whether the rest is a placeholder's handful of cells: never more
+    # than PLACEHOLDER_MAX_CELLS + 1 of a deals sheet's 300,000
+    filled = (
+        v
+        for key, c in cells.items()
+        if key != (1, 1)
+        for v in (c.value,)
+        if v is not None and not (isinstance(v, str) and not v.strip())  # blanks as claim's
+    )
+    rest = list(islice(filled, PLACEHOLDER_MAX_CELLS + 1))
     objects = bool(getattr(ws, "_charts", None) or getattr(ws, "_images", None) or ws.tables
                    or getattr(ws, "_pivots", None))  # fmt: skip
     return SheetInfo(
@@ -56,4 +66,6 @@ def write_sheet(wb: Workbook, key: str, plan: AnnotationPlan) -> tuple[Worksheet
         taken = [name for ws in wb.worksheets for name in ws.tables]
         layout = findings_plan(plan, unique_table_name(taken))
     layout.props.state, layout.props.selected = where.state, where.selected
-    return add_sheet(wb, where.name, layout, where.index), where.replaces
+    # the Findings sheet has a row per finding: its cells go into the file in bulk
+    ws = add_sheet(wb, where.name, layout, where.index, bulk=key == "findings")
+    return ws, where.replaces

@@ -48,6 +48,16 @@ NOTES_DONE = Text(
     "批注：新增 {added}，更新 {updated}，删除 {removed}。",
     "Notes: {added} added, {updated} updated, {removed} removed.",
 )
+NOTES_CAPPED = Text(
+    "批注只写在前 {noted} 个有问题的单元格上（共 {flagged} 个，自上而下）；"
+    "每个问题都列在「{findings}」工作表中，可点链接跳到单元格。",
+    "Notes on the first {noted} of {flagged} flagged cells (top rows first); every finding is on "
+    "the '{findings}' sheet, with a link to its cell.",
+)
+NOTES_CAP_BAD = Text(
+    "服务器设置无效，已使用默认批注上限：{setting}",
+    "Bad server setting, the default note limit was used: {setting}",
+)
 NOTES_KEPT = Text(
     "{kept} 个单元格已有您自己的批注，未改动（问题见问题清单）。",
     "{kept} cells already carry a note of your own and were left alone (see the Findings sheet).",

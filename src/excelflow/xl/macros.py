@@ -38,6 +38,7 @@ from excelflow.xl.macros_annotate import (
     MacroError,
     check,
     guess_lang,
+    note_cap,
     note_work,
     parse_date,
     parse_lang,
@@ -76,7 +77,8 @@ def validate_run(book: xw.Book, lang: Lang | None = None, as_of: dt.date | None 
     previous = history.previous() if history is not None else None
     checked = check(book, lang, as_of, previous)
     plan = checked.plan
-    notes_to_write = note_work(checked, previous_notes(book, checked.source, plan.lang))
+    cap, bad_cap = note_cap()
+    notes_to_write = note_work(checked, previous_notes(book, checked.source, plan.lang, cap), cap)
     columns = write_results(checked)
     write_colours(checked, columns)
     dashboard = write_dashboard(checked)
@@ -93,6 +95,13 @@ def validate_run(book: xw.Book, lang: Lang | None = None, as_of: dt.date | None 
         lines.append(say.NOTES_DONE(plan.lang).format(**vars(notes)))
     if notes.kept:
         lines.append(say.NOTES_KEPT(plan.lang).format(kept=notes.kept))
+    if notes.supported and notes_to_write.noted + notes.kept < notes_to_write.flagged:
+        noted, flagged = notes_to_write.noted, notes_to_write.flagged
+        lines.append(
+            say.NOTES_CAPPED(plan.lang).format(noted=noted, flagged=flagged, findings=findings)
+        )
+    if bad_cap is not None:
+        lines.append(say.NOTES_CAP_BAD(plan.lang).format(setting=bad_cap))
     if previous is not None and len(previous):
         checked.changes = changes_since(checked.result.deals, checked.result.findings, previous)
         codes = checked.result.findings["code"].astype(str)

@@ -14,13 +14,16 @@ live workbook can be written through xlwings (Server, Lite or classic desktop):
   touches the user's own cells. (annotate uses conditional formats across the whole row; the
   remote interpreter can add conditional formats but cannot list them, so a re-run could not
   find and remove its old ones.)
-* **Notes**: one call per cell is unavoidable (Excel has no bulk note API). The remote
-  interpreter cannot read a note's text, so the notes ExcelFlow owns are those on the cells the
-  previous Findings sheet lists, minus the cells its "kept" list names: those are updated or
-  deleted. A cell carrying somebody else's note keeps it untouched, goes on the kept list, and
-  its finding stays on the Findings sheet. Notes from ``excelflow annotate`` (whose Findings
-  sheet has no kept list, and whose comments may hold the user's text above ours) are treated
-  as the user's.
+* **Notes**: one call per cell is unavoidable (Excel has no bulk note API), so the ribbon puts
+  notes on the first :data:`~excelflow.annotate.sheets.RIBBON_NOTES` flagged cells in sheet
+  order (``$EXCELFLOW_RIBBON_NOTES``), says so in its message, and every finding stays on the
+  Findings sheet with a link to its cell (``excelflow annotate`` writes every note into the
+  file). The remote interpreter cannot read a note's text, so the notes ExcelFlow owns are those
+  on the first cells (same cap, same order) the previous Findings sheet lists, minus the cells
+  its "kept" list names: those are updated or deleted. A cell carrying somebody else's note
+  keeps it untouched, goes on the kept list, and its finding stays on the Findings sheet. Notes
+  from ``excelflow annotate`` (whose Findings sheet has no kept list, and whose comments may
+  hold the user's text above ours) are treated as the user's.
 * **Findings and Dashboard** sheets: our previous sheet is deleted and a new one added at its
   position (charts, tables and notes go with it), then drawn from the same
   :class:`~excelflow.sheets.plan.SheetPlan` annotate draws (:mod:`excelflow.annotate.layout`).
@@ -34,6 +37,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,13 +49,17 @@ from excelflow.annotate.labels import NOTE_MARKER
 from excelflow.annotate.layout import dashboard_plan, findings_plan
 from excelflow.annotate.plan import AnnotationPlan, build_plan
 from excelflow.annotate.sheets import (
+    RIBBON_NOTES,
+    RIBBON_NOTES_ENV,
     Claim,
     SheetInfo,
+    capped,
     claim,
     last_used_column,
     noted_cells,
     place_result_columns,
     severity_colours,
+    sheet_order,
     unique_table_name,
 )
 from excelflow.engine import Result
@@ -256,26 +264,30 @@ def _note_index(sheet: xw.Sheet) -> dict[str, xw.main.Note] | None:
 
 @dataclass
 class NoteWork:
-    """The notes to write: per sheet, the existing notes by cell, the texts wanted and the cells
-    whose note is ours (from the previous Findings sheet). Built before anything is written."""
+    """The notes to write: per sheet, the existing notes by cell, the texts wanted (at most the
+    cap's number of cells) and the cells whose note is ours (from the previous Findings sheet);
+    the flagged cells whose note is the user's; how many cells are flagged. Built before
+    anything is written."""
 
     index: dict[str, dict[str, xw.main.Note]]
     wanted: dict[str, dict[str, str]]
     ours: dict[str, set[str]]
     supported: bool
+    users: list[tuple[str, str]] = field(default_factory=list)
+    flagged: int = 0
 
     def kept(self) -> list[tuple[str, str]]:
         """(sheet, cell) where a finding meets a note of the user's: left as it is."""
-        return sorted(
-            (name, cell)
-            for name, texts in self.wanted.items()
-            for cell in texts
-            if cell in self.index.get(name, {}) and cell not in self.ours.get(name, set())
-        )
+        return self.users
+
+    @property
+    def noted(self) -> int:
+        """How many cells get one of our notes."""
+        return sum(len(texts) for texts in self.wanted.values())
 
     def apply(self, book: xw.Book) -> NoteCount:
         """Add, update and delete notes; returns what was done."""
-        count = NoteCount(supported=self.supported)
+        count = NoteCount(supported=self.supported, kept=len(self.users))
         for name, index in self.index.items():
             sheet = book.sheets[name]
             mine = self.ours.get(name, set())
@@ -290,31 +302,53 @@ class NoteWork:
                 elif cell in mine:
                     index[cell].text = text
                     count.updated += 1
-                else:
-                    count.kept += 1
         return count
 
 
-def note_work(checked: Checked, previous: set[tuple[str, str]]) -> NoteWork:
-    """What :meth:`NoteWork.apply` will do (see the module doc for whose notes are whose)."""
+def note_cap() -> tuple[int | None, str | None]:
+    """How many flagged cells get a note (:data:`~excelflow.annotate.sheets.RIBBON_NOTES`, or
+    ``$EXCELFLOW_RIBBON_NOTES``: a whole number, or ``all``), and a warning when the variable
+    holds something else (the default is used)."""
+    raw = os.environ.get(RIBBON_NOTES_ENV, "").strip()
+    if not raw:
+        return RIBBON_NOTES, None
+    if raw.casefold() == "all":
+        return None, None
+    if raw.isdigit():
+        return int(raw), None
+    return RIBBON_NOTES, f"{RIBBON_NOTES_ENV}={raw!r} (→ {RIBBON_NOTES})"
+
+
+def note_work(
+    checked: Checked, previous: set[tuple[str, str]], cap: int | None = RIBBON_NOTES
+) -> NoteWork:
+    """What :meth:`NoteWork.apply` will do (see the module doc for whose notes are whose):
+    notes on the first ``cap`` flagged cells in sheet order that carry no note of the user's
+    (None: every flagged cell)."""
     book = checked.source.book
-    wanted: dict[str, dict[str, str]] = {}
+    texts: dict[tuple[str, str], str] = {}
     for note in checked.plan.notes:
-        text = NOTE_MARKER + "\n" + legal_text(note.text)
-        wanted.setdefault(note.sheet, {})[note.cell.upper()] = text
+        texts[(note.sheet, note.cell.upper())] = NOTE_MARKER + "\n" + legal_text(note.text)
     ours: dict[str, set[str]] = {}
     for sheet_name, cell in previous:
         ours.setdefault(sheet_name, set()).add(cell)
     names = {s.name for s in book.sheets}
     index: dict[str, dict[str, xw.main.Note]] = {}
     supported = True
-    for name in sorted((set(wanted) | set(ours)) & names):
+    for name in sorted(({s for s, _ in texts} | set(ours)) & names):
         notes = _note_index(book.sheets[name])
         if notes is None:
             supported = False
         else:
             index[name] = notes
-    return NoteWork(index, wanted, ours, supported)
+    users = sheet_order(
+        (name, cell) for name, cell in texts
+        if cell in index.get(name, {}) and cell not in ours.get(name, set())
+    )  # fmt: skip
+    wanted: dict[str, dict[str, str]] = {}
+    for key in capped(set(texts) - set(users), cap):
+        wanted.setdefault(key[0], {})[key[1]] = texts[key]
+    return NoteWork(index, wanted, ours, supported, users, len(texts))
 
 
 # --------------------------------------------------------------------------- our own sheets
@@ -351,12 +385,15 @@ def replace_sheet(book: xw.Book, source: BookSource, key: str, lang: Lang) -> xw
     return new
 
 
-def previous_notes(book: xw.Book, source: BookSource, lang: Lang) -> set[tuple[str, str]]:
-    """The cells our previous Findings sheet lists (where our previous notes are)."""
+def previous_notes(
+    book: xw.Book, source: BookSource, lang: Lang, cap: int | None = RIBBON_NOTES
+) -> set[tuple[str, str]]:
+    """The cells of our previous notes: those our previous Findings sheet lists, but for the
+    user's, the first ``cap`` in sheet order (the same cap as this run's)."""
     where = claim(sheet_infos(book, source), "findings", lang)
     if where.replaces is None:
         return set()
-    return noted_cells(source.sheet(where.replaces).grid)
+    return noted_cells(source.sheet(where.replaces).grid, cap)
 
 
 def write_dashboard(checked: Checked) -> str:
