@@ -978,10 +978,10 @@ def _basis(lim: Limits) -> str:
 
 # --------------------------------------------------------------------------- .xls (BIFF8, OLE2)
 #
-# calamine's cfb.rs reads the compound file itself and trusts it: it reserves the FAT
-# (``fat_len`` u32 entries) and the DIFAT (the u32 at byte 62 of the header) before reading
-# them, follows the DIFAT and the directory chains until an end mark (a loop never ends and
-# grows memory until the process aborts) and a stream's chain up to its declared length. Then
+# calamine's cfb.rs reads the compound file itself and trusts it: it follows the DIFAT and the
+# directory chains until an end mark (a loop never ends and grows memory until the process
+# aborts) and a stream's chain up to its declared length (a loop under a 4 GiB size: the
+# same). A header declaring more FAT sectors than the file holds is read (measured). Then
 # xls.rs reads the whole Workbook stream, finds each sheet at its BoundSheet8 offset and, per
 # sheet, reserves the cells its DIMENSIONS record declares and builds one dense range from the
 # cells it places and one from the formulas (both from the first to the last row and column),
@@ -1012,10 +1012,8 @@ class _Ole:
         self.maxid = len(data) // self.size
         self.budget = lim.max_inflated_mb * _MIB
         u32 = struct.Struct("<I").unpack_from
-        fat_len, dir_start = u32(data, 44)[0], u32(data, 48)[0]
-        mini_start, mini_len = u32(data, 60)[0], u32(data, 64)[0]
-        difat_start = u32(data, 68)[0]
-        self._spend(4 * fat_len + 4 * u32(data, 62)[0], "its header's tables")
+        dir_start, mini_start = u32(data, 48)[0], u32(data, 60)[0]
+        mini_len, difat_start = u32(data, 64)[0], u32(data, 68)[0]
         difat = list(struct.unpack_from("<109I", data, 76))
         seen: set[int] = set()
         sector_id = difat_start
