@@ -124,7 +124,8 @@ def _ours(path: Path) -> list[tuple[object, object]]:
         if typ == 0x000A:
             break
         if typ == 0x0085:
-            e = _xls_sheet(stream, int.from_bytes(stream[at : at + 4], "little")).extent()
+            scan = _xls_sheet(stream, int.from_bytes(stream[at : at + 4], "little"), 1 << 62)
+            e = scan.extent()
             out.append(
                 ((e.row_min - 1, e.col_min - 1), (e.row_max - 1, e.col_max - 1))
                 if e.row_max
@@ -194,6 +195,11 @@ def test_far_cells_and_lying_dimensions_are_refused(tmp_path: Path) -> None:
         book = xls_workbook(tmp_path / name, cells)
         with pytest.raises(TooLarge, match=match):
             check_workbook(book, lim)
+    # one cell written many times: one place in the range, but every record is read and held
+    same = xls_workbook(tmp_path / "same.xls", rk(5, 5, 1) * 3000)
+    check_workbook(same, lim)
+    with pytest.raises(TooLarge, match="holds 2,001 cells, over the limit of 2,000"):
+        check_workbook(same, Limits(max_cells=2000))
     # the same sheet named by many BoundSheet8 records is read (and held) once per name
     many = biff([number(0, 0, 1.0) + number(999, 99, 2.0)])
     bof_len = 4 + 16

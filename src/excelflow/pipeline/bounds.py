@@ -1127,55 +1127,89 @@ class _XlsSheet:
         self.cells = 0
         self.reserved = 0  # the cells the DIMENSIONS records reserve
 
-    def add(self, row: int, col_first: int, col_last: int, count: int = 1) -> None:
-        self.cells += count
-        self.row_min = min(self.row_min, row)
-        self.row_max = max(self.row_max, row)
-        self.col_min = min(self.col_min, col_first)
-        self.col_max = max(self.col_max, col_last)
-
     def extent(self) -> Extent:
+        """The bound, 1-based."""
         if self.row_max < 0:
             return Extent()
         return Extent(self.row_min + 1, self.row_max + 1, self.col_min + 1, self.col_max + 1)
 
 
-def _xls_sheet(stream: bytes, pos: int) -> _XlsSheet:
+_XLS_HEAD = struct.Struct("<HHHH")  # record type, length, then a cell's row and column
+
+
+def _xls_sheet(stream: bytes, pos: int, cap: int) -> _XlsSheet:
     """Walk a sheet's records from its BoundSheet8 offset the way xls.rs does: nested
-    substreams (BOF … EOF of an embedded chart) skipped, the sheet ended by its EOF."""
+    substreams (BOF … EOF of an embedded chart) skipped, the sheet ended by its EOF or a
+    record cut short (calamine stops there with an error), or by more than ``cap`` cells
+    (refused then: no need to read on). One unpack a record."""
     sheet = _XlsSheet()
-    u16 = struct.Struct("<HH").unpack_from
+    head, cells_types = _XLS_HEAD.unpack_from, _XLS_CELLS
+    rmin = cmin = 1 << 32
+    rmax = cmax = -1
+    count = 0
     seen_bof, depth = False, 0
-    formula_at = (0, 0)
-    for typ, at, length in _xls_records(stream, pos):
+    frow = fcol = 0  # where the last formula stands (a String record's cell)
+    end = len(stream)
+    while pos + 4 <= end:
+        if pos + 8 <= end:
+            typ, length, row, col = head(stream, pos)
+        else:  # the last record, under 4 bytes of data
+            typ, length = struct.unpack_from("<HH", stream, pos)
+            row = col = 0
+        at = pos + 4
+        pos = at + length
+        if pos > end:
+            break
         if depth:
-            depth += typ == 0x0809
-            depth -= typ == 0x000A
+            if typ == 0x0809:
+                depth += 1
+            elif typ == 0x000A:
+                depth -= 1
             continue
-        if typ in _XLS_CELLS:
-            if length >= 4:
-                row, col = u16(stream, at)
-                sheet.add(row, col, col)
+        width = 1
+        if typ in cells_types:
+            if length < 4:
+                continue
         elif typ == 0x00BD:  # MulRk: row, first column, 6-byte RKs, last column
-            if length >= 6:
-                row, col = u16(stream, at)
-                count = -(-(length - 6) // 6)
-                if count:
-                    sheet.add(row, col, col + count - 1, count)
+            width = -(-(length - 6) // 6) if length >= 6 else 0
+            if not width:
+                continue
         elif typ == 0x0006:  # Formula: a value cell and a formula cell
-            if length >= 20:
-                formula_at = u16(stream, at)
-                sheet.add(*formula_at, formula_at[1], 2)
+            if length < 20:
+                continue
+            frow, fcol, width = row, col, 2
         elif typ == 0x0207:  # String: a formula's text value, at the last formula
-            sheet.add(*formula_at, formula_at[1])
+            row, col = frow, fcol
         elif typ == 0x0200:
-            sheet.reserved = min(
-                sheet.reserved + _xls_dimensions(stream[at : at + length]), 1 << 64
-            )
+            sheet.reserved = min(sheet.reserved + _xls_dimensions(stream[at:pos]), 1 << 64)
+            continue
         elif typ == 0x0809:
-            depth, seen_bof = (depth + 1, seen_bof) if seen_bof else (depth, True)
+            if seen_bof:
+                depth += 1
+            seen_bof = True
+            continue
         elif typ == 0x000A:
             break
+        else:
+            continue
+        if typ == 0x00BD:
+            count += width
+            last = col + width - 1
+        else:
+            count += 1 if width == 1 else 2
+            last = col
+        if row < rmin:
+            rmin = row
+        if row > rmax:
+            rmax = row
+        if col < cmin:
+            cmin = col
+        if last > cmax:
+            cmax = last
+        if count > cap:
+            break
+    sheet.row_min, sheet.row_max, sheet.col_min, sheet.col_max = rmin, rmax, cmin, cmax
+    sheet.cells = count
     return sheet
 
 
@@ -1220,7 +1254,7 @@ def _check_xls(path: Path, lim: Limits) -> None:
     for number, offset in enumerate(offsets, 1):
         sheet = scanned.get(offset)
         if sheet is None:
-            sheet = scanned[offset] = _xls_sheet(stream, offset)
+            sheet = scanned[offset] = _xls_sheet(stream, offset, lim.max_cells)
         label = f"sheet {number} of the {name} stream"
         if sheet.reserved > lim.max_cells:
             raise TooLarge(
