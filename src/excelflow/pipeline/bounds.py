@@ -21,7 +21,13 @@ lie about a part's size. So before calamine sees an .xlsx/.xlsm, :func:`check_wo
 
 An .ods gets the same limits on its tables (repeated rows and columns expanded as calamine
 expands them, :class:`_OdsScan`), an .xlsb on its sheets' records (:class:`_XlsbScan`). An .xls
-(BIFF8 in an OLE2 file) only gets the file-size check: its extent is not bounded here.
+(BIFF8 in an OLE2 compound file, :func:`_check_xls`) is read with a bounded reader of its own
+(:class:`_Ole`: every sector chain followed with a loop check and against
+``max_inflated_mb``); its Workbook stream's records are walked per sheet from the BoundSheet8
+offsets the way calamine walks them (:func:`_xls_sheet`), and a sheet is refused over the same
+limits, as are a DIMENSIONS record reserving more than ``max_cells`` and sheets spanning more
+than ``max_cells`` together (calamine builds every sheet of an .xls at open). A damaged
+container is one line too ("the file is corrupt").
 
 The cell limit defaults to what the process may still allocate (:func:`memory_cells`).
 
@@ -520,9 +526,9 @@ def _last(data: bytes, start: int, end: int) -> re.Match[bytes] | None:
 
 
 def check_workbook(path: Path, limits: Limits | None = None) -> None:
-    """Refuse (raise :class:`TooLarge`) a zip workbook that exceeds ``limits`` (default
-    :meth:`Limits.from_env`); see the module docstring. Other formats only get the file-size
-    check."""
+    """Refuse (raise :class:`TooLarge`) a zip or OLE2 (.xls) workbook that exceeds ``limits``
+    (default :meth:`Limits.from_env`); see the module docstring. Other formats (CSV) only get
+    the file-size check."""
     lim = limits or Limits.from_env()
     size = path.stat().st_size
     if size > lim.max_file_mb * _MIB:
