@@ -21,7 +21,13 @@ lie about a part's size. So before calamine sees an .xlsx/.xlsm, :func:`check_wo
 
 An .ods gets the same limits on its tables (repeated rows and columns expanded as calamine
 expands them, :class:`_OdsScan`), an .xlsb on its sheets' records (:class:`_XlsbScan`). An .xls
-(BIFF8 in an OLE2 file) only gets the file-size check: its extent is not bounded here.
+(BIFF8 in an OLE2 compound file, :func:`_check_xls`) is read with a bounded reader of its own
+(:class:`_Ole`: every sector chain followed with a loop check and against
+``max_inflated_mb``); its Workbook stream's records are walked per sheet from the BoundSheet8
+offsets the way calamine walks them (:func:`_xls_sheet`), and a sheet is refused over the same
+limits, as are a DIMENSIONS record reserving more than ``max_cells`` and sheets spanning more
+than ``max_cells`` together (calamine builds every sheet of an .xls at open). A damaged
+container is one line too ("the file is corrupt").
 
 The cell limit defaults to what the process may still allocate (:func:`memory_cells`).
 
@@ -36,6 +42,7 @@ import os
 import posixpath
 import queue
 import re
+import struct
 import threading
 import zipfile
 import zlib
@@ -519,9 +526,9 @@ def _last(data: bytes, start: int, end: int) -> re.Match[bytes] | None:
 
 
 def check_workbook(path: Path, limits: Limits | None = None) -> None:
-    """Refuse (raise :class:`TooLarge`) a zip workbook that exceeds ``limits`` (default
-    :meth:`Limits.from_env`); see the module docstring. Other formats only get the file-size
-    check."""
+    """Refuse (raise :class:`TooLarge`) a zip or OLE2 (.xls) workbook that exceeds ``limits``
+    (default :meth:`Limits.from_env`); see the module docstring. Other formats (CSV) only get
+    the file-size check."""
     lim = limits or Limits.from_env()
     size = path.stat().st_size
     if size > lim.max_file_mb * _MIB:
@@ -530,6 +537,9 @@ def check_workbook(path: Path, limits: Limits | None = None) -> None:
             f"{lim.max_file_mb:,.0f} MiB (EXCELFLOW_MAX_FILE_MB)"
         )
     if not zipfile.is_zipfile(path):
+        with path.open("rb") as fh:
+            if fh.read(8) == _OLE_MAGIC:
+                _check_xls(path, lim)
         return
     try:
         with zipfile.ZipFile(path) as zf:
@@ -959,10 +969,11 @@ def _scan(
 
 
 def _check_extent(
-    name: str, extent: Extent, cells: int, lim: Limits, *, early: bool = False
+    name: str, extent: Extent, cells: int, lim: Limits, *, early: bool = False, part: bool = True
 ) -> None:
     spans = "spans at least" if early else "spans"
-    where = f"the sheet part {name} {spans} {extent.rows:,} rows x {extent.cols:,} columns"
+    name = f"the sheet part {name}" if part else name
+    where = f"{name} {spans} {extent.rows:,} rows x {extent.cols:,} columns"
     if extent.rows > lim.max_rows or extent.row_max > 1_048_576:
         raise TooLarge(f"refused: {where}, over {lim.max_rows:,} rows (EXCELFLOW_MAX_ROWS)")
     if extent.cols > lim.max_cols or extent.col_max > 16_384:
@@ -974,10 +985,305 @@ def _check_extent(
         )
     if cells > lim.max_cells:  # one cell written many times is one place but many reads
         raise TooLarge(
-            f"refused: the sheet part {name} holds {cells:,} cell elements, over the limit of "
-            f"{lim.max_cells:,}{_basis(lim)} (EXCELFLOW_MAX_CELLS)"
+            f"refused: {name} holds {cells:,} {'cell elements' if part else 'cells'}, over the "
+            f"limit of {lim.max_cells:,}{_basis(lim)} (EXCELFLOW_MAX_CELLS)"
         )
 
 
 def _basis(lim: Limits) -> str:
     return f" set by {lim.cells_from}" if lim.cells_from else ""
+
+
+# --------------------------------------------------------------------------- .xls (BIFF8, OLE2)
+#
+# calamine's cfb.rs reads the compound file itself and trusts it: it follows the DIFAT and the
+# directory chains until an end mark (a loop never ends and grows memory until the process
+# aborts) and a stream's chain up to its declared length (a loop under a 4 GiB size: the
+# same). A header declaring more FAT sectors than the file holds is read (measured). Then
+# xls.rs reads the whole Workbook stream, finds each sheet at its BoundSheet8 offset and, per
+# sheet, reserves the cells its DIMENSIONS record declares and builds one dense range from the
+# cells it places and one from the formulas (both from the first to the last row and column),
+# for every sheet at once. The reader below follows the same chains with a visited set and
+# a byte budget (``max_inflated_mb``), and the scan bounds each sheet as calamine builds it.
+
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ENDOFCHAIN, _DIFSECT, _RESERVED = 0xFFFFFFFE, 0xFFFFFFFC, 0xFFFFFFFA
+_XLS_CELLS = frozenset((0x0203, 0x0204, 0x00D6, 0x0205, 0x027E, 0x00FD))  # row, col first
+
+
+class _Corrupt(Exception):
+    """The compound file cannot be read the way calamine reads it."""
+
+
+class _Ole:
+    """A bounded reader of an OLE2 compound file mapped in ``data``, following calamine's
+    cfb.rs: sector ``i`` starts at ``(i + 1) * size``; an id past ``len / size`` is an error."""
+
+    def __init__(self, data: memoryview, lim: Limits) -> None:
+        if len(data) < 512 or bytes(data[:8]) != _OLE_MAGIC:
+            raise _Corrupt("no OLE2 header")
+        self.data, self.lim = data, lim
+        shift = int.from_bytes(data[30:32], "little")
+        if shift not in (9, 12) or int.from_bytes(data[32:34], "little") != 6:
+            raise _Corrupt("bad sector sizes")
+        self.size = 1 << shift
+        self.maxid = len(data) // self.size
+        self.budget = lim.max_inflated_mb * _MIB
+        u32 = struct.Struct("<I").unpack_from
+        dir_start, mini_start = u32(data, 48)[0], u32(data, 60)[0]
+        mini_len, difat_start = u32(data, 64)[0], u32(data, 68)[0]
+        difat = list(struct.unpack_from("<109I", data, 76))
+        seen: set[int] = set()
+        sector_id = difat_start
+        while sector_id < _RESERVED:
+            if sector_id in seen:
+                raise _Corrupt("a loop in the DIFAT chain")
+            seen.add(sector_id)
+            difat.extend(self._u32s(self._sector(sector_id)))
+            sector_id = difat.pop()
+        self.fat: list[int] = []
+        for sector_id in difat:
+            if sector_id < _DIFSECT:
+                self.fat.extend(self._u32s(self._sector(sector_id)))
+        dirs = self._chain(dir_start, self.fat, None, 1 << 62, "the directory")
+        if len(dirs) % 128:
+            raise _Corrupt("a partial directory entry")
+        self.entries: list[tuple[str, int, int]] = []
+        for at in range(0, len(dirs), 128):
+            raw = bytes(dirs[at : at + 64]).decode("utf-16-le", "replace")
+            name = raw.split("\x00", 1)[0]
+            start = u32(dirs, at + 116)[0]
+            wide = 8 if self.size == 4096 else 4
+            length = int.from_bytes(dirs[at + 120 : at + 120 + wide], "little")
+            self.entries.append((name, start, length))
+        if not self.entries:
+            raise _Corrupt("an empty directory")
+        self.mini = self.minifat = b""
+        if mini_len > 0:
+            self.mini = self._chain(
+                self.entries[0][1], self.fat, None, self.entries[0][2], "the mini stream"
+            )
+            minifat = self._chain(mini_start, self.fat, None, mini_len * self.size, "the mini FAT")
+            self.minifat = minifat[: len(minifat) // 4 * 4]
+
+    def _spend(self, n: int, what: str) -> None:
+        self.budget -= n
+        if self.budget < 0:
+            raise TooLarge(
+                f"refused: the OLE2 container asks for more than "
+                f"{self.lim.max_inflated_mb:,.0f} MiB (at {what}; EXCELFLOW_MAX_INFLATED_MB)"
+            )
+
+    @staticmethod
+    def _u32s(block: memoryview | bytes) -> list[int]:
+        return list(memoryview(block)[: len(block) // 4 * 4].cast("I"))
+
+    def _sector(self, sector_id: int) -> memoryview:
+        if sector_id > self.maxid:
+            raise _Corrupt(f"sector {sector_id} beyond the end of the file")
+        start = (sector_id + 1) * self.size
+        return self.data[start : start + self.size]
+
+    def _chain(
+        self, sector_id: int, fat: list[int], mini: bytes | None, length: int, what: str
+    ) -> bytes:
+        """A chain's bytes up to ``length``; a loop, or a chain beyond the budget, refused."""
+        size = 64 if mini is not None else self.size
+        parts: list[bytes] = []
+        got = 0
+        seen = bytearray((len(fat) + 8) // 8)
+        while sector_id != _ENDOFCHAIN and got < length:
+            if sector_id >= len(fat):
+                raise _Corrupt(f"sector {sector_id} outside the allocation table")
+            if seen[sector_id >> 3] & (1 << (sector_id & 7)):
+                raise _Corrupt(f"a loop in the sector chain of {what}")
+            seen[sector_id >> 3] |= 1 << (sector_id & 7)
+            if mini is None:
+                sector = bytes(self._sector(sector_id))
+            else:
+                sector = mini[sector_id * 64 : sector_id * 64 + 64]
+                if len(sector) < 64:
+                    raise _Corrupt(f"mini sector {sector_id} beyond the mini stream")
+            part = sector[: min(size, length - got)]
+            self._spend(len(part), what)
+            parts.append(part)
+            got += len(part)
+            sector_id = fat[sector_id]
+        return b"".join(parts)
+
+    def stream(self, names: tuple[str, ...]) -> tuple[str, bytes] | None:
+        """The first stream found under one of ``names`` (tried in order), as calamine."""
+        for wanted in names:
+            for name, start, length in self.entries:
+                if name == wanted:
+                    if length < 4096:
+                        minifat = self._u32s(self.minifat)
+                        return name, self._chain(start, minifat, self.mini, length, name)
+                    return name, self._chain(start, self.fat, None, length, name)
+        return None
+
+
+def _xls_records(stream: bytes, pos: int) -> Iterator[tuple[int, int, int]]:
+    """(type, start of data, length) of each BIFF record from ``pos`` until the stream ends
+    or a record is cut (where calamine stops with an error)."""
+    head = struct.Struct("<HH").unpack_from
+    end = len(stream)
+    while pos + 4 <= end:
+        typ, length = head(stream, pos)
+        if pos + 4 + length > end:
+            return
+        yield typ, pos + 4, length
+        pos += 4 + length
+
+
+class _XlsSheet:
+    """One sheet's cells (values and formulas) as calamine's xls.rs places them, 0-based."""
+
+    def __init__(self) -> None:
+        self.row_min = self.col_min = 1 << 32
+        self.row_max = self.col_max = -1
+        self.cells = 0
+        self.reserved = 0  # the cells the DIMENSIONS records reserve
+
+    def extent(self) -> Extent:
+        """The bound, 1-based."""
+        if self.row_max < 0:
+            return Extent()
+        return Extent(self.row_min + 1, self.row_max + 1, self.col_min + 1, self.col_max + 1)
+
+
+_XLS_HEAD = struct.Struct("<HHHH")  # record type, length, then a cell's row and column
+
+
+def _xls_sheet(stream: bytes, pos: int, cap: int) -> _XlsSheet:
+    """Walk a sheet's records from its BoundSheet8 offset the way xls.rs does: nested
+    substreams (BOF … EOF of an embedded chart) skipped, the sheet ended by its EOF or a
+    record cut short (calamine stops there with an error), or by more than ``cap`` cells
+    (refused then: no need to read on). One unpack a record."""
+    sheet = _XlsSheet()
+    head, cells_types = _XLS_HEAD.unpack_from, _XLS_CELLS
+    rmin = cmin = 1 << 32
+    rmax = cmax = -1
+    count = 0
+    seen_bof, depth = False, 0
+    frow = fcol = 0  # where the last formula stands (a String record's cell)
+    end = len(stream)
+    while pos + 4 <= end:
+        if pos + 8 <= end:
+            typ, length, row, col = head(stream, pos)
+        else:  # the last record, under 4 bytes of data
+            typ, length = struct.unpack_from("<HH", stream, pos)
+            row = col = 0
+        at = pos + 4
+        pos = at + length
+        if pos > end:
+            break
+        if depth:
+            if typ == 0x0809:
+                depth += 1
+            elif typ == 0x000A:
+                depth -= 1
+            continue
+        width = 1
+        if typ in cells_types:
+            if length < 4:
+                continue
+        elif typ == 0x00BD:  # MulRk: row, first column, 6-byte RKs, last column
+            width = -(-(length - 6) // 6) if length >= 6 else 0
+            if not width:
+                continue
+        elif typ == 0x0006:  # Formula: a value cell and a formula cell
+            if length < 20:
+                continue
+            frow, fcol, width = row, col, 2
+        elif typ == 0x0207:  # String: a formula's text value, at the last formula
+            row, col = frow, fcol
+        elif typ == 0x0200:
+            sheet.reserved = min(sheet.reserved + _xls_dimensions(stream[at:pos]), 1 << 64)
+            continue
+        elif typ == 0x0809:
+            if seen_bof:
+                depth += 1
+            seen_bof = True
+            continue
+        elif typ == 0x000A:
+            break
+        else:
+            continue
+        if typ == 0x00BD:
+            count += width
+            last = col + width - 1
+        else:
+            count += 1 if width == 1 else 2
+            last = col
+        if row < rmin:
+            rmin = row
+        if row > rmax:
+            rmax = row
+        if col < cmin:
+            cmin = col
+        if last > cmax:
+            cmax = last
+        if count > cap:
+            break
+    sheet.row_min, sheet.row_max, sheet.col_min, sheet.col_max = rmin, rmax, cmin, cmax
+    sheet.cells = count
+    return sheet
+
+
+def _xls_dimensions(data: bytes) -> int:
+    """The cells calamine reserves for a DIMENSIONS record (its u32 arithmetic wraps)."""
+    if len(data) == 10:
+        rf, rl, cf, cl = struct.unpack_from("<HHHH", data)
+    elif len(data) == 14:
+        rf, rl, cf, cl = struct.unpack_from("<IIHH", data)
+    else:
+        return 0
+    if cf > 0xFF or cl < cf:
+        cf = 0
+    end_r, end_c = (rl - 1, cl - 1) if rl >= 1 and cl >= 1 else (rf, cf)
+    rows: int = (end_r - rf + 1) & _U32
+    cols: int = (end_c - cf + 1) & _U32
+    return rows * cols
+
+
+def _check_xls(path: Path, lim: Limits) -> None:
+    """An .xls: read the Workbook stream within the budget, then bound every sheet."""
+    with path.open("rb") as fh:
+        data = fh.read()
+    try:
+        ole = _Ole(memoryview(data), lim)
+        found = ole.stream(("Workbook", "Book", "WORKBOOK", "BOOK"))
+    except _Corrupt as exc:
+        raise TooLarge(f"the file is corrupt (damaged OLE2 container: {exc})") from None
+    if found is None:
+        return  # no workbook stream: calamine says so
+    name, stream = found
+    offsets: list[int] = []
+    for typ, at, length in _xls_records(stream, 0):
+        if typ == 0x002F and length >= 2 and stream[at : at + 2] != b"\0\0":
+            return  # encrypted: calamine refuses it before reading a sheet
+        if typ == 0x0085 and length >= 4:
+            offsets.append(int.from_bytes(stream[at : at + 4], "little"))
+        elif typ == 0x000A:
+            break
+    scanned: dict[int, _XlsSheet] = {}
+    total = 0
+    for number, offset in enumerate(offsets, 1):
+        sheet = scanned.get(offset)
+        if sheet is None:
+            sheet = scanned[offset] = _xls_sheet(stream, offset, lim.max_cells)
+        label = f"sheet {number} of the {name} stream"
+        if sheet.reserved > lim.max_cells:
+            raise TooLarge(
+                f"refused: the DIMENSIONS record of {label} reserves {sheet.reserved:,} cells, "
+                f"over the limit of {lim.max_cells:,}{_basis(lim)} (EXCELFLOW_MAX_CELLS)"
+            )
+        extent = sheet.extent()
+        _check_extent(label, extent, sheet.cells, lim, part=False)
+        total += extent.rows * extent.cols
+        if total > lim.max_cells:  # calamine holds every sheet of an .xls at once
+            raise TooLarge(
+                f"refused: the sheets of the {name} stream span {total:,} cells together, over "
+                f"the limit of {lim.max_cells:,}{_basis(lim)} (EXCELFLOW_MAX_CELLS)"
+            )
