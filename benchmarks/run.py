@@ -27,12 +27,14 @@ from common import RESULTS
 RECORD = Path(__file__).resolve().parent / "RESULTS.md"
 
 
-def batch_hook(tiny: bool) -> list[str]:
-    """The batch benchmark (``benchmarks/bench_batch.py``): serial vs process pool vs Dask, and
-    the parent's memory for few vs many files."""
+def batch_hook(tiny: bool, rounds: int) -> list[str]:
+    """The batch benchmark (``benchmarks/bench_batch.py``): serial vs process pool vs Dask
+    (``rounds`` interleaved rounds, medians), and the parent's memory for few vs many files."""
     import bench_batch
 
-    bench_batch.main(["--files", "4", "--small", "2", "--deals", "5"] if tiny else [])
+    bench_batch.main(
+        ["--files", "4", "--small", "2", "--deals", "5"] if tiny else ["--rounds", str(rounds)]
+    )
     text = (RESULTS / "bench_batch.txt").read_text(encoding="utf-8").splitlines()
     return ["### batch: serial vs `--workers 2` vs `--dask local`", "", "```", *text, "```", ""]
 
@@ -95,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         f"DataFrame {udf['dataframe'] * 1e3:.0f} ms ({udf['ratio']:.0f}×)",
         "",
     ]
-    lines += batch_hook(args.tiny)
+    lines += batch_hook(args.tiny, repeat)
     lines.append(f"Whole run: {time.perf_counter() - started:.0f} s.")
     text = "\n".join(lines) + "\n"
     RESULTS.mkdir(parents=True, exist_ok=True)
