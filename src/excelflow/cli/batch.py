@@ -24,10 +24,8 @@ from excelflow.cli.common import (
     add_gate_options,
     add_lang,
     add_record_options,
-    load_mapping_option,
-    load_ruleset_option,
     output_problem,
-    prefix_problem,
+    ruleset_options,
     visible,
 )
 
@@ -114,7 +112,6 @@ def run(args: argparse.Namespace) -> int:
     from excelflow.batch.collect import Collector
     from excelflow.batch.executors import ExecutorError, choose
     from excelflow.batch.work import Job
-    from excelflow.pipeline.ruleset import load_ruleset
     from excelflow.workbook.safe_write import WriteRefused
 
     for option, target in (("--report", args.report), ("--json", args.json)):
@@ -130,13 +127,7 @@ def run(args: argparse.Namespace) -> int:
     except ExecutorError as exc:
         print(f"excelflow: {exc}", file=sys.stderr)
         return EXIT_ERROR
-    explicit = load_ruleset_option(args.ruleset)
-    problem = prefix_problem(explicit, args.ruleset)
-    if problem is not None:
-        print(problem, file=sys.stderr)
-        return EXIT_ERROR
-    ruleset = explicit or load_ruleset()
-    mapping = load_mapping_option(args.mapping, ruleset)
+    explicit, ruleset, mapping = ruleset_options(args)
     as_of = args.as_of or dt.date.today()
     outputs = [Path(p) for p in (args.report, args.json) if p]
     files = batch.find(args.paths, args.glob, exclude=outputs)

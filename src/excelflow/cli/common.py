@@ -131,21 +131,29 @@ def add_code_options(
     parser.add_argument("--statistics", action="store_true", help=statistics_help)
 
 
-def prefix_problem(ruleset: RuleSet | None, path: str | None) -> str | None:
-    """The one line refusing the rule set file ``path`` when a ``select``/``ignore`` prefix of
-    it starts no registered code (a typo there would silently report nothing)."""
-    if ruleset is None:
-        return None
+def ruleset_options(args: argparse.Namespace) -> tuple[RuleSet | None, RuleSet, ColumnMapping]:
+    """``--ruleset`` and ``--mapping``, resolved once for every door that takes both: the rule
+    set the user named (None: the standard one applies), the rule set to use, the mapping.
+
+    Raises:
+        RuleSetError: a file cannot be read or is invalid, or a ``select``/``ignore`` prefix of
+            the named rule set starts no registered code (a typo there would silently report
+            nothing).
+    """
+    from excelflow.pipeline.ruleset import RuleSetError, load_ruleset
     from excelflow.rules import load_all
 
-    codes = load_all()
-    for p in (*ruleset.select, *ruleset.ignore):
-        if not any(c.startswith(p) for c in codes):
-            return (
-                f"excelflow: {path}: invalid rule set: select/ignore: no rule code starts "
-                f"with {p!r} (see excelflow rules list)"
-            )
-    return None
+    explicit = load_ruleset_option(args.ruleset)
+    if explicit is not None:
+        codes = load_all()
+        for p in (*explicit.select, *explicit.ignore):
+            if not any(c.startswith(p) for c in codes):
+                problem = (
+                    f"select/ignore: no rule code starts with {p!r} (see excelflow rules list)"
+                )
+                raise RuleSetError(args.ruleset, [problem])
+    ruleset = explicit or load_ruleset()
+    return explicit, ruleset, load_mapping_option(args.mapping, ruleset)
 
 
 def load_ruleset_option(path: str | None) -> RuleSet | None:

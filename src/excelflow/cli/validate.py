@@ -24,11 +24,9 @@ from excelflow.cli.common import (
     add_lang,
     add_record_options,
     file_history,
-    load_mapping_option,
-    load_ruleset_option,
     output_problem,
-    prefix_problem,
     progress,
+    ruleset_options,
     visible,
 )
 from excelflow.cli.formats import FORMATS
@@ -134,7 +132,6 @@ def run(args: argparse.Namespace) -> int:
     """
     from excelflow import api
     from excelflow.engine import report
-    from excelflow.pipeline.ruleset import load_ruleset
     from excelflow.workbook.safe_write import WriteRefused
 
     problem = output_problem(args.output)
@@ -143,13 +140,7 @@ def run(args: argparse.Namespace) -> int:
     if problem is not None:
         print(problem, file=sys.stderr)
         return EXIT_ERROR
-    explicit = load_ruleset_option(args.ruleset)
-    problem = prefix_problem(explicit, args.ruleset)
-    if problem is not None:
-        print(problem, file=sys.stderr)
-        return EXIT_ERROR
-    ruleset = explicit or load_ruleset()
-    mapping = load_mapping_option(args.mapping, ruleset)
+    explicit, ruleset, mapping = ruleset_options(args)
     as_of = args.as_of or dt.date.today()
     history = file_history(args, as_of)
     if history is not None and history.error is not None:
