@@ -204,6 +204,10 @@ def run(args: argparse.Namespace) -> int:
         ssl_certfile=str(cert) if cert else None,
         ssl_keyfile=str(key) if key else None,
         server_header=False,
+        # the pane loads ~40 files over a few keep-alive sockets; uvicorn's 5 s default closes
+        # an idle one while the browser is sending on it, and after a few such races Chromium
+        # gives up on the file (net::ERR_TOO_MANY_RETRIES, seen once in CI under load)
+        timeout_keep_alive=75,
         log_level="info",
         log_config=visible_log_config(LOGGING_CONFIG),  # cell text never reaches it raw
     )
