@@ -71,7 +71,7 @@ from excelflow.sheets.guard import legal_text
 from excelflow.sheets.plan import runs
 from excelflow.xl import macro_labels as say
 from excelflow.xl.book_source import BookSource, check_book
-from excelflow.xl.render import notes_supported, paint, render, write_block
+from excelflow.xl.render import equal_runs, notes_supported, paint, render, write_block
 
 GRADE_COLUMNS = ("ef_grade", "ef_score", "ef_adj_prob")
 """What the Grade button writes: grade, evaluation score, adjusted probability."""
@@ -174,32 +174,38 @@ def write_results(checked: Checked, only: Sequence[str] = ()) -> dict[str, int]:
     last_used = area.origin[1] + last_used_column(area.grid)
     placement = place_result_columns(plan, last_used, only)
     header = plan.header_row
-    if placement.appended:
-        first = placement.columns[placement.appended[0].key]
-        write_block(sheet, header, first, [[c.header for c in placement.appended]])
-        sheet.range((header, first), (header, first + len(placement.appended) - 1)).font.bold = True
-        _grow_table(checked, last_used, len(placement.appended))
-        top, bottom = plan.rows[0], plan.rows[-1]
-        for col in placement.appended:  # formats first: text stays text when written
-            j = placement.columns[col.key]
-            sheet.range((top, j), (bottom, j)).number_format = col.number_format
-    by_key = {c.key: c for c in plan.result_columns}
     top, bottom = plan.rows[0], plan.rows[-1]
-    for col in plan.result_columns:  # widths fitted to header and values, like annotate
-        if col.key in placement.columns:
-            j = placement.columns[col.key]
-            sheet.range((1, j)).column_width = col.width
-            if col.wrap:
-                sheet.range((top, j), (bottom, j)).wrap_text = True
+    appended = {placement.columns[c.key]: c for c in placement.appended}
+    if appended:
+        first = min(appended)
+        sheet.range((header, first), (header, first + len(appended) - 1)).font.bold = True
+        # formats first (text stays text when written), one call per run of equal formats
+        for (c1, c2), fmt in equal_runs({j: c.number_format for j, c in appended.items()}):
+            sheet.range((top, c1), (bottom, c2)).number_format = fmt
+    by_key = {c.key: c for c in plan.result_columns}
+    shown = {placement.columns[c.key]: c for c in plan.result_columns if c.key in placement.columns}
+    for (c1, c2), width in equal_runs({j: c.width for j, c in shown.items()}):
+        sheet.range((1, c1), (1, c2)).column_width = width  # fitted like annotate's
+    for c1, c2 in runs(j for j, c in shown.items() if c.wrap):
+        sheet.range((top, c1), (bottom, c2)).wrap_text = True
     key_at = {col: key for key, col in placement.columns.items()}
     index = {row: i for i, row in enumerate(plan.rows)}
+    headed: set[int] = set()
     for c1, c2 in runs(placement.columns.values()):
         for r1, r2 in runs(plan.rows):
             block = [
                 [by_key[key_at[c]].values[index[r]] for c in range(c1, c2 + 1)]
                 for r in range(r1, r2 + 1)
             ]
+            if r1 == header + 1 and all(c in appended for c in range(c1, c2 + 1)):
+                block.insert(0, [appended[c].header for c in range(c1, c2 + 1)])
+                headed.update(range(c1, c2 + 1))
+                r1 = header  # the new headers go with the values: one write
             write_block(sheet, r1, c1, block)
+    for c1, c2 in runs(set(appended) - headed):
+        write_block(sheet, header, c1, [[appended[j].header for j in range(c1, c2 + 1)]])
+    if appended:  # once the new headers are in: Excel names blank header cells itself
+        _grow_table(checked, last_used, len(appended))
     return placement.columns
 
 

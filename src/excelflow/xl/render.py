@@ -31,9 +31,9 @@ import contextlib
 import datetime as dt
 import math
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import xlwings as xw
@@ -42,6 +42,7 @@ from excelflow.sheets.guard import cell_text, legal_text
 from excelflow.sheets.parts import Link, Table
 from excelflow.sheets.plan import Area, Formula, RichText, SheetPlan, address, rectangles, runs
 from excelflow.sheets.style import SIDES, Style
+from excelflow.xl.cover import blank_cells, cover, numeric_only, text_cells
 from excelflow.xl.render_objects import (
     add_chart,
     missed,
@@ -52,6 +53,7 @@ from excelflow.xl.render_objects import (
     written,
 )
 
+T = TypeVar("T")
 MAX_CELLS = 100_000
 """Cells per value write (xlwings' own ``DEFAULT_MAX_CELLS_PER_WRITE``)."""
 MAX_COLOURS = 10_000
@@ -129,11 +131,21 @@ def paint(sheet: xw.Sheet, area: Area, colours: Sequence[Sequence[Any]]) -> int:
 
 
 def write_fills(sheet: xw.Sheet, fills: dict[tuple[int, int], str]) -> int:
-    """Fills of single cells, per band of adjacent filled columns: one call per rectangle of
-    equal fills, or colour matrices over the band's bounding box when that takes fewer calls.
+    """Fills of single cells: one call per rectangle of equal fills, or colour matrices (cells
+    left as they are where no fill is asked) when that takes fewer calls, over the bounding box
+    of all fills when it fits :data:`MAX_COLOURS`, else per band of adjacent filled columns.
     Returns the number of calls."""
+    if not fills:
+        return 0
+    rows = [r for r, _ in fills]
+    cols = [c for _, c in fills]
+    box = (min(rows), min(cols), max(rows), max(cols))
+    if (box[2] - box[0] + 1) * (box[3] - box[1] + 1) <= MAX_COLOURS:
+        bands = [(box[1], box[3])]
+    else:
+        bands = runs(cols)
     calls = 0
-    for c1, c2 in runs(c for _, c in fills):
+    for c1, c2 in bands:
         band = {k: v for k, v in fills.items() if c1 <= k[1] <= c2}
         rects = rectangles(band)
         rows = [r for r, _ in band]
@@ -241,30 +253,47 @@ def write_borders(sheet: xw.Sheet, looks: dict[tuple[int, int], Style]) -> None:
             rng(sheet, area).borders.set([edge, inside] if across else [edge], **kw)
 
 
-def write_styles(sheet: xw.Sheet, looks: dict[tuple[int, int], Style], skipped: Skipped) -> None:
+def write_styles(
+    sheet: xw.Sheet, looks: dict[tuple[int, int], Style], skipped: Skipped, plan: SheetPlan
+) -> None:
     """Fonts, number formats, alignment, wrapping and borders, one call per rectangle and
-    attribute (fills: :func:`write_fills`)."""
+    attribute (fills: :func:`write_fills`). Bold, italics, font colours and alignment are not
+    seen on blank cells, nor a number format without a text section on text: their rectangles
+    may span such cells (:func:`excelflow.xl.cover.cover`), which saves calls, not looks."""
+    blank = blank_cells(plan)
+    text = text_cells(plan)
+    width = max((len(r) for r in plan.values), default=0)
+    bounds = (max(len(plan.values), *(r for r, _ in looks)), max(width, *(c for _, c in looks)))
     with skipped.guard("fonts"):
         for attr in ("bold", "italic", "size", "color", "name"):
             cells = {k: getattr(s.font, attr) for k, s in looks.items()
                      if s.font is not None and getattr(s.font, attr) is not None
                      and not (attr == "name" and s.font.scheme == "minor")}  # fmt: skip
-            for area, value in rectangles(cells):
+            # a blank cell's size and font still set its row's height
+            unseen = blank if attr in ("bold", "italic", "color") else _seen
+            for area, value in cover(cells, unseen, bounds):
                 font = rng(sheet, area).font
                 setattr(font, attr, "#" + value if attr == "color" else value)
     with skipped.guard("number formats"):
         formats = {k: s.number_format for k, s in looks.items() if s.number_format is not None}
-        for area, fmt in rectangles(formats):
+        numeric = {k: f for k, f in formats.items() if numeric_only(f)}
+        for area, fmt in cover(formats, blank, bounds):
+            if not numeric_only(fmt):  # text sections: spans blank cells only
+                rng(sheet, area).number_format = fmt
+        textual = formats.keys() - numeric.keys()
+        for area, fmt in cover(
+            numeric, lambda r, c: blank(r, c) or (text(r, c) and (r, c) not in textual), bounds
+        ):
             rng(sheet, area).number_format = fmt
     aligned = {k: s.align for k, s in looks.items() if s.align is not None}
     with skipped.guard("alignment"):
         for attr, setter in (("horizontal", "horizontal_alignment"),
                              ("vertical", "vertical_alignment")):  # fmt: skip
             cells = {k: getattr(a, attr) for k, a in aligned.items() if getattr(a, attr)}
-            for area, how in rectangles(cells):
+            for area, how in cover(cells, blank, bounds):
                 setattr(rng(sheet, area), setter, how)
         indents = {k: a.indent for k, a in aligned.items() if a.indent}
-        for area, amount in rectangles(indents):
+        for area, amount in cover(indents, blank, bounds, once=True):
             rng(sheet, area).adjust_indent(amount)
     with skipped.guard("wrapped text"):
         wraps = {k: a.wrap for k, a in aligned.items() if a.wrap is not None}
@@ -272,6 +301,10 @@ def write_styles(sheet: xw.Sheet, looks: dict[tuple[int, int], Style], skipped: 
             rng(sheet, area).wrap_text = on
     with skipped.guard("borders"):
         write_borders(sheet, looks)
+
+
+def _seen(r: int, c: int) -> bool:
+    return False
 
 
 def _notes(plan: SheetPlan) -> dict[tuple[int, int], str]:
@@ -292,7 +325,8 @@ def render(sheet: xw.Sheet, plan: SheetPlan, *, notes: bool = True) -> Rendered:
     with skipped.guard("fills"):
         fills = {k: s.fill.color for k, s in looks.items() if s.fill and s.fill.color}
         write_fills(sheet, fills)
-    write_styles(sheet, looks, skipped)
+    if looks:
+        write_styles(sheet, looks, skipped, plan)
     with skipped.guard("merged cells"):
         for area in plan.merges:
             rng(sheet, area).merge()
@@ -375,9 +409,10 @@ def _sheet_settings(sheet: xw.Sheet, plan: SheetPlan, skipped: Skipped) -> None:
             sheet.page_setup.print_area = address(plan.page.print_area)
 
 
-def equal_runs(sizes: dict[int, float]) -> list[tuple[tuple[int, int], float]]:
-    """Adjacent columns (or rows) of equal size as ``((first, last), size)`` runs."""
-    out: list[tuple[tuple[int, int], float]] = []
+def equal_runs(sizes: Mapping[int, T]) -> list[tuple[tuple[int, int], T]]:
+    """Adjacent columns (or rows) of equal size (or any equal value) as ``((first, last),
+    size)`` runs."""
+    out: list[tuple[tuple[int, int], T]] = []
     for i, size in sorted(sizes.items()):
         if out and out[-1][0][1] == i - 1 and out[-1][1] == size:
             out[-1] = ((out[-1][0][0], i), size)

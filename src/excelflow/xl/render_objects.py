@@ -142,7 +142,7 @@ def _axis(axis: xw.main.ChartAxis, spec: Axis | None) -> None:
     kw: dict[str, Any] = {k: v for k, v in wanted.items() if v is not None}
     if spec.crosses is not None:
         kw["crosses"] = CROSSES[spec.crosses]
-    if kw:
+    if kw and kw != {"visible": True}:  # a new chart's axes are visible: no call for that alone
         axis.set(**kw)
 
 
