@@ -248,6 +248,8 @@ class VirtualSheet:
     tables: list[list[Any]] = field(default_factory=list)
     charts: list[list[Any]] = field(default_factory=list)
     visible: bool = True
+    names: dict[str, str] = field(default_factory=dict)
+    """Names local to the sheet: name -> what it refers to."""
 
     def value(self, cell: str | tuple[int, int]) -> Any:
         """The cell's value as Excel shows it (see :func:`shown`)."""
@@ -284,8 +286,8 @@ class VirtualBook:
 
 
 def apply_actions(payload: dict[str, Any], actions: Sequence[dict[str, Any]]) -> VirtualBook:
-    """Apply ``actions`` to the payload's sheets (values only; formats, fills, notes, tables and
-    charts recorded). Unknown actions are ignored."""
+    """Apply ``actions`` to the payload's sheets (values only; formats, fills, notes, tables,
+    charts and sheet-local names recorded). Unknown actions are ignored."""
     sheets = []
     for s in payload["sheets"]:
         vs = VirtualSheet(s["name"], visible=s.get("visibility", "Visible") == "Visible")
@@ -294,6 +296,9 @@ def apply_actions(payload: dict[str, Any], actions: Sequence[dict[str, Any]]) ->
                 if v != "":
                     vs.values[(i + 1, j + 1)] = v
         vs.notes = {n["address"].replace("$", ""): "" for n in s.get("notes") or []}
+        local = [n for n in payload.get("names", []) if not n.get("book_scope", True)]
+        vs.names = {n["name"]: n.get("refers_to") or "" for n in local
+                    if n.get("scope_sheet_name") == s["name"]}  # fmt: skip
         sheets.append(vs)
     book = VirtualBook(sheets, active=payload["book"]["active_sheet_index"])
     for a in actions:
@@ -332,6 +337,8 @@ def apply_actions(payload: dict[str, Any], actions: Sequence[dict[str, Any]]) ->
             del sheet.notes[a["args"][0].replace("$", "")]
         elif func == "addTable" and sheet is not None:
             sheet.tables.append(a["args"])
+        elif func == "namesAdd" and sheet is not None:
+            sheet.names[a["args"][0]] = a["args"][1]
         elif func == "addChart" and sheet is not None:
             sheet.charts.append(a["args"])
         elif func == "setSheetVisibility" and sheet is not None:
@@ -348,7 +355,20 @@ def payload_after(payload: dict[str, Any], book: VirtualBook) -> dict[str, Any]:
     values as computed (formulas shown by their result), notes, tables and charts."""
     sheets = []
     old = {s["name"]: s for s in payload["sheets"]}
-    for vs in book.sheets:
+    names = [n for n in payload.get("names", []) if n.get("book_scope", True)]
+    for index, vs in enumerate(book.sheets):
+        names += [
+            {
+                "name": name,
+                "refers_to": refers_to,
+                "sheet_index": None,
+                "address": None,
+                "scope_sheet_name": vs.name,
+                "scope_sheet_index": index,
+                "book_scope": False,
+            }
+            for name, refers_to in vs.names.items()
+        ]
         last_r = max((r for r, _ in vs.values), default=1)
         last_c = max((c for _, c in vs.values), default=1)
         values: list[list[Any]] = [[""] * last_c for _ in range(last_r)]
@@ -391,4 +411,4 @@ def payload_after(payload: dict[str, Any], book: VirtualBook) -> dict[str, Any]:
             }
         )
     book_meta = {**payload["book"], "active_sheet_index": book.active}
-    return {**payload, "book": book_meta, "sheets": sheets}
+    return {**payload, "book": book_meta, "names": names, "sheets": sheets}

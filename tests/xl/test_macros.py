@@ -34,6 +34,7 @@ from excelflow.api import annotate, validate_file
 from excelflow.pipeline.fields import RESULT_FIELDS, SHEETS
 from excelflow.pipeline.ruleset import Lang
 from excelflow.xl import macros
+from excelflow.xl.macros_annotate import NOTES_NAME
 from xl.book_payload import book_payload, payload_after, run_script
 from xl.macro_support import differences, only_alert, payload_of, run, same
 
@@ -238,6 +239,8 @@ def test_a_stale_note_of_ours_is_deleted(tmp_path: Path) -> None:
     findings["values"].append(["Warning", "SG01", "D-X", "Deals", "ZZ99", "", "", "gone", "", ""])
     findings["used_range_address"] = f"A1:J{len(findings['values'])}"
     again["sheets"][0]["notes"].append({"address": "ZZ99"})
+    (record,) = [n for n in again["names"] if n["name"] == NOTES_NAME]
+    record["refers_to"] = f"={len(first['Deals'].notes) + 1}"  # ZZ99, last in order, was ours
     actions, second = run("validate_pipeline", again, None, DAY)
     assert [a["args"] for a in actions if a["func"] == "deleteNote"] == [["$ZZ$99"]]
     assert "ZZ99" not in second["Deals"].notes

@@ -3,13 +3,15 @@ own dispatcher returns (fonts, number formats, alignment, indents, wrapping, fil
 
 The renderer spans format rectangles over cells where a format cannot be seen (bold, italics,
 font colour and alignment on blank cells; a number format without a text section on text) to
-save actions (issue 16: the ribbon's Validate under 200). This replays the actions in order, like
-the add-in's JavaScript, and checks each cell where the attribute shows: the planned value, or
-Excel's default where the plan has none.
+save actions (issue 16: the ribbon's Validate under 200), and leaves out a left alignment on
+text and a right one on numbers, which is how Excel aligns them anyway. This replays the
+actions in order, like the add-in's JavaScript, and checks each cell where the attribute shows:
+the planned value, or Excel's default where the plan has none.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from pathlib import Path
 from typing import Any
@@ -98,6 +100,17 @@ def _shows(attr: str, fmt: Any, value: Any) -> bool:
     return True
 
 
+def _aligned(how: Any, value: Any) -> Any:
+    """How Excel shows a horizontal alignment: General (None) puts text left, numbers right."""
+    if how not in (None, "general"):
+        return how
+    if isinstance(value, str | RichText) and not isinstance(value, Formula) and value != "link":
+        return "left"
+    if isinstance(value, int | float | dt.date) and not isinstance(value, bool):
+        return "right"
+    return None
+
+
 def wrong_cells(plan: SheetPlan, actions: list[dict[str, Any]], position: int) -> list[Any]:
     """Cells whose replayed look differs from the plan where it shows."""
     got = replay(actions, position)
@@ -112,9 +125,9 @@ def wrong_cells(plan: SheetPlan, actions: list[dict[str, Any]], position: int) -
             w = want.get(cell, {}).get(attr)
             g = got.get(cell, {}).get(attr)
             fmt = want.get(cell, {}).get("number_format")
+            if attr == "horizontal" and not want.get(cell, {}).get("indent"):
+                w, g = _aligned(w, value), _aligned(g, value)
             if _shows(attr, fmt if attr == "number_format" else None, value) and w != g:
-                if attr == "horizontal" and w is None and g == "general":
-                    continue
                 out.append((cell, attr, w, g))
     return sorted(out)
 

@@ -12,6 +12,7 @@ Cells that need another value, or no value at all (Excel's default), are never c
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
@@ -46,6 +47,18 @@ def text_cells(plan: SheetPlan) -> Callable[[int, int], bool]:
     return text
 
 
+def number_cells(plan: SheetPlan) -> Callable[[int, int], bool]:
+    """Whether a cell of ``plan`` holds a number or a date (Excel's default alignment: right)."""
+
+    def number(r: int, c: int) -> bool:
+        v = plan.value(r, c)
+        if isinstance(v, float) and math.isnan(v):
+            return False
+        return isinstance(v, int | float | dt.date | dt.time) and not isinstance(v, bool)
+
+    return number
+
+
 def numeric_only(number_format: str) -> bool:
     """Whether ``number_format`` leaves text as it is: no ``@`` and no fourth (text) section."""
     return "@" not in number_format and number_format.count(";") < 3
@@ -56,13 +69,17 @@ def cover(
     unseen: Callable[[int, int], bool],
     bounds: tuple[int, int],
     once: bool = False,
+    as_default: Callable[[int, int, Any], bool] | None = None,
 ) -> list[tuple[Area, V]]:
     """``(area, value)`` writes that give every cell of ``cells`` on which the value is seen
     (``unseen(r, c)`` false) its value, each area holding only cells that need that value or
     cells where it is unseen and no other value is needed. ``bounds``: (last row, last column)
     an area may reach. Cells where the value is unseen need no write of their own. ``once``:
-    no cell that needs a value is in two areas (for writes that add, like an indent)."""
-    needed = {k: v for k, v in cells.items() if not unseen(*k)}
+    no cell that needs a value is in two areas (for writes that add, like an indent).
+    ``as_default(r, c, value)``: the value looks on that cell as Excel's default does (text
+    aligned left, numbers right): such a cell needs no write, and may be spanned."""
+    same = as_default or (lambda r, c, v: False)
+    needed = {k: v for k, v in cells.items() if not unseen(*k) and not same(*k, v)}
     if not needed:
         return []
     last_r, last_c = bounds
@@ -82,7 +99,8 @@ def cover(
         def ok(r: int, c: int, key: Any = key, left: dict[int, set[int]] = left) -> bool:
             have = keys.get((r, c), _NONE)
             if have is _NONE:
-                return unseen(r, c)
+                return unseen(r, c) or (cells.get((r, c), _NONE) in (_NONE, values[key])
+                                        and same(r, c, values[key]))  # fmt: skip
             return have == key and (not once or c in left.get(r, ()))
 
         for r, c in members:

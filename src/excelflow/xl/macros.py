@@ -36,13 +36,16 @@ from excelflow.xl.macros_annotate import (
     GRADE_COLUMNS,
     Checked,
     MacroError,
+    cap_is_set,
     check,
     guess_lang,
     note_cap,
     note_work,
+    notes_budget,
     parse_date,
     parse_lang,
     previous_notes,
+    record_notes,
     write_colours,
     write_dashboard,
     write_findings,
@@ -83,6 +86,11 @@ def validate_run(book: xw.Book, lang: Lang | None = None, as_of: dt.date | None 
     write_colours(checked, columns)
     dashboard = write_dashboard(checked)
     findings = write_findings(checked, notes_to_write.kept())
+    budget = None if cap_is_set() else notes_budget(book)
+    if budget is not None:  # the default cap: the notes take what the other writes leave
+        notes_to_write.limit(budget)
+    if notes_to_write.supported:
+        record_notes(book.sheets[findings], notes_to_write.noted)
     notes = notes_to_write.apply(book)
     counts = checked.result.counts()
     lines = [

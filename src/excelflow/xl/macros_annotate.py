@@ -14,16 +14,18 @@ live workbook can be written through xlwings (Server, Lite or classic desktop):
   touches the user's own cells. (annotate uses conditional formats across the whole row; the
   remote interpreter can add conditional formats but cannot list them, so a re-run could not
   find and remove its old ones.)
-* **Notes**: one call per cell is unavoidable (Excel has no bulk note API), so the ribbon puts
-  notes on the first :data:`~excelflow.annotate.sheets.RIBBON_NOTES` flagged cells in sheet
-  order (``$EXCELFLOW_RIBBON_NOTES``), says so in its message, and every finding stays on the
-  Findings sheet with a link to its cell (``excelflow annotate`` writes every note into the
-  file). The remote interpreter cannot read a note's text, so the notes ExcelFlow owns are those
-  on the first cells (same cap, same order) the previous Findings sheet lists, minus the cells
-  its "kept" list names: those are updated or deleted. A cell carrying somebody else's note
-  keeps it untouched, goes on the kept list, and its finding stays on the Findings sheet. Notes
-  from ``excelflow annotate`` (whose Findings sheet has no kept list, and whose comments may
-  hold the user's text above ours) are treated as the user's.
+* **Notes**: one call per cell is unavoidable (Excel has no bulk note API), and a run stays
+  under 200 actions (:data:`ACTION_LIMIT`): the notes go on the first flagged cells in sheet
+  order, at most :data:`~excelflow.annotate.sheets.RIBBON_NOTES`, as many as the other writes
+  leave room for (:func:`notes_budget`; ``$EXCELFLOW_RIBBON_NOTES`` sets the number outright),
+  the message says so, and every finding stays on the Findings sheet with a link to its cell
+  (``excelflow annotate`` writes every note into the file). The remote interpreter cannot read a
+  note's text, so the notes ExcelFlow owns are those on the first N cells the previous Findings
+  sheet lists, minus the cells its "kept" list names, N as that sheet's local name
+  :data:`NOTES_NAME` records it (else the cap): those are updated or deleted. A cell carrying
+  somebody else's note keeps it untouched, goes on the kept list, and its finding stays on the
+  Findings sheet. Notes from ``excelflow annotate`` (whose Findings sheet has no kept list, and
+  whose comments may hold the user's text above ours) are treated as the user's.
 * **Findings and Dashboard** sheets: our previous sheet is deleted and a new one added at its
   position (charts, tables and notes go with it), then drawn from the same
   :class:`~excelflow.sheets.plan.SheetPlan` annotate draws (:mod:`excelflow.annotate.layout`).
@@ -281,6 +283,31 @@ class NoteWork:
     supported: bool
     users: list[tuple[str, str]] = field(default_factory=list)
     flagged: int = 0
+    order: list[tuple[str, str]] = field(default_factory=list)
+    """The (sheet, cell) of :attr:`wanted` in sheet order."""
+
+    def calls(self, n: int) -> int:
+        """How many calls notes on the first ``n`` cells of :attr:`order` take: one per note
+        added or rewritten, one per note of ours deleted."""
+        keep = set(self.order[:n])
+        deletes = sum(
+            1
+            for name, index in self.index.items()
+            for cell in self.ours.get(name, set())
+            if cell in index and (name, cell) not in keep
+        )
+        return min(n, len(self.order)) + deletes
+
+    def limit(self, budget: int) -> None:
+        """Keep the notes on the first cells of :attr:`order` that :meth:`calls` fit in
+        ``budget`` (at least none: deleting our old notes is never skipped)."""
+        n = len(self.order)
+        while n > 0 and self.calls(n) > budget:
+            n -= 1
+        dropped = self.order[n:]
+        for name, cell in dropped:
+            del self.wanted[name][cell]
+        self.order = self.order[:n]
 
     def kept(self) -> list[tuple[str, str]]:
         """(sheet, cell) where a finding meets a note of the user's: left as it is."""
@@ -325,6 +352,58 @@ def note_cap() -> tuple[int | None, str | None]:
     return RIBBON_NOTES, f"{RIBBON_NOTES_ENV}={raw!r} (→ {RIBBON_NOTES})"
 
 
+def cap_is_set() -> bool:
+    """Whether ``$EXCELFLOW_RIBBON_NOTES`` sets the cap (a whole number or ``all``): then it is
+    kept as it is, whatever the action budget."""
+    raw = os.environ.get(RIBBON_NOTES_ENV, "").strip()
+    return raw.casefold() == "all" or raw.isdigit()
+
+
+ACTION_LIMIT = 199
+"""Most actions one Validate hands Excel on xlwings Server and Lite (issue 16: fewer than 200).
+With the default cap the notes take what the other writes leave (:func:`notes_budget`)."""
+TAIL_ACTIONS = 4
+"""Actions queued after the notes: the notes' record, showing the sheet that was active, the
+task pane's report and the alert."""
+NOTES_NAME = "ExcelFlowNotes"
+"""A name local to the Findings sheet Validate writes, ``=N``: its notes are on the first N
+cells that sheet lists (without the kept ones), so the next run knows which notes are its own
+whatever the cap was then."""
+
+
+def queued(book: xw.Book) -> int | None:
+    """How many actions are queued for Excel (xlwings Server and Lite); None on classic
+    desktop, which writes at once."""
+    try:
+        return len(book.json()["actions"])
+    except (AttributeError, NotImplementedError, KeyError, TypeError):
+        return None
+
+
+def notes_budget(book: xw.Book) -> int | None:
+    """How many note calls fit under :data:`ACTION_LIMIT` after the writes queued so far
+    (None: no limit, on classic desktop)."""
+    done = queued(book)
+    return None if done is None else max(0, ACTION_LIMIT - done - TAIL_ACTIONS)
+
+
+def record_notes(sheet: xw.Sheet, noted: int) -> None:
+    """Name on the Findings ``sheet`` how many cells got one of our notes (:data:`NOTES_NAME`);
+    a client without names just goes without (the next run then assumes the cap)."""
+    with contextlib.suppress(NotImplementedError, AttributeError):
+        sheet.names.add(NOTES_NAME, f"={noted}")
+
+
+def recorded_notes(sheet: xw.Sheet) -> int | None:
+    """What :func:`record_notes` named on ``sheet``, or None."""
+    with contextlib.suppress(NotImplementedError, AttributeError, KeyError, TypeError):
+        for name in sheet.names:
+            if str(name.name).rsplit("!", 1)[-1] == NOTES_NAME:
+                text = str(name.refers_to or "").lstrip("=").strip()
+                return int(text) if text.isdigit() else None
+    return None
+
+
 def note_work(
     checked: Checked, previous: set[tuple[str, str]], cap: int | None = RIBBON_NOTES
 ) -> NoteWork:
@@ -352,9 +431,10 @@ def note_work(
         if cell in index.get(name, {}) and cell not in ours.get(name, set())
     )  # fmt: skip
     wanted: dict[str, dict[str, str]] = {}
-    for key in capped(set(texts) - set(users), cap):
+    order = capped(set(texts) - set(users), cap)
+    for key in order:
         wanted.setdefault(key[0], {})[key[1]] = texts[key]
-    return NoteWork(index, wanted, ours, supported, users, len(texts))
+    return NoteWork(index, wanted, ours, supported, users, len(texts), order)
 
 
 # --------------------------------------------------------------------------- our own sheets
@@ -395,11 +475,13 @@ def previous_notes(
     book: xw.Book, source: BookSource, lang: Lang, cap: int | None = RIBBON_NOTES
 ) -> set[tuple[str, str]]:
     """The cells of our previous notes: those our previous Findings sheet lists, but for the
-    user's, the first ``cap`` in sheet order (the same cap as this run's)."""
+    user's, the first N in sheet order, N as that sheet records it (:func:`record_notes`), else
+    ``cap`` (the same cap as this run's)."""
     where = claim(sheet_infos(book, source), "findings", lang)
     if where.replaces is None:
         return set()
-    return noted_cells(source.sheet(where.replaces).grid, cap)
+    recorded = recorded_notes(book.sheets[where.replaces])
+    return noted_cells(source.sheet(where.replaces).grid, cap if recorded is None else recorded)
 
 
 def write_dashboard(checked: Checked) -> str:

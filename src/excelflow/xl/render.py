@@ -42,7 +42,7 @@ from excelflow.sheets.guard import cell_text, legal_text
 from excelflow.sheets.parts import Link, Table
 from excelflow.sheets.plan import Area, Formula, RichText, SheetPlan, address, rectangles, runs
 from excelflow.sheets.style import SIDES, Style
-from excelflow.xl.cover import blank_cells, cover, numeric_only, text_cells
+from excelflow.xl.cover import blank_cells, cover, number_cells, numeric_only, text_cells
 from excelflow.xl.render_objects import (
     add_chart,
     missed,
@@ -287,12 +287,20 @@ def write_styles(
             rng(sheet, area).number_format = fmt
     aligned = {k: s.align for k, s in looks.items() if s.align is not None}
     with skipped.guard("alignment"):
+        indents = {k: a.indent for k, a in aligned.items() if a.indent}
+        number = number_cells(plan)
+
+        def general(r: int, c: int, how: Any) -> bool:  # how Excel aligns a cell by default
+            if how == "left":
+                return text(r, c) and (r, c) not in indents
+            return how == "right" and number(r, c)
+
         for attr, setter in (("horizontal", "horizontal_alignment"),
                              ("vertical", "vertical_alignment")):  # fmt: skip
             cells = {k: getattr(a, attr) for k, a in aligned.items() if getattr(a, attr)}
-            for area, how in cover(cells, blank, bounds):
+            like = general if attr == "horizontal" else None
+            for area, how in cover(cells, blank, bounds, as_default=like):
                 setattr(rng(sheet, area), setter, how)
-        indents = {k: a.indent for k, a in aligned.items() if a.indent}
         for area, amount in cover(indents, blank, bounds, once=True):
             rng(sheet, area).adjust_indent(amount)
     with skipped.guard("wrapped text"):
