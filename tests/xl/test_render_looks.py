@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from openpyxl import Workbook
+from openpyxl.utils import column_index_from_string
 
 from annotate_support import AS_OF, sample_book
 from excelflow.annotate.layout import dashboard_plan, findings_plan
@@ -46,7 +49,7 @@ def replay(actions: list[dict[str, Any]], position: int) -> dict[tuple[int, int]
             for j in range(a["column_count"]):
                 cell = looks.setdefault((r0 + i, c0 + j), {})
                 if func == "setFontProperty":
-                    cell[args[0]] = args[1]
+                    cell[args[0]] = args[1].upper() if args[0] == "color" else args[1]
                 elif func == "setNumberFormat":
                     cell["number_format"] = args[0]
                 elif func == "setHorizontalAlignment":
@@ -73,7 +76,7 @@ def planned(style: Style | None) -> dict[str, Any]:
         for attr in FONT:
             v = getattr(style.font, attr)
             if v is not None and not (attr == "name" and style.font.scheme == "minor"):
-                out[attr] = "#" + v if attr == "color" else v
+                out[attr] = "#" + v.upper() if attr == "color" else v
     if style.number_format is not None:
         out["number_format"] = style.number_format
     if style.align is not None:
@@ -111,9 +114,41 @@ def _aligned(how: Any, value: Any) -> Any:
     return None
 
 
+_TEXT_RULE = re.compile(r'^=\$?([A-Z]+)\$?(\d+)="((?:[^"]|"")*)"$')
+
+
+def conditional_colours(
+    plan: SheetPlan, actions: list[dict[str, Any]], position: int
+) -> dict[tuple[int, int], str]:
+    """Font colours of the ``=A6="Error"`` conditional formats, where their text matches (Excel
+    compares text without case); a conditional format beats a cell's own colour."""
+    out: dict[tuple[int, int], str] = {}
+    for a in actions:
+        if a["func"] != "addConditionalFormat" or a.get("sheet_position") != position:
+            continue
+        rule = a["args"][0]
+        m = _TEXT_RULE.match(rule.get("formula") or "")
+        if m is None or rule.get("fill_color"):
+            continue  # the plan's own conditional formats (tests/xl/test_render.py)
+        assert (column_index_from_string(m[1]), int(m[2])) == (
+            a["start_column"] + 1,
+            a["start_row"] + 1,
+        )  # relative to the range's first cell
+        text = m[3].replace('""', '"').casefold()
+        for i in range(a["row_count"]):
+            for j in range(a["column_count"]):
+                cell = (a["start_row"] + 1 + i, a["start_column"] + 1 + j)
+                value = plan.value(*cell)
+                if isinstance(value, str) and value.casefold() == text:
+                    out[cell] = rule["font_color"].upper()
+    return out
+
+
 def wrong_cells(plan: SheetPlan, actions: list[dict[str, Any]], position: int) -> list[Any]:
     """Cells whose replayed look differs from the plan where it shows."""
     got = replay(actions, position)
+    for cell, colour in conditional_colours(plan, actions, position).items():
+        got.setdefault(cell, {})["color"] = colour
     want: dict[tuple[int, int], dict[str, Any]] = {
         cell: planned(plan.layer(names)) for cell, names in plan.cell_styles.items()
     }
@@ -130,6 +165,18 @@ def wrong_cells(plan: SheetPlan, actions: list[dict[str, Any]], position: int) -
             if _shows(attr, fmt if attr == "number_format" else None, value) and w != g:
                 out.append((cell, attr, w, g))
     return sorted(out)
+
+
+def _messy(folder: Path, n: int) -> Path:
+    """The benchmarks' messy export of ``n`` deals (errors and warnings alternate)."""
+    bench = str(Path(__file__).parents[2] / "benchmarks")
+    sys.path.insert(0, bench)
+    try:
+        import generate  # type: ignore[import-not-found]
+    finally:
+        sys.path.remove(bench)
+    generate.DATA = folder
+    return Path(generate.workbook("messy", n))
 
 
 def _drawn(plan: SheetPlan) -> list[dict[str, Any]]:
@@ -154,15 +201,31 @@ def plans(tmp_path_factory: pytest.TempPathFactory) -> dict[str, SheetPlan]:
         plan = build_plan(result)
         out[f"findings {lang}"] = findings_plan(plan, kept=[("Deals", "B7")])
         out[f"dashboard {lang}"] = dashboard_plan(plan)
+    messy = validate_file(_messy(tmp_path_factory.mktemp("messy"), 300), as_of=AS_OF).result
+    assert messy is not None
+    out["findings messy"] = findings_plan(build_plan(messy), kept=[])
     return out
 
 
-@pytest.mark.parametrize(
-    "name", ["everything", "fitted", "findings en", "findings zh", "dashboard en", "dashboard zh"]
-)
+NAMES = ["everything", "fitted", "findings en", "findings zh", "dashboard en", "dashboard zh"]
+
+
+@pytest.mark.parametrize("name", [*NAMES, "findings messy"])
 def test_every_cell_looks_as_planned(plans: dict[str, SheetPlan], name: str) -> None:
     actions = _drawn(plans[name])
     assert wrong_cells(plans[name], actions, 1) == []
+
+
+def test_severity_colours_alternating_row_by_row_take_one_rule_per_severity(
+    plans: dict[str, SheetPlan],
+) -> None:
+    """A messy export's findings alternate between errors and warnings: the severity column's
+    font colours go by its text (``=A6="Error"``), not a call per run of rows."""
+    actions = _drawn(plans["findings messy"])
+    rules = [a for a in actions if a["func"] == "addConditionalFormat"]
+    colours = [a for a in actions if a["func"] == "setFontProperty" and a["args"][0] == "color"]
+    assert 2 <= len(rules) <= 4 and len(colours) < 15
+    assert len(actions) < 80
 
 
 def test_a_cover_spans_unseen_cells_but_never_a_cell_that_needs_another_look() -> None:

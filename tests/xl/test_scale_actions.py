@@ -137,3 +137,18 @@ def test_the_note_cap_is_a_server_setting(
     else:
         assert re.search(rf"批注只写在前 {expected} 个有问题的单元格上（共 {flagged} 个", message)
     assert ("服务器设置无效" in message) == (setting == "lots")
+
+
+def test_a_messy_export_stays_under_200_actions_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """1,000 deals of the benchmarks' messy export: 2,462 flagged cells whose errors and
+    warnings alternate row by row on the Findings sheet (severity colours by text, not a call
+    per run), Chinese sheets."""
+    from xl.test_render_looks import _messy
+
+    monkeypatch.delenv(RIBBON_NOTES_ENV, raising=False)
+    actions, book = run("validate_pipeline", payload_of(_messy(tmp_path, 1000)), None, "2026-11-28")
+    funcs = Counter(a["func"] for a in actions)
+    assert len(actions) < 200, funcs.most_common()
+    assert funcs["addNote"] >= 20 and "问题清单" in book.names

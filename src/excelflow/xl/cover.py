@@ -160,3 +160,79 @@ def _key(value: Any) -> Any:
     except TypeError:
         return repr(value)
     return value
+
+
+KEYED_MIN_AREAS = 8
+"""A column's values go by its text (:func:`by_text`) only when they would take at least this
+many rectangles."""
+
+
+def by_text(
+    cells: Mapping[Cell, V],
+    unseen: Callable[[int, int], bool],
+    value: Callable[[int, int], Any],
+) -> tuple[list[tuple[Area, str, V]], dict[Cell, V]]:
+    """Columns where a value follows the cell's text (a Findings sheet's severity colour:
+    "Error" red, "Warning" amber, alternating row by row): ``(area, text, value)`` rules, one per
+    distinct text, for a conditional format ``=A6="Error"`` over a span of adjacent cells of a
+    column that all need a value, instead of a rectangle per run; and the cells left to
+    :func:`cover`. A span qualifies when its cells hold plain text, cells with the same text
+    (Excel compares text without case) need the same value, and the rules are fewer than the
+    runs."""
+    seen = {k: v for k, v in cells.items() if not unseen(*k)}
+    rules: list[tuple[Area, str, V]] = []
+    rest = dict(seen)
+    columns: dict[int, list[int]] = {}
+    for r, c in seen:
+        columns.setdefault(c, []).append(r)
+    spans = [(c, r1, r2) for c, rows in columns.items() for r1, r2 in _row_runs(rows)]
+    for c, r1, r2 in spans:
+        runs = 0
+        last: Any = _NONE
+        for r in range(r1, r2 + 1):
+            now = _key(seen[(r, c)]) if (r, c) in seen else _NONE
+            runs += now is not _NONE and now != last
+            last = now
+        if runs < KEYED_MIN_AREAS:
+            continue
+        wants: dict[str, Any] = {}
+        texts: dict[str, str] = {}
+        fits = True
+        for r in range(r1, r2 + 1):
+            v = value(r, c)
+            need = seen.get((r, c), _NONE)
+            if not _plain(v):
+                fits = need is _NONE
+            else:
+                key = v.casefold()
+                if wants.setdefault(key, need) is not need and _key(wants[key]) != _key(need):
+                    fits = False
+                texts.setdefault(key, v)
+            if not fits:
+                break
+        found = [(k, w) for k, w in wants.items() if w is not _NONE]
+        if not fits or len(found) >= runs:
+            continue
+        rules += [((r1, c, r2, c), texts[k], w) for k, w in found]
+        for r in range(r1, r2 + 1):
+            del rest[(r, c)]
+    return rules, rest
+
+
+def _row_runs(rows: list[int]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for r in sorted(rows):
+        if out and r == out[-1][1] + 1:
+            out[-1] = (out[-1][0], r)
+        else:
+            out.append((r, r))
+    return out
+
+
+def _plain(value: Any) -> bool:
+    return (
+        type(value) is str
+        and 0 < len(value) <= 200
+        and value.isprintable()
+        and not value.startswith(("=", "+", "-", "@", "'"))
+    )

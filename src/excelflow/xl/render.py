@@ -42,7 +42,14 @@ from excelflow.sheets.guard import cell_text, legal_text
 from excelflow.sheets.parts import Link, Table
 from excelflow.sheets.plan import Area, Formula, RichText, SheetPlan, address, rectangles, runs
 from excelflow.sheets.style import SIDES, Style
-from excelflow.xl.cover import blank_cells, cover, number_cells, numeric_only, text_cells
+from excelflow.xl.cover import (
+    blank_cells,
+    by_text,
+    cover,
+    number_cells,
+    numeric_only,
+    text_cells,
+)
 from excelflow.xl.render_objects import (
     add_chart,
     missed,
@@ -271,6 +278,8 @@ def write_styles(
                      and not (attr == "name" and s.font.scheme == "minor")}  # fmt: skip
             # a blank cell's size and font still set its row's height
             unseen = blank if attr in ("bold", "italic", "color") else _seen
+            if attr == "color":
+                cells = _colours_by_text(sheet, plan, cells, blank)
             for area, value in cover(cells, unseen, bounds):
                 font = rng(sheet, area).font
                 setattr(font, attr, "#" + value if attr == "color" else value)
@@ -309,6 +318,28 @@ def write_styles(
             rng(sheet, area).wrap_text = on
     with skipped.guard("borders"):
         write_borders(sheet, looks)
+
+
+def _colours_by_text(
+    sheet: xw.Sheet,
+    plan: SheetPlan,
+    cells: dict[tuple[int, int], str],
+    blank: Any,
+) -> dict[tuple[int, int], str]:
+    """Font colours that follow a column's text row by row (:func:`excelflow.xl.cover.by_text`)
+    as one conditional format per text; returns the cells left to draw directly (all of them
+    when the calling Excel takes no conditional formats)."""
+    rules, rest = by_text(cells, blank, plan.value)
+    if not rules:
+        return cells
+    try:
+        for area, text, colour in rules:
+            top = address((area[0], area[1]))
+            formula = f'={top}="{text.replace(chr(34), chr(34) * 2)}"'
+            rng(sheet, area).conditional_formats.add_custom(formula, font_color="#" + colour)
+    except (NotImplementedError, AttributeError):
+        return cells  # drawn directly as well: the same colours
+    return rest
 
 
 def _seen(r: int, c: int) -> bool:
