@@ -39,6 +39,23 @@ def batch_hook(tiny: bool, rounds: int) -> list[str]:
     return ["### batch: serial vs `--workers 2` vs `--dask local`", "", "```", *text, "```", ""]
 
 
+def ribbon_hook(tiny: bool, rounds: int) -> list[str]:
+    """The ribbon's Validate through xlwings' dispatcher (``benchmarks/bench_ribbon.py``)."""
+    import bench_ribbon
+
+    deals = 20 if tiny else 5_000
+    r = bench_ribbon.main(["--deals", str(deals), "--repeat", "1" if tiny else str(2 * rounds)])
+    by_sheet = ", ".join(f"{k} {v}" for k, v in r["by_sheet"].items())
+    return [
+        f"### ribbon Validate through xlwings' dispatcher ({deals:,} deals)",
+        "",
+        f"{r['actions']} actions, {r['notes']} of them notes ({by_sheet}); server time, median "
+        f"of {'1 run' if tiny else f'{2 * rounds} runs'}: {r['wall']:.3f} s wall, "
+        f"{r['cpu']:.3f} s CPU",
+        "",
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmarks in turn; returns the exit code."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -97,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         f"DataFrame {udf['dataframe'] * 1e3:.0f} ms ({udf['ratio']:.0f}×)",
         "",
     ]
+    lines += ribbon_hook(args.tiny, repeat)
     lines += batch_hook(args.tiny, repeat)
     lines.append(f"Whole run: {time.perf_counter() - started:.0f} s.")
     text = "\n".join(lines) + "\n"

@@ -49,6 +49,7 @@ def test_every_benchmark_runs_once_on_a_tiny_size(tmp_path: Path) -> None:
         "annotate vs openpyxl",
         "EF_CHECK over HTTPS",
         "raw range vs DataFrame",
+        "ribbon Validate",
         "batch",
     ):
         assert part in results, part
