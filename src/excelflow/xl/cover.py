@@ -162,7 +162,7 @@ def _key(value: Any) -> Any:
     return value
 
 
-KEYED_MIN_AREAS = 8
+KEYED_MIN_AREAS = 4
 """A column's values go by its text (:func:`by_text`) only when they would take at least this
 many rectangles."""
 
