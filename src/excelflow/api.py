@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
-import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ import pandas as pd
 
 from excelflow import engine
 from excelflow.engine.report import FileReport
+from excelflow.pipeline.fields import is_bid_sheet_name
 from excelflow.pipeline.mapping import EMPTY_MAPPING, ColumnMapping
 from excelflow.pipeline.normalize import Pipeline, build_pipeline
 from excelflow.pipeline.read import (
@@ -184,8 +184,6 @@ def _workbook_bids(
 ) -> tuple[dict[str, BidEntry], list[BidEntry]]:
     """The workbook's Bid sheets for the BD rules; the bid packages are loaded only when a sheet
     name can hold a Bid sheet (``Bid…``/``投标…``)."""
-    from excelflow.bid.sheet.layout import is_bid_sheet_name
-
     if not any(map(is_bid_sheet_name, source.sheet_names)):
         return {}, []
     from excelflow.bid.sheet.book import workbook_bids
@@ -243,6 +241,8 @@ def _isolated(path: Path, check: Callable[[], FileReport]) -> FileReport:
     runs here."""
     if not hasattr(os, "fork") or os.environ.get("EXCELFLOW_ISOLATE") == "0":
         return check()
+    import multiprocessing  # only folders fork: a single file's check does not load it
+
     context = multiprocessing.get_context("fork")
     receive, send = context.Pipe(duplex=False)
     child = context.Process(target=_child, args=(send, check), daemon=True)
