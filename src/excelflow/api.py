@@ -95,6 +95,7 @@ def validate_file(
     as_of: dt.date | None = None,
     skip_foreign: bool = False,
     previous: pd.DataFrame | None = None,
+    open_source: Callable[[Path], Source] = Source,
 ) -> FileReport:
     """Read and check one file; a file that cannot be read gives a report with ``error`` set.
 
@@ -107,9 +108,10 @@ def validate_file(
         as_of: "today" for the date checks.
         skip_foreign: a file without a pipeline table is ``skipped`` rather than an error.
         previous: the file's last recorded snapshot, for the HX rules (None: no history).
+        open_source: opens the file (a door that opened it ahead passes what hands it over).
     """
     try:
-        source = Source(Path(path))
+        source = open_source(Path(path))
     except ReadError as exc:
         return FileReport(str(path), error=str(exc))
     try:
@@ -201,13 +203,15 @@ def validate_paths(
     strict: bool = False,
     progress: Callable[[int, int, str], None] | None = None,
     history: FileHistory | None = None,
+    open_source: Callable[[Path], Source] = Source,
 ) -> list[FileReport]:
     """Check every file; one unreadable file never stops the others. A file found in a folder
     that holds no pipeline table (accounts.csv beside the pipeline) is skipped, unless
     ``strict``. ``progress(done, total, path)`` is called before each file and once at the end.
     With ``history``, each file is compared with its previous snapshot (HX rules) and its report
     handed to ``history.record``. A spreadsheet found in a folder is read in a child process
-    (:func:`_isolated`), so that even a reader that aborts the process loses only that file."""
+    (:func:`_isolated`), so that even a reader that aborts the process loses only that file.
+    ``open_source`` opens each file (:class:`Source`, or what hands over one opened ahead)."""
     todo = list(_expand(paths))
     out: list[FileReport] = []
     for i, (p, found) in enumerate(todo):
@@ -223,6 +227,7 @@ def validate_paths(
             as_of=as_of,
             skip_foreign=found and not strict,
             previous=previous,
+            open_source=open_source,
         )
         spreadsheet = p.suffix.lower() in SPREADSHEET_SUFFIXES
         report = _isolated(p, check) if found and spreadsheet and len(todo) > 1 else check()
