@@ -210,21 +210,18 @@ def run(args: argparse.Namespace) -> int:
     if history is not None and history.error is not None:
         print(f"excelflow: {history.error}", file=sys.stderr)
         return EXIT_ERROR
-    open_source = _open_ahead(args.files, mapping)
-
-    from excelflow import api
-    from excelflow.engine import report
-    from excelflow.workbook.safe_write import WriteRefused
-
-    # What the imports built (pandas, the engine; a big file's parsed sheet) lives to the end or
-    # is freed by reference counting: taken out of the cyclic collector's scans, the check and
-    # the interpreter's exit skip it (a 1-deal check: 1.29x -> 1.11x the import floor's CPU,
-    # medians of interleaved runs). Once per process: a caller running main() many times
-    # (the tests) does not freeze its later garbage.
-    if gc.get_freeze_count() == 0:
-        gc.freeze()
-
     with progress("excelflow validate", total=0, quiet=args.quiet) as bar:
+        # a big workbook is parsed here (under the progress spinner) while the engine imports
+        open_source = _open_ahead(args.files, mapping)
+        from excelflow import api
+
+        # What the imports built (pandas, the engine; a big file's parsed sheet) lives to the
+        # end or is freed by reference counting: out of the cyclic collector's scans, the check
+        # and the interpreter's exit skip it (a 1-deal check: 1.29x -> 1.11x the import floor's
+        # CPU, medians of interleaved runs). Once per process: a caller running main() many
+        # times (the tests) does not freeze its later garbage.
+        if gc.get_freeze_count() == 0:
+            gc.freeze()
         reports = api.validate_paths(
             args.files,
             explicit,
@@ -236,6 +233,9 @@ def run(args: argparse.Namespace) -> int:
             history=history,
             open_source=open_source,
         )
+    from excelflow.engine import report
+    from excelflow.workbook.safe_write import WriteRefused
+
     if not reports:
         print("excelflow: error: no spreadsheet or CSV files found", file=sys.stderr)
         return EXIT_ERROR
