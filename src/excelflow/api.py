@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
-import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ import pandas as pd
 
 from excelflow import engine
 from excelflow.engine.report import FileReport
+from excelflow.pipeline.fields import is_bid_sheet_name
 from excelflow.pipeline.mapping import EMPTY_MAPPING, ColumnMapping
 from excelflow.pipeline.normalize import Pipeline, build_pipeline
 from excelflow.pipeline.read import (
@@ -95,6 +95,7 @@ def validate_file(
     as_of: dt.date | None = None,
     skip_foreign: bool = False,
     previous: pd.DataFrame | None = None,
+    open_source: Callable[[Path], Source] = Source,
 ) -> FileReport:
     """Read and check one file; a file that cannot be read gives a report with ``error`` set.
 
@@ -107,9 +108,10 @@ def validate_file(
         as_of: "today" for the date checks.
         skip_foreign: a file without a pipeline table is ``skipped`` rather than an error.
         previous: the file's last recorded snapshot, for the HX rules (None: no history).
+        open_source: opens the file (a door that opened it ahead passes what hands it over).
     """
     try:
-        source = Source(Path(path))
+        source = open_source(Path(path))
     except ReadError as exc:
         return FileReport(str(path), error=str(exc))
     try:
@@ -184,8 +186,6 @@ def _workbook_bids(
 ) -> tuple[dict[str, BidEntry], list[BidEntry]]:
     """The workbook's Bid sheets for the BD rules; the bid packages are loaded only when a sheet
     name can hold a Bid sheet (``Bid…``/``投标…``)."""
-    from excelflow.bid.sheet.layout import is_bid_sheet_name
-
     if not any(map(is_bid_sheet_name, source.sheet_names)):
         return {}, []
     from excelflow.bid.sheet.book import workbook_bids
@@ -203,13 +203,15 @@ def validate_paths(
     strict: bool = False,
     progress: Callable[[int, int, str], None] | None = None,
     history: FileHistory | None = None,
+    open_source: Callable[[Path], Source] = Source,
 ) -> list[FileReport]:
     """Check every file; one unreadable file never stops the others. A file found in a folder
     that holds no pipeline table (accounts.csv beside the pipeline) is skipped, unless
     ``strict``. ``progress(done, total, path)`` is called before each file and once at the end.
     With ``history``, each file is compared with its previous snapshot (HX rules) and its report
     handed to ``history.record``. A spreadsheet found in a folder is read in a child process
-    (:func:`_isolated`), so that even a reader that aborts the process loses only that file."""
+    (:func:`_isolated`), so that even a reader that aborts the process loses only that file.
+    ``open_source`` opens each file (:class:`Source`, or what hands over one opened ahead)."""
     todo = list(_expand(paths))
     out: list[FileReport] = []
     for i, (p, found) in enumerate(todo):
@@ -225,6 +227,7 @@ def validate_paths(
             as_of=as_of,
             skip_foreign=found and not strict,
             previous=previous,
+            open_source=open_source,
         )
         spreadsheet = p.suffix.lower() in SPREADSHEET_SUFFIXES
         report = _isolated(p, check) if found and spreadsheet and len(todo) > 1 else check()
@@ -243,6 +246,8 @@ def _isolated(path: Path, check: Callable[[], FileReport]) -> FileReport:
     runs here."""
     if not hasattr(os, "fork") or os.environ.get("EXCELFLOW_ISOLATE") == "0":
         return check()
+    import multiprocessing  # only folders fork: a single file's check does not load it
+
     context = multiprocessing.get_context("fork")
     receive, send = context.Pipe(duplex=False)
     child = context.Process(target=_child, args=(send, check), daemon=True)

@@ -21,13 +21,12 @@ from excelflow.bid.sheet.layout import (
     INPUTS,
     RESULTS,
     SECTIONS,
-    is_bid_sheet_name,
     sheet_name,
     table_name,
 )
 from excelflow.bid.sheet.read import read_bid_grid
 from excelflow.bid.sheet.style import STYLES
-from excelflow.pipeline.fields import fold
+from excelflow.pipeline.fields import fold, is_bid_sheet_name
 
 
 def normal_model() -> BidModel:

@@ -18,7 +18,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 from excelflow.api import validate_file
 from excelflow.pipeline.read import Source
 from excelflow.pipeline.ruleset import Lang, RuleSet, load_ruleset
-from excelflow.rulesheet.read import read_rules_grid, workbook_ruleset
+from excelflow.rulesheet.grid import read_rules_grid
+from excelflow.rulesheet.read import workbook_ruleset
 from excelflow.rulesheet.sheet import rules_plan
 from excelflow.workbook.sample import sample_deals, write_sample
 from excelflow.workbook.template import build_template

@@ -20,13 +20,12 @@ from dataclasses import dataclass
 from excelflow.bid.entry import BidEntry
 from excelflow.bid.model import BidModel, CostCategory, CostLine
 from excelflow.pipeline.coerce import parse_tick
-from excelflow.pipeline.fields import milestone_key
+from excelflow.pipeline.fields import CRITERIA_MILESTONE, milestone_key
 from excelflow.pipeline.normalize import Pipeline
 from excelflow.pipeline.ruleset import Lang
 
 SEED_TARGET_MARGIN = 0.25
 SEED_MIN_MARGIN = 0.10
-CRITERIA_MILESTONE = "criteria"
 
 
 class UnusableBidSheet(Exception):

@@ -11,22 +11,13 @@ file could not be read, or a usage / configuration error.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 from collections.abc import Sequence
+from types import ModuleType
 
 from excelflow import __version__
-from excelflow.cli import (
-    annotate,
-    batch,
-    bid,
-    history,
-    mapping,
-    rules,
-    serve,
-    template,
-    validate,
-)
 from excelflow.cli.common import (
     EXIT_ERROR,
     EXIT_FINDINGS,
@@ -37,31 +28,46 @@ from excelflow.cli.common import (
 
 __all__ = ["EXIT_ERROR", "EXIT_FINDINGS", "EXIT_OK", "build_parser", "main"]
 
-COMMANDS = {
-    "validate": validate,
-    "batch": batch,
-    "template": template,
-    "annotate": annotate,
-    "bid": bid,
-    "rules": rules,
-    "mapping": mapping,
-    "history": history,
-    "serve": serve,
-}
-"""Command name -> its module, in the order ``excelflow --help`` lists them."""
+COMMANDS = (
+    "validate",
+    "batch",
+    "template",
+    "annotate",
+    "bid",
+    "rules",
+    "mapping",
+    "history",
+    "serve",
+)
+"""The commands, in the order ``excelflow --help`` lists them; each is the module
+``excelflow.cli.<name>``, imported only when its command runs or the full parser is built (a
+command's module may import much that the others never need: the cold start of ``validate``)."""
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser (exposed for the docs and tests)."""
+def command(name: str) -> ModuleType:
+    """The module of command ``name`` (imported on first use)."""
+    return importlib.import_module(f"excelflow.cli.{name}")
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser (exposed for the docs and tests); with ``only``, just that command's
+    subparser: what :func:`main` parses a command line naming its command first with (its help,
+    usage and errors are the same as in the full parser)."""
     parser = argparse.ArgumentParser(
         prog="excelflow",
         description="Check B2B sales pipelines against the six-stage stage-gate process.",
     )
     parser.add_argument("--version", action="version", version=f"excelflow {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in COMMANDS.values():
-        module.add_parser(sub)
+    for name in COMMANDS if only is None else (only,):
+        command(name).add_parser(sub)
     return parser
+
+
+def _parser_for(argv: Sequence[str]) -> argparse.ArgumentParser:
+    """The full parser, unless the command line starts with a command's name: then that
+    command's alone (``excelflow --help`` and an unknown command still list every command)."""
+    return build_parser(argv[0] if argv and argv[0] in COMMANDS else None)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -71,7 +77,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with terminal_safe():
             try:
-                args = build_parser().parse_args(argv)
+                argv = sys.argv[1:] if argv is None else list(argv)
+                args = _parser_for(argv).parse_args(argv)
             except SystemExit:  # --help, --version or a usage error: flush before exiting
                 sys.stdout.flush()
                 raise
@@ -102,7 +109,7 @@ def _run(args: argparse.Namespace) -> int:
     from excelflow.pipeline.ruleset import RuleSetError
 
     try:
-        return int(COMMANDS[args.command].run(args))
+        return int(command(args.command).run(args))
     except RuleSetError as exc:
         return report_invalid(exc)
     except KeyboardInterrupt:

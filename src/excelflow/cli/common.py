@@ -36,8 +36,17 @@ def lang_arg(text: str) -> str:
         return text
 
 
+_ISO_DAY = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+
+
 def as_of_arg(text: str) -> dt.date:
-    """``--as-of``: a date (:func:`excelflow.pipeline.arguments.parse_as_of`)."""
+    """``--as-of``: a date (:func:`excelflow.pipeline.arguments.parse_as_of`). A plain
+    ``YYYY-MM-DD`` of the years 1901–2199 (well inside its range) is read here, without the
+    full parser's pandas: ``validate`` imports pandas beside the read of the file."""
+    match = _ISO_DAY.fullmatch(text)
+    if match is not None and 1901 <= int(match[1]) <= 2199:
+        with contextlib.suppress(ValueError):  # 2026-02-30: the full parser words the error
+            return dt.date(*map(int, match.groups()))
     from excelflow.pipeline import arguments
 
     low, high = arguments.AS_OF_RANGE
@@ -141,10 +150,11 @@ def ruleset_options(args: argparse.Namespace) -> tuple[RuleSet | None, RuleSet, 
             nothing).
     """
     from excelflow.pipeline.ruleset import RuleSetError, load_ruleset
-    from excelflow.rules import load_all
 
     explicit = load_ruleset_option(args.ruleset)
     if explicit is not None:
+        from excelflow.rules import load_all  # pandas: only to check a named set's prefixes
+
         codes = load_all()
         for p in (*explicit.select, *explicit.ignore):
             if not any(c.startswith(p) for c in codes):

@@ -301,6 +301,10 @@ SHEETS: dict[str, Text] = {
 }
 """Canonical sheet names of an ExcelFlow workbook, in both languages."""
 
+CRITERIA_MILESTONE = "criteria"
+"""The milestone whose tick says the purchasing criteria favour us (read by the BD rules and the
+Bid sheet's seed; here so that a check without Bid sheets loads no bid module)."""
+
 
 def milestone_key(key: str) -> str:
     """Field key of a milestone part's tick column."""
@@ -423,6 +427,16 @@ def fold(text: str) -> str:
     norm = unicodedata.normalize("NFKC", text).casefold()
     norm = _PUNCT_RE.sub("", norm)
     return "".join(ch for ch in norm if not unicodedata.category(ch).startswith(("P", "S", "Z")))
+
+
+_BID_SHEET_PREFIXES = tuple(fold(n) for n in (SHEETS["bid"].zh, SHEETS["bid"].en, "投标"))
+
+
+def is_bid_sheet_name(name: str) -> bool:
+    """True for a sheet name that may hold a Bid sheet (``Bid…`` / ``投标…``, any case); here,
+    not in :mod:`excelflow.bid.sheet`, so that a workbook without one loads no bid module."""
+    folded = fold(name)
+    return any(folded.startswith(p) for p in _BID_SHEET_PREFIXES)
 
 
 def header_index(ruleset: RuleSet) -> dict[str, str]:

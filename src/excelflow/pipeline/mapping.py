@@ -14,7 +14,6 @@ from typing import Any
 
 from excelflow.pipeline.fields import all_fields, fold, header_index
 from excelflow.pipeline.ruleset import RuleSet, RuleSetError, schema_errors
-from excelflow.pipeline.units import unit_of
 
 
 class MappingError(RuleSetError):
@@ -102,6 +101,8 @@ def load_mapping(source: str | Path | Mapping[str, Any], ruleset: RuleSet) -> Co
         values[resolve(target, f"values.{target}")] = {fold(str(k)): v for k, v in table.items()}
     defaults = {resolve(k, f"defaults.{k}"): v for k, v in doc.get("defaults", {}).items()}
     units = {resolve(k, f"units.{k}"): v for k, v in doc.get("units", {}).items()}
+    from excelflow.pipeline.units import unit_of  # pandas: not loaded before a file is read
+
     for key, label in units.items():
         if unit_of(label) is None:
             errors.append(f"units.{key}: {label!r} is not a unit ExcelFlow knows")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import errno
 import io
+import itertools
 import os
 import stat
 import zipfile
@@ -22,11 +23,15 @@ from typing import TYPE_CHECKING, Any
 from excelflow.pipeline.bounds import TooLarge, check_workbook
 from excelflow.pipeline.fields import fold
 from excelflow.pipeline.mapping import EMPTY_MAPPING, ColumnMapping
-from excelflow.pipeline.normalize import Pipeline, TableNotFound, build_pipeline, find_header
 from excelflow.pipeline.ruleset import Lang, RuleSet
 
 if TYPE_CHECKING:  # imported where a spreadsheet file is opened: the live-book path needs none
     import python_calamine as pc
+
+    from excelflow.pipeline.normalize import Pipeline
+
+# Opening a file and reading its sheets needs no pandas (normalize is imported where a grid is
+# normalized): `excelflow validate` parses a workbook while pandas is imported beside it.
 
 SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xlsb", ".xls", ".ods", ".xltx", ".xltm"}
 TEXT_SUFFIXES = {".csv", ".tsv", ".txt"}
@@ -67,6 +72,7 @@ class Source:
         self.path = path
         self._book: pc.CalamineWorkbook | None = None
         self._csv: Sheet | None = None
+        self._ahead: tuple[str, Sheet | ReadError] | None = None
         kind = sniff(path)
         if kind == "csv":
             self._csv = Sheet(path.stem, read_csv_grid(path), (0, 0))
@@ -107,7 +113,13 @@ class Source:
         return next((n for n in self.sheet_names if fold(n) in wanted), None)
 
     def sheet(self, name: str) -> Sheet:
-        """Read one sheet's used area."""
+        """Read one sheet's used area (the one :meth:`read_ahead` read, once)."""
+        if self._ahead is not None and self._ahead[0] == name:
+            got = self._ahead[1]
+            self._ahead = None  # handed out once: the grid is not kept here after its check
+            if isinstance(got, ReadError):
+                raise got
+            return got
         if self._csv is not None:
             return self._csv
         assert self._book is not None
@@ -120,6 +132,19 @@ class Source:
                 self.path, f"sheet {name!r} cannot be read ({_first_line(exc)})"
             ) from None
         return Sheet(name, grid, (int(origin[0]), int(origin[1])))
+
+    def read_ahead(self, mapping: ColumnMapping = EMPTY_MAPPING) -> None:
+        """Read now the sheet :func:`choose_sheet` reads first (with ``mapping``), for the next
+        :meth:`sheet` call asking for it: what that call returns or raises is what it would
+        have read. The parse needs no pandas and releases the GIL (``excelflow validate`` runs
+        it while another thread imports pandas and the engine)."""
+        name = _first_read(self, mapping)
+        if name is None or self._csv is not None:
+            return
+        try:
+            self._ahead = (name, self.sheet(name))
+        except ReadError as exc:
+            self._ahead = (name, exc)
 
     def sheets(self) -> Iterator[Sheet]:
         """Visible worksheets in workbook order, then hidden ones."""
@@ -236,8 +261,20 @@ def _excelflow_output(sheet: Sheet) -> bool:
     return isinstance(top, str) and top.startswith("ExcelFlow ·")
 
 
+def _first_read(source: Source, mapping: ColumnMapping) -> str | None:
+    """The sheet :func:`choose_sheet` reads first: the mapping's, else the first Deals/商机,
+    else the first visible (then hidden) sheet; None when it reads none."""
+    if mapping.sheet is not None:
+        return mapping.sheet if mapping.sheet in source.sheet_names else None
+    deals = (n for n in source.sheet_names if fold(n) in DEALS_SHEET_NAMES)
+    hidden = (n for n in source.sheet_names if n not in source.visible)
+    return next(itertools.chain(deals, source.visible, hidden), None)
+
+
 def choose_sheet(source: Source, ruleset: RuleSet, mapping: ColumnMapping) -> Sheet:
     """The sheet to validate: the mapping's, else Deals/商机, else the first with a header."""
+    from excelflow.pipeline.normalize import find_header
+
     if mapping.sheet is not None:
         if mapping.sheet not in source.sheet_names:
             raise ReadError(
@@ -275,6 +312,8 @@ def pipeline_from_source(
     Raises:
         ReadError: no pipeline table.
     """
+    from excelflow.pipeline.normalize import TableNotFound, build_pipeline
+
     sheet = choose_sheet(source, ruleset, mapping)
     sheet_name = None if source.is_csv else sheet.name
     try:

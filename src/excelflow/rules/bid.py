@@ -23,17 +23,18 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from excelflow.bid.model import CATEGORY_LABELS, CostCategory
-from excelflow.bid.result import WITHDRAW_REASONS, BidIssue
-from excelflow.bid.seed import CRITERIA_MILESTONE
 from excelflow.pipeline.coerce import parse_tick
-from excelflow.pipeline.fields import milestone_key
+from excelflow.pipeline.fields import CRITERIA_MILESTONE, milestone_key
 from excelflow.pipeline.findings import Severity
 from excelflow.pipeline.ruleset import Text
 from excelflow.rules import Context, hits, no_hits, rule
 
 if TYPE_CHECKING:
     from excelflow.bid.entry import BidEntry
+    from excelflow.bid.result import BidIssue
+
+# The bid modules (model, result) are imported where a Bid sheet's finding is written: a
+# workbook without Bid sheets never loads them (the cold start of `excelflow validate`).
 
 _CELL_LABELS: Mapping[str, Text] = {
     "quoted_price": Text("报价", "Quoted price"),
@@ -335,6 +336,8 @@ def criteria_disagree(ctx: Context) -> pd.DataFrame:
 
 
 def _reasons(params: Mapping[str, Any], currency: str) -> Text:
+    from excelflow.bid.result import WITHDRAW_REASONS
+
     zh, en = [], []
     for code in str(params["reasons"]).split(","):
         if code == "low_expected_profit" and "best_expected_profit" in params:
@@ -372,6 +375,8 @@ def cost_lines_incomplete(ctx: Context) -> pd.DataFrame:
             cell = entry.cells.get("table.costs")
             rows.append(_hit(pos, entry, "cost_lines", cell, None, what=what))
             continue
+        from excelflow.bid.model import CATEGORY_LABELS, CostCategory  # a Bid sheet was read
+
         cat = CATEGORY_LABELS[CostCategory(str(p["category"]))]
         desc = str(p.get("description") or "")
         zh, en = (f"{cat.zh}：{desc}", f"{cat.en}: {desc}") if desc else (cat.zh, cat.en)

@@ -1,6 +1,6 @@
 """Cell-level checks for the Rules sheet, and rule-set errors turned into cell problems.
 
-:mod:`excelflow.rulesheet.read` reads each cell through :func:`convert` (blank, a number where
+:mod:`excelflow.rulesheet.grid` reads each cell through :func:`convert` (blank, a number where
 a number belongs, a known choice…), builds the rule-set document and keeps, for every JSON path
 it fills, the :class:`Cell` it came from. JSON-Schema errors and the rule set's semantic errors
 (``stages[2].number: expected 3 …``) are then mapped back to those cells, with messages in both

@@ -1,6 +1,6 @@
 """Rules-sheet tables -> a rule-set document, remembering which cell every value came from.
 
-:class:`DocumentBuilder` turns the tables :mod:`excelflow.rulesheet.read` found into the shape of
+:class:`DocumentBuilder` turns the tables :mod:`excelflow.rulesheet.grid` found into the shape of
 ``rulesets/standard.json``. Every cell goes through :func:`excelflow.rulesheet.check.convert`;
 blank required cells and wrongly typed values become :class:`Problem` s on their cell, and every
 JSON path filled is mapped to its cell (``cells``) so schema and semantic errors can be pointed

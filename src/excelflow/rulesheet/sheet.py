@@ -3,7 +3,7 @@ titled Excel Tables with drop-downs, checks and help.
 
 ``excelflow template`` draws it with openpyxl (:mod:`excelflow.workbook.template`), the ribbon's
 Insert template button through xlwings (:mod:`excelflow.xl.macros_sheets`). The reader
-(:mod:`excelflow.rulesheet.read`) finds the tables by their header rows
+(:mod:`excelflow.rulesheet.grid`) finds the tables by their header rows
 (:mod:`excelflow.rulesheet.layout`), so this layout can change without breaking workbooks already
 out in the field.
 """

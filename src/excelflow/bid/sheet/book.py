@@ -26,9 +26,10 @@ from excelflow.bid.model import BidModel
 from excelflow.bid.sheet import style as st
 from excelflow.bid.sheet.blocks import INPUT_ROW, BidSheetLayout, SheetBuilder
 from excelflow.bid.sheet.chart import chart, chart_lines, empty_state, sensitivity
-from excelflow.bid.sheet.layout import INPUTS, WORDS, is_bid_sheet_name, sheet_name
+from excelflow.bid.sheet.layout import INPUTS, WORDS, sheet_name
 from excelflow.bid.sheet.notes import sheet_notes
 from excelflow.bid.sheet.read import read_bid_grid
+from excelflow.pipeline.fields import is_bid_sheet_name
 from excelflow.pipeline.normalize import Pipeline
 from excelflow.pipeline.read import ReadError, Source
 from excelflow.pipeline.ruleset import Lang, RuleSet, Text

@@ -210,7 +210,6 @@ def lookup(labels: Iterable[Label]) -> dict[str, str]:
 
 
 SECTION_LOOKUP = {fold(n): k for k, t in SECTIONS.items() for n in (t.zh, t.en)}
-SHEET_PREFIXES = tuple(fold(n) for n in (SHEETS["bid"].zh, SHEETS["bid"].en, "投标"))
 
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\\x00-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 MAX_SHEET_NAME = 31
@@ -250,9 +249,3 @@ def table_name(prefix: str, deal_id: str, taken: Iterable[str] = ()) -> str:
         n += 1
         name = f"{base}_{n}"
     return name
-
-
-def is_bid_sheet_name(name: str) -> bool:
-    """True for a sheet name that may hold a Bid sheet (``Bid…`` / ``投标…``, any case)."""
-    folded = fold(name)
-    return any(folded.startswith(p) for p in SHEET_PREFIXES)
