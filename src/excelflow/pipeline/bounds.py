@@ -331,6 +331,8 @@ def _side(s: str, alphabet: str, first: str, *, up: bool) -> str:
         return ""
     pool = first if s[0] in first else alphabet
     at = pool.index(s[0])
+    if len(s) == 1:  # one class, no branch
+        return _cls(pool[at:] if up else pool[: at + 1])
     other = pool[at + 1 :] if up else pool[:at]
     alts = [s[0] + _side(s[1:], alphabet, alphabet, up=up)]
     if other:
@@ -349,6 +351,8 @@ def _span(lo: str, hi: str, alphabet: str, first: str) -> str:
         if k == len(lo):
             return lo
         a, b, rest = lo[k], hi[k], len(lo) - k - 1
+        if not rest:  # one class, no branch
+            return lo[:k] + _cls(alphabet[alphabet.index(a) : alphabet.index(b) + 1])
         alts = [b + _side(hi[k + 1 :], alphabet, alphabet, up=False)]
         mid = alphabet[alphabet.index(a) + 1 : alphabet.index(b)]
         if mid:
@@ -357,7 +361,8 @@ def _span(lo: str, hi: str, alphabet: str, first: str) -> str:
         return lo[:k] + _group(alts)
     alts = [_side(hi, alphabet, first, up=False)]
     if lo == first[0]:  # every shorter numeral
-        return _group([*alts, _cls(first) + f"[{alphabet[0]}-{alphabet[-1]}]{{0,{len(hi) - 2}}}"])
+        more = f"[{alphabet[0]}-{alphabet[-1]}]{{0,{len(hi) - 2}}}" if len(hi) > 2 else ""
+        return _group([*alts, _cls(first) + more])
     for length in range(len(hi) - 1, len(lo), -1):
         alts.append(_cls(first) + _any(alphabet, length - 1))
     alts.append(_side(lo, alphabet, first, up=True))
@@ -404,10 +409,12 @@ class _SheetScan:
     def _fast_pattern(self) -> re.Pattern[bytes]:
         """``<c`` not followed by `` r="COLROW"`` (COL <= col_cap, ROW <= row_cap, no leading
         zero) and then only ``s``/``t`` attributes: the one search each block gets, so it is
-        written for the engine's cost per ``<c`` (about 2M in a 100k x 33 sheet). The rows
-        with fewer digits than the cap come first (the common case: one class and a possessive
-        repeat, no backtracking); the tail lets at most two ``s``/``t`` attributes through, in
-        either order, so a second ``r`` (which calamine may read instead) is always a hit."""
+        written for the engine's cost per ``<c`` (about 2M in a 100k x 33 sheet): single
+        characters as classes, not branches; the rows with as many digits as the cap first
+        (the common case while the scan climbs through a sheet written in order), then the
+        shorter ones (a class and a possessive repeat); a tail that lets at most two ``s``/``t``
+        attributes through, in either order, so that a second ``r`` (calamine may read it
+        instead) is always a hit."""
         key = (self.row_cap, self.col_cap)
         if self._pattern is None or key != self._key:
             ok = b""
@@ -418,7 +425,7 @@ class _SheetScan:
                 lead = _span("1" + "0" * (k - 1), cap[:k], _DIGITS, _DIGITS[1:])
                 rows = [f'{lead}[0-9]{{{len(cap) - k}}}"']
                 if len(cap) > 1:  # every shorter row number
-                    rows.insert(0, f'[1-9][0-9]{{0,{len(cap) - 2}}}+"')
+                    rows.append(f'[1-9][0-9]{{0,{len(cap) - 2}}}+"')
                 attr = '[st]="[^"]*+"'
                 tail = f"(?:>| {attr}(?:>| {attr}/?>|/>)|/>)"
                 ok = f'(?! r="{cols}{_group(rows)}{tail})'.encode()
