@@ -234,7 +234,7 @@ _LAST_REF = re.compile(rb'<c r="([A-Z]{1,3}[0-9]{1,7})"')
 _MAX_TAG = 16 * _MIB
 _JOIN = 64 * 1024
 _SLICE = 128 * 1024  # bytes a fast-scan search covers at once
-_SHEET_BLOCK = 8 * _MIB  # a worksheet is inflated this much at a time
+_SHEET_BLOCK = 4 * _MIB  # a worksheet is inflated this much at a time (see _Switching)
 _TAG_NAME_END = (b" ", b"\t", b"\r", b"\n", b"/", b">")
 _SKIP = (
     rb"(?:[^<]++"
@@ -886,11 +886,12 @@ def _liar(info: zipfile.ZipInfo) -> str:
 
 class _Switching:
     """While a :func:`_prefetch` worker runs, the interpreter's switch interval is cut to
-    0.1 ms. A thread leaving a GIL-free call (zlib grows its output a few times a block, so the
-    worker does this several times per block) waits that long for a busy main thread to let
-    go of the GIL: at the default 5 ms the worker spent more time waiting than inflating and
-    the two threads barely overlapped. Counted, so that overlapping checks restore the
-    interval once, when the last one ends."""
+    0.1 ms. zlib gives the GIL back around each step of its output buffer (32K, 64K, 256K,
+    1M, 4M: five steps for a 4 MiB block), and each time the worker waits for the scanning
+    thread to let go of it again, for up to the switch interval: at the default 5 ms the
+    worker spent longer waiting than inflating and the two threads barely overlapped. The
+    scan searches 128 KiB at a time (``_SLICE``), so it lets go soon after being asked.
+    Counted, so that overlapping checks restore the interval once, when the last one ends."""
 
     def __init__(self, interval: float) -> None:
         self.interval = interval
