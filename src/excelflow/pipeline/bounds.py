@@ -465,7 +465,7 @@ class _SheetScan:
         pos = start
         while pos < end:
             # Searched a slice at a time: a C call this short lets the inflating thread take
-            # the GIL back soon (see _prefetch). A tag cut by the slice's end is a hit, parsed
+            # the GIL back soon (see _Switching). A tag cut by the slice's end is a hit, parsed
             # whole below; a "<c" whose "c" lies past it is found by the next slice.
             stop = min(pos + _SLICE, end)
             odd = self._fast_pattern().search(data, pos, stop)
