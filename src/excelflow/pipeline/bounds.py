@@ -465,12 +465,15 @@ class _SheetScan:
         pos = start
         while pos < end:
             # Searched a slice at a time: a C call this short lets the inflating thread take
-            # the GIL back soon (see _Switching). A tag cut by the slice's end is a hit, parsed
-            # whole below; a "<c" whose "c" lies past it is found by the next slice.
-            stop = min(pos + _SLICE, end)
+            # the GIL back soon (see _Switching). A slice ends before a "<" where it can, so
+            # that no tag is cut; a tag cut all the same is a hit, parsed whole below, and a
+            # "<c" whose "c" lies past the slice is found by the next one.
+            stop = end if pos + _SLICE >= end else data.rfind(b"<", pos + 1, pos + _SLICE)
+            if stop <= pos:
+                stop = pos + _SLICE
             odd = self._fast_pattern().search(data, pos, stop)
             if odd is None:
-                pos = stop if stop == end else stop - 1
+                pos = stop if stop == end or data[stop] == 60 else stop - 1  # 60: "<"
                 continue
             if data[odd.end() : odd.end() + 1] not in _TAG_NAME_END:
                 pos = odd.end()  # <col, <cfRule…: another element
