@@ -43,6 +43,7 @@ import posixpath
 import queue
 import re
 import struct
+import sys
 import threading
 import zipfile
 import zlib
@@ -232,6 +233,8 @@ _PREFIXED_CELL = re.compile(rb":c[ \t\r\n/>]")
 _LAST_REF = re.compile(rb'<c r="([A-Z]{1,3}[0-9]{1,7})"')
 _MAX_TAG = 16 * _MIB
 _JOIN = 64 * 1024
+_SLICE = 128 * 1024  # bytes a fast-scan search covers at once
+_SHEET_BLOCK = 4 * _MIB  # a worksheet is inflated this much at a time (see _Switching)
 _TAG_NAME_END = (b" ", b"\t", b"\r", b"\n", b"/", b">")
 _SKIP = (
     rb"(?:[^<]++"
@@ -328,6 +331,8 @@ def _side(s: str, alphabet: str, first: str, *, up: bool) -> str:
         return ""
     pool = first if s[0] in first else alphabet
     at = pool.index(s[0])
+    if len(s) == 1:  # one class, no branch
+        return _cls(pool[at:] if up else pool[: at + 1])
     other = pool[at + 1 :] if up else pool[:at]
     alts = [s[0] + _side(s[1:], alphabet, alphabet, up=up)]
     if other:
@@ -346,6 +351,8 @@ def _span(lo: str, hi: str, alphabet: str, first: str) -> str:
         if k == len(lo):
             return lo
         a, b, rest = lo[k], hi[k], len(lo) - k - 1
+        if not rest:  # one class, no branch
+            return lo[:k] + _cls(alphabet[alphabet.index(a) : alphabet.index(b) + 1])
         alts = [b + _side(hi[k + 1 :], alphabet, alphabet, up=False)]
         mid = alphabet[alphabet.index(a) + 1 : alphabet.index(b)]
         if mid:
@@ -354,7 +361,8 @@ def _span(lo: str, hi: str, alphabet: str, first: str) -> str:
         return lo[:k] + _group(alts)
     alts = [_side(hi, alphabet, first, up=False)]
     if lo == first[0]:  # every shorter numeral
-        return _group([*alts, _cls(first) + f"[{alphabet[0]}-{alphabet[-1]}]{{0,{len(hi) - 2}}}"])
+        more = f"[{alphabet[0]}-{alphabet[-1]}]{{0,{len(hi) - 2}}}" if len(hi) > 2 else ""
+        return _group([*alts, _cls(first) + more])
     for length in range(len(hi) - 1, len(lo), -1):
         alts.append(_cls(first) + _any(alphabet, length - 1))
     alts.append(_side(lo, alphabet, first, up=True))
@@ -399,6 +407,14 @@ class _SheetScan:
         e.col_max = max(e.col_max, col)
 
     def _fast_pattern(self) -> re.Pattern[bytes]:
+        """``<c`` not followed by `` r="COLROW"`` (COL <= col_cap, ROW <= row_cap, no leading
+        zero) and then only ``s``/``t`` attributes: the one search each block gets, so it is
+        written for the engine's cost per ``<c`` (about 2M in a 100k x 33 sheet): single
+        characters as classes, not branches; the rows with as many digits as the cap first
+        (the common case while the scan climbs through a sheet written in order), then the
+        shorter ones (a class and a possessive repeat); a tail that lets at most two ``s``/``t``
+        attributes through, in either order, so that a second ``r`` (calamine may read it
+        instead) is always a hit."""
         key = (self.row_cap, self.col_cap)
         if self._pattern is None or key != self._key:
             ok = b""
@@ -407,9 +423,12 @@ class _SheetScan:
                 cap = str(self.row_cap)
                 k = _significant(len(cap))
                 lead = _span("1" + "0" * (k - 1), cap[:k], _DIGITS, _DIGITS[1:])
-                rows = f"(?:{lead}[0-9]{{{len(cap) - k}}}|[1-9][0-9]{{0,{len(cap) - 2}}})"
-                tail = '(?:>| s="[^">]*+"(?:>|/>| t="[^">]*+"/?>)| t="[^">]*+"/?>|/>)'
-                ok = f'(?! r="{cols}{rows}"{tail})'.encode()
+                rows = [f'{lead}[0-9]{{{len(cap) - k}}}"']
+                if len(cap) > 1:  # every shorter row number
+                    rows.append(f'[1-9][0-9]{{0,{len(cap) - 2}}}+"')
+                attr = '[st]="[^"]*+"'
+                tail = f"(?:>| {attr}(?:>| {attr}/?>|/>)|/>)"
+                ok = f'(?! r="{cols}{_group(rows)}{tail})'.encode()
             self._pattern = re.compile(rb"<c" + ok)
             self._key = key
         return self._pattern
@@ -444,10 +463,18 @@ class _SheetScan:
             if lt >= 0 and not re.search(rb"[ \t\r\n/>:<]", data[lt + 1 : hit.start()]):
                 raise _Restart  # a namespace-prefixed cell
         pos = start
-        while True:
-            odd = self._fast_pattern().search(data, pos, end)
+        while pos < end:
+            # Searched a slice at a time: a C call this short lets the inflating thread take
+            # the GIL back soon (see _Switching). A slice ends before a "<" where it can, so
+            # that no tag is cut; a tag cut all the same is a hit, parsed whole below, and a
+            # "<c" whose "c" lies past the slice is found by the next one.
+            stop = end if pos + _SLICE >= end else data.rfind(b"<", pos + 1, pos + _SLICE)
+            if stop <= pos:
+                stop = pos + _SLICE
+            odd = self._fast_pattern().search(data, pos, stop)
             if odd is None:
-                return
+                pos = stop if stop == end or data[stop] == 60 else stop - 1  # 60: "<"
+                continue
             if data[odd.end() : odd.end() + 1] not in _TAG_NAME_END:
                 pos = odd.end()  # <col, <cfRule…: another element
                 continue
@@ -811,12 +838,14 @@ def _inflated_parts(zf: zipfile.ZipFile) -> list[str]:
     return sorted(found)
 
 
-def _blocks(path: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
-    """A part's inflated bytes, at most ``_BLOCK`` at a time: deflate straight from the file
+def _blocks(
+    path: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo, size: int = _BLOCK
+) -> Iterator[bytes]:
+    """A part's inflated bytes, at most ``size`` at a time: deflate straight from the file
     with zlib (no CRC pass, no whole-part string), other methods through zipfile."""
     if info.compress_type != zipfile.ZIP_DEFLATED or info.flag_bits & 1:
         with zf.open(info) as part:
-            while block := part.read(_BLOCK):
+            while block := part.read(size):
                 yield block
         return
     with path.open("rb") as fh:
@@ -833,12 +862,12 @@ def _blocks(path: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[
         left, made = info.compress_size, 0
         inflater = zlib.decompressobj(-15)
         while left > 0 and not inflater.eof:
-            chunk = fh.read(min(left, _BLOCK // 4))
+            chunk = fh.read(min(left, size // 4))
             if not chunk:
                 break
             left -= len(chunk)
             while chunk and not inflater.eof:
-                out = inflater.decompress(chunk, _BLOCK)
+                out = inflater.decompress(chunk, size)
                 if out:
                     made += len(out)
                     if made > info.file_size:  # a header that lies about the size
@@ -856,6 +885,39 @@ def _liar(info: zipfile.ZipInfo) -> str:
         f"the file is corrupt (the part {info.filename} inflates beyond the "
         f"{info.file_size:,} bytes its header declares)"
     )
+
+
+class _Switching:
+    """While a :func:`_prefetch` worker runs, the interpreter's switch interval is cut to
+    0.1 ms. zlib gives the GIL back around each step of its output buffer (32K, 64K, 256K,
+    1M, 4M: five steps for a 4 MiB block), and each time the worker waits for the scanning
+    thread to let go of it again, for up to the switch interval: at the default 5 ms the
+    worker spent longer waiting than inflating and the two threads barely overlapped. The
+    scan searches 128 KiB at a time (``_SLICE``), so it lets go soon after being asked.
+    Counted, so that overlapping checks restore the interval once, when the last one ends."""
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self.lock = threading.Lock()
+        self.users = 0
+        self.saved = 0.0
+
+    def __enter__(self) -> None:
+        with self.lock:
+            if not self.users:
+                self.saved = sys.getswitchinterval()
+                if self.interval:
+                    sys.setswitchinterval(min(self.saved, self.interval))
+            self.users += 1
+
+    def __exit__(self, *_: object) -> None:
+        with self.lock:
+            self.users -= 1
+            if not self.users:
+                sys.setswitchinterval(self.saved)
+
+
+_SWITCHING = _Switching(1e-4)
 
 
 def _prefetch(blocks: Iterator[bytes], depth: int = 4) -> Iterator[bytes]:
@@ -880,19 +942,20 @@ def _prefetch(blocks: Iterator[bytes], depth: int = 4) -> Iterator[bytes]:
         except BaseException as exc:  # handed to the reader, raised there
             out.put((None, exc))
 
-    worker = threading.Thread(target=work, name="excelflow-inflate", daemon=True)
-    worker.start()
-    try:
-        while True:
-            block, error = out.get()
-            if error is not None:
-                raise error
-            if block is None:
-                return
-            yield block
-    finally:
-        stop.set()
-        worker.join()
+    with _SWITCHING:
+        worker = threading.Thread(target=work, name="excelflow-inflate", daemon=True)
+        worker.start()
+        try:
+            while True:
+                block, error = out.get()
+                if error is not None:
+                    raise error
+                if block is None:
+                    return
+                yield block
+        finally:
+            stop.set()
+            worker.join()
 
 
 class _Meter:
@@ -932,7 +995,7 @@ def _scan(
     scan.counting = info.file_size > 15 * lim.max_cells // 2
     carry = b""
     try:
-        for block in meter(_prefetch(_blocks(path, zf, info))):
+        for block in meter(_prefetch(_blocks(path, zf, info, _SHEET_BLOCK))):
             start = 0
             if carry:  # the tag cut at the last block's end, made whole
                 joined = carry + block[:_JOIN]
