@@ -11,7 +11,9 @@ paths and never 100,000 pending results. The function does not know where it run
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import importlib
+import logging
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
@@ -219,8 +221,27 @@ def _dask(
     except ImportError:
         raise ExecutorError(DASK_MISSING) from None
     local = executor.address == "local"
-    with dask.config.set(LOCAL_DASK_CONFIG if local else {}):
+    with dask.config.set(LOCAL_DASK_CONFIG if local else {}), _quiet_dask(local):
         yield from _dask_run(dd, executor, fn, items, args, crashed)
+
+
+@contextlib.contextmanager
+def _quiet_dask(local: bool) -> Iterator[None]:
+    """Dask's own error logs silenced while our ``LocalCluster`` runs (its scheduler and nannies
+    live in this process). When a reader's abort kills a worker on purpose, distributed logs
+    the broken connections and heartbeats with a Traceback on stderr; the user is told about
+    that file in one line by us, and the run goes on. A cluster of someone else's keeps its
+    logs."""
+    if not local:
+        yield
+        return
+    logger = logging.getLogger("distributed")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def _dask_run(
@@ -240,6 +261,7 @@ def _dask_run(
                 threads_per_worker=1,
                 processes=True,
                 dashboard_address=None,
+                silence_logs=logging.CRITICAL,  # in the workers: see _quiet_dask
             )
             client = dd.Client(cluster)
         else:
