@@ -1,9 +1,6 @@
-"""The JSON report's column-wise writer against what it replaces.
-
-``jsoncols.records`` must write exactly what ``DataFrame.to_json(orient="records",
-force_ascii=False, double_precision=10)`` writes for each piece of rows, and
-``jsoncols.column_array`` exactly what orjson writes for ``[plain(v) for v in col.tolist()]``;
-every document is also read back by a strict parser (no NaN, no Infinity).
+"""The compact JSON report's column arrays against what they replace: ``jsoncols.column_array``
+must write exactly what orjson writes for ``[plain(v) for v in col.tolist()]`` (a value at a
+time), and every array reads back through a strict parser (no NaN, no Infinity).
 """
 
 from __future__ import annotations
@@ -72,18 +69,6 @@ def _strict(text: str) -> Any:
     return json.loads(text, parse_constant=refuse)
 
 
-def _pandas_records(frame: pd.DataFrame, chunk: int) -> str:
-    if frame.empty:
-        return "[]"
-    parts = []
-    for start in range(0, len(frame), chunk):
-        text = frame.iloc[start : start + chunk].to_json(
-            orient="records", force_ascii=False, double_precision=10
-        )
-        parts.append(("[" if start == 0 else ", ") + str(text)[1:-1])
-    return "".join(parts) + "]"
-
-
 def _frames() -> dict[str, pd.DataFrame]:
     rng = np.random.default_rng(16)
     n = 230
@@ -128,36 +113,6 @@ def _frames() -> dict[str, pd.DataFrame]:
         "one row": pd.DataFrame({"a": ["only"], "b": [1.5]}),
         "empty": pd.DataFrame({"a": pd.Series([], dtype=object)}),
     }
-
-
-@pytest.mark.parametrize("chunk", [7, 50, 20_000])
-@pytest.mark.parametrize("name", list(_frames()))
-def test_records_write_what_to_json_writes(
-    name: str, chunk: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    frame = _frames()[name]
-    monkeypatch.setattr(jsoncols, "CHUNK", chunk)
-    monkeypatch.setattr(jsoncols, "BLOCK", 3 * chunk)
-    written = "".join(jsoncols.records(frame))
-    assert written == _pandas_records(frame, chunk)
-    assert len(_strict(written)) == len(frame)
-
-
-def test_records_encode_the_mixed_frame_themselves() -> None:
-    """The mixed frame (every kind of value a report column holds) is written column by column,
-    not through to_json's fallback; the fallback cases are."""
-    frames = _frames()
-    assert jsoncols._pieces(frames["mixed"]) is not None
-    for name, frame in frames.items():
-        if "to_json's own" in name:
-            assert jsoncols._pieces(frame) is None, name
-
-
-def test_records_text_columns_through_one_call_each() -> None:
-    """Text is escaped by pandas' encoder itself: every nasty string reads back as itself."""
-    frame = pd.DataFrame({"t": pd.Series(NASTY_TEXT, dtype=object)})
-    rows = _strict("".join(jsoncols.records(frame)))
-    assert [r["t"] for r in rows] == NASTY_TEXT
 
 
 @pytest.mark.parametrize("name", list(_frames()))

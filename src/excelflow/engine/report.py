@@ -205,11 +205,22 @@ def columns_detail(result: Result, lang: Lang) -> list[dict[str, Any]]:
     ]
 
 
-def _records(frame: pd.DataFrame) -> Iterator[str]:
-    """``frame`` as a JSON array of objects, in pieces of :data:`jsoncols.CHUNK` rows."""
-    from excelflow.engine import jsoncols
+_CHUNK = 20_000
+"""Rows per piece of a findings or deals array: the JSON report is written piece by piece, so
+its size in memory is one piece, never the whole document."""
 
-    return jsoncols.records(frame)
+
+def _records(frame: pd.DataFrame) -> Iterator[str]:
+    """``frame`` as a JSON array of objects, in pieces of :data:`_CHUNK` rows."""
+    if frame.empty:
+        yield "[]"
+        return
+    for start in range(0, len(frame), _CHUNK):
+        part = frame.iloc[start : start + _CHUNK]
+        text = str(part.to_json(orient="records", force_ascii=False, double_precision=10))
+        opening = "[" if start == 0 else ", "
+        yield opening + text[1:-1]
+    yield "]"
 
 
 def _columns(frame: pd.DataFrame) -> Iterator[str]:
