@@ -115,6 +115,22 @@ def _last_unknown(row: ForecastRow) -> tuple[bool, str]:
     return (row.key == UNKNOWN_KEY, row.key)
 
 
+def _weighted(deals: pd.DataFrame, open_: np.ndarray, probability: str) -> np.ndarray:
+    """Each open deal's amount × ``probability`` column, 0 where unknown or not finite."""
+    amount = deals["amount"].to_numpy(dtype=float)[open_]
+    out: np.ndarray = np.nan_to_num(
+        amount * deals[probability].to_numpy(dtype=float)[open_], nan=0.0
+    )
+    out[~np.isfinite(out)] = 0.0
+    return out
+
+
+def stated_total(deals: pd.DataFrame) -> float:
+    """:func:`forecast`'s ``stated`` alone (the same sum), without grouping the deals."""
+    open_ = deals["is_open"].to_numpy(dtype=bool)
+    return _finite(float(_weighted(deals, open_, "probability").sum()))
+
+
 def forecast(deals: pd.DataFrame) -> Forecast:
     """The forecast of the engine's per-deal frame (``Result.deals``).
 
@@ -124,11 +140,8 @@ def forecast(deals: pd.DataFrame) -> Forecast:
     """
     open_ = deals["is_open"].to_numpy(dtype=bool)
     d = deals.loc[open_]
-    amount = d["amount"].to_numpy(dtype=float)
-    stated = np.nan_to_num(amount * d["probability"].to_numpy(dtype=float), nan=0.0)
-    adjusted = np.nan_to_num(amount * d["adjusted_probability"].to_numpy(dtype=float), nan=0.0)
-    stated[~np.isfinite(stated)] = 0.0
-    adjusted[~np.isfinite(adjusted)] = 0.0
+    stated = _weighted(deals, open_, "probability")
+    adjusted = _weighted(deals, open_, "adjusted_probability")
 
     def keys(column: str) -> tuple[np.ndarray, list[str]]:
         if column not in d:

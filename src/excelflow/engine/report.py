@@ -20,7 +20,7 @@ import pandas as pd
 
 from excelflow import __version__
 from excelflow.engine import Result
-from excelflow.engine.forecast import forecast, forecast_dict, forecast_lines
+from excelflow.engine.forecast import forecast, forecast_dict, forecast_lines, stated_total
 from excelflow.pipeline.findings import FINDING_COLUMNS, Severity
 from excelflow.pipeline.headers import field_name
 from excelflow.pipeline.ruleset import Lang, RuleSet
@@ -88,7 +88,7 @@ def file_totals(rep: FileReport) -> dict[str, Any]:
     out["infos"] = counts["info"]
     out["grades"] = {str(g): int(n) for g, n in res.deals["grade"].value_counts().items()}
     out["weighted_pipeline"] = weighted_pipeline(res)
-    out["stated_pipeline"] = forecast(res.deals).stated
+    out["stated_pipeline"] = stated_total(res.deals)
     return out
 
 
@@ -228,27 +228,12 @@ def _columns(frame: pd.DataFrame) -> Iterator[str]:
     time, through orjson (NaN and NaT become null)."""
     import orjson
 
+    from excelflow.engine import jsoncols
+
     for i, name in enumerate(frame.columns):
-        values = [_plain(v) for v in frame[name].tolist()]
         key = orjson.dumps(str(name)).decode()
-        yield ("{" if i == 0 else ", ") + key + ": " + orjson.dumps(values).decode()
+        yield ("{" if i == 0 else ", ") + key + ": " + jsoncols.column_array(frame[name])
     yield "}" if len(frame.columns) else "{}"
-
-
-def _plain(value: Any) -> Any:
-    """A cell of a report column as JSON carries it: None for NaN/NaT/NA, ISO text for dates."""
-    if value is None or isinstance(value, str | bool | int):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if value is pd.NaT or value is pd.NA:
-        return None
-    if isinstance(value, dt.date | pd.Timestamp):
-        return value.isoformat()
-    try:
-        return None if pd.isna(value) else value
-    except (TypeError, ValueError):
-        return str(value)
 
 
 def message_template(template: str) -> tuple[str, re.Pattern[str], list[str]] | None:
