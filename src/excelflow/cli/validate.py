@@ -257,7 +257,7 @@ def run(args: argparse.Namespace) -> int:
             else report.statistics_text(rows)
         )
     elif args.format == "json":
-        text = report.to_json(reports, ruleset, as_of=as_of, lang=args.lang, compact=args.compact)
+        text = report.iter_json(reports, ruleset, as_of=as_of, lang=args.lang, compact=args.compact)
     elif args.format == "text":
         text = report.to_text(
             reports,
