@@ -25,9 +25,12 @@ Safety:
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import os
 import re
 import warnings as pywarnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -200,6 +203,23 @@ def refuse_early(src: Path, out_path: Path | None, in_place: bool) -> None:
         check_not_open_in_excel(src)
 
 
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused (when it runs) for the block: loading a workbook
+    creates a million long-lived objects (cells, their styles), and the collector would walk
+    them again and again (~1 s of 10 on 10,000 deals). Nothing here makes cyclic garbage worth
+    collecting early; plain reference counting still frees everything else. Re-enabled after,
+    also on an error; left alone when someone else had paused it."""
+    paused = gc.isenabled()
+    if paused:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
+
+
 def write_annotations(
     src: Path,
     result: Result,
@@ -229,6 +249,18 @@ def write_annotations(
         InPlaceRefused: ``in_place`` would lose something; the copy was written (see
             ``outcome``) and the input is unchanged.
     """
+    with collector_paused():
+        return _write_annotations(src, result, out_path, in_place, lang, overwrite)
+
+
+def _write_annotations(
+    src: Path,
+    result: Result,
+    out_path: Path | None,
+    in_place: bool,
+    lang: Lang | None,
+    overwrite: bool,
+) -> AnnotateOutcome:
     language: Lang = lang or result.lang
     suffix = src.suffix.lower()
     native = sniff(src) == "spreadsheet" and suffix in OPENPYXL_SUFFIXES
