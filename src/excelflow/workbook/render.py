@@ -20,6 +20,7 @@ import warnings
 import weakref
 from collections.abc import Sequence
 from dataclasses import replace
+from itertools import chain
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
@@ -890,7 +891,9 @@ def _rows_xml(ws: Worksheet, plan: SheetPlan) -> tuple[bytes, bytes, str]:
         for c, v in enumerate(row, 1):
             if v is not None:
                 cells[(r, c)] = v
-    for key in {**dict.fromkeys(plan.cell_styles), **cells}:  # _cells' order
+    styled = plan.cell_styles
+    unstyled = ((key, ()) for key in cells if key not in styled)
+    for key, names in chain(styled.items(), unstyled):  # _cells' order: styled cells first
         value = cells.get(key)
         force = False
         if isinstance(value, str):
@@ -899,20 +902,23 @@ def _rows_xml(ws: Worksheet, plan: SheetPlan) -> tuple[bytes, bytes, str]:
                 known = texts[value] = _text_xml(value)
             force = known[1]
         kind = type(value) if isinstance(value, _TIME_TYPES) else None
-        shape = shapes[key] = (plan.cell_styles.get(key, ()), kind, force)
+        shape = shapes[key] = (names, kind, force)
         if shape not in scratch:  # styles met in the order the cell-by-cell renderer meets them
             proto = scratch[shape] = Cell(ws, row=key[0], column=key[1])
             _draw(proto, plan, key, looks, style_ids)
-    keys = sorted(shapes)
+    keys = sorted(shapes.items())
     found: dict[tuple[Any, ...], str] = {}
     rows: dict[int, list[str]] = {}
     letters: dict[int, str] = {}
-    links: list[str] = []
     serial: Any = to_excel  # untyped in openpyxl's stubs
     epoch = getattr(ws.parent, "epoch", None)
-    for r, c in keys:
-        value = cells.get((r, c))
-        shape = shapes[(r, c)]
+    grid = plan.values
+    last_row, cur, row_values = 0, [], []
+    for (r, c), shape in keys:
+        if r != last_row:
+            last_row, cur = r, rows.setdefault(r, [])
+            row_values = grid[r - 1] if r <= len(grid) else []
+        value = row_values[c - 1] if c <= len(row_values) else None
         s = found.get(shape)
         if s is None:  # style ids in the order openpyxl's writer asks for them: row by row
             proto = scratch[shape]
@@ -920,24 +926,26 @@ def _rows_xml(ws: Worksheet, plan: SheetPlan) -> tuple[bytes, bytes, str]:
         letter = letters.get(c)
         if letter is None:
             letter = letters[c] = get_column_letter(c)
-        ref = f"{letter}{r}"
         if isinstance(value, str):
-            cell = f'<c r="{ref}"{s}{texts[value][0]}</c>'
+            cur.append(f'<c r="{letter}{r}"{s}{texts[value][0]}</c>')
         elif value is None:
-            cell = f'<c r="{ref}"{s} t="n" />'
+            cur.append(f'<c r="{letter}{r}"{s} t="n" />')
         elif isinstance(value, bool):
-            cell = f'<c r="{ref}"{s} t="b"><v>{int(value)}</v></c>'
+            cur.append(f'<c r="{letter}{r}"{s} t="b"><v>{int(value)}</v></c>')
         elif isinstance(value, _TIME_TYPES):
-            cell = f'<c r="{ref}"{s} t="n"><v>{_number(serial(value, epoch))}</v></c>'
+            cur.append(f'<c r="{letter}{r}"{s} t="n"><v>{_number(serial(value, epoch))}</v></c>')
         else:
-            cell = f'<c r="{ref}"{s} t="n"><v>{_number(value)}</v></c>'
-        rows.setdefault(r, []).append(cell)
-        link = plan.links.get((r, c))
-        if link is not None:
-            shown = _keep_cr(cell_text(value)[0]) if isinstance(value, str) else str(value)
-            attrs = _kw(ref=ref, location=link.location, tooltip=link.tooltip, display=shown)
-            links.append("<hyperlink" + "".join(f" {k}={quoteattr(v)}" for k, v in attrs.items())
-                         + " />")  # fmt: skip
+            cur.append(f'<c r="{letter}{r}"{s} t="n"><v>{_number(value)}</v></c>')
+    links: list[str] = []
+    for (r, c), link in sorted(plan.links.items()):  # the cells' order, like openpyxl's writer
+        if (r, c) not in shapes:
+            continue
+        value = cells.get((r, c))
+        shown = _keep_cr(cell_text(value)[0]) if isinstance(value, str) else str(value)
+        attrs = _kw(ref=f"{get_column_letter(c)}{r}", location=link.location,
+                    tooltip=link.tooltip, display=shown)  # fmt: skip
+        links.append("<hyperlink" + "".join(f" {k}={_attr(v)}" for k, v in attrs.items())
+                     + " />")  # fmt: skip
     out = ["<sheetData>"]
     for r in sorted({*rows, *heights}):
         dims = "".join(f' {k}="{v}"' for k, v in heights.get(r, {}))
@@ -947,9 +955,9 @@ def _rows_xml(ws: Worksheet, plan: SheetPlan) -> tuple[bytes, bytes, str]:
     out.append("</sheetData>")
     extent = "A1:A1"
     if keys:
-        cols = [c for _, c in keys]
-        extent = f"{get_column_letter(min(cols))}{keys[0][0]}:{get_column_letter(max(cols))}"
-        extent += str(keys[-1][0])
+        cols = [c for (_, c), _ in keys]
+        extent = f"{get_column_letter(min(cols))}{keys[0][0][0]}:{get_column_letter(max(cols))}"
+        extent += str(keys[-1][0][0])
     links_xml = ("<hyperlinks>" + "".join(links) + "</hyperlinks>") if links else ""
     return "".join(out).encode(), links_xml.encode(), extent
 
@@ -993,6 +1001,15 @@ def _comments_xml(records: Sequence[Any]) -> tuple[str, str]:
     comments = (f'<comments xmlns="{SHEET_MAIN_NS}"><authors>{names}</authors><commentList>'
                 + "".join(body) + "</commentList></comments>")  # fmt: skip
     return comments, "".join(shapes) + "</xml>"
+
+
+_ATTR_SPECIAL = re.compile(r'[&<>"\n\r\t]')
+
+
+def _attr(value: str) -> str:
+    """An attribute value quoted as :func:`~xml.sax.saxutils.quoteattr` quotes it (plain text,
+    the common case, just in double quotes)."""
+    return quoteattr(value) if _ATTR_SPECIAL.search(value) else f'"{value}"'
 
 
 def _text_xml(value: str) -> tuple[str, bool]:
