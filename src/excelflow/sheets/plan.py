@@ -169,18 +169,8 @@ class SheetPlan:
         each distinct combination of styles layered once (``by_value``, ``by_names``: caches
         kept by the caller)."""
         out = []
-        values, styles, n = self.values, self.cell_styles, len(self.values)
-        seen: dict[tuple[Any, Any, Any], float] = {}  # (type, value, style names) -> width
         for r in rows:
-            row = values[r - 1] if 0 < r <= n else ()
-            value = row[col - 1] if 0 < col <= len(row) else None
-            memo = isinstance(value, _MEMO)
-            if memo:  # the common case: a value met before with the same styles
-                both = (type(value), value, styles.get((r, col)))
-                known = seen.get(both)
-                if known is not None:
-                    out.append(known)
-                    continue
+            value = self.value(r, col)
             if isinstance(value, Formula):
                 out.append(10.0)
                 continue
@@ -203,8 +193,6 @@ class SheetPlan:
                     )
                     by_names[names] = scale
                 width *= scale
-            if memo:
-                seen[both] = width
             out.append(width)
         return out
 
