@@ -304,10 +304,23 @@ def _write_annotations(
             _refuse_in_place(src, tmp, outcome, language)
 
     changed_copy = default_output(src, "checked") if in_place else None  # as a refusal's copy
-    outcome.backup_path = atomic_write(
-        target, writer, keep_backup=in_place, changed_copy=changed_copy
-    )
+    try:
+        outcome.backup_path = atomic_write(
+            target, writer, keep_backup=in_place, changed_copy=changed_copy
+        )
+    finally:
+        _release(wb)
     return outcome
+
+
+def _release(wb: Workbook) -> None:
+    """Free the workbook's cells now, by reference counting: each cell points back at its sheet,
+    so they would otherwise wait as cyclic garbage for a full collection that walks every one of
+    them (~0.7 s on 10,000 deals) once the collector runs again."""
+    for ws in wb.worksheets:
+        cells: Any = getattr(ws, "_cells", None)
+        if isinstance(cells, dict):
+            cells.clear()
 
 
 def _refuse_in_place(src: Path, saved: Path, outcome: AnnotateOutcome, lang: Lang) -> None:
