@@ -18,7 +18,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.cell.rich_text import CellRichText, TextBlock
 from openpyxl.cell.text import InlineFont
 from openpyxl.comments import Comment
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.worksheet.formula import ArrayFormula
 
 from annotate_support import CRM_DASHBOARD, SHARED, calamine_rows, sample_book
@@ -84,6 +84,9 @@ def _every_kind() -> Workbook:
     ws["K3"].comment = Comment("a note on an empty cell", "me", 90, 300)
     ws["L3"] = 7
     ws["L3"].comment = Comment("  lead and trail  & <x>", "ExcelFlow")
+    ws["N3"] = "merged, bordered"
+    ws.merge_cells("N3:P5")  # styled merged cells (openpyxl's MergedCell) are written too
+    ws["N3"].border = ws["O4"].border = Border(top=Side("thin"), left=Side("thin"))
     ws.cell(2000, 3, "far down")
     ws.row_dimensions[10].height = 30  # a row with no cells
     ws.row_dimensions[2].hidden = True

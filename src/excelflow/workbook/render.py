@@ -803,7 +803,7 @@ def _cell_rows(ws: Any, write: Any, openpyxl_notes: bool) -> None:
             elif value is None and not styled:
                 continue
             kind = cell.data_type
-            fast = cell._hyperlink is None
+            fast = cell.hyperlink is None  # a merged cell has no _hyperlink
             if fast and kind == "d":  # a date as openpyxl writes it without iso_dates
                 if iso_dates or value is None or getattr(value, "tzinfo", None) is not None:
                     fast = False
