@@ -25,9 +25,12 @@ Safety:
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import os
 import re
 import warnings as pywarnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -200,6 +203,23 @@ def refuse_early(src: Path, out_path: Path | None, in_place: bool) -> None:
         check_not_open_in_excel(src)
 
 
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused (when it runs) for the block: loading a workbook
+    creates a million long-lived objects (cells, their styles), and the collector would walk
+    them again and again (~1 s of 10 on 10,000 deals). Nothing here makes cyclic garbage worth
+    collecting early; plain reference counting still frees everything else. Re-enabled after,
+    also on an error; left alone when someone else had paused it."""
+    paused = gc.isenabled()
+    if paused:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
+
+
 def write_annotations(
     src: Path,
     result: Result,
@@ -229,6 +249,18 @@ def write_annotations(
         InPlaceRefused: ``in_place`` would lose something; the copy was written (see
             ``outcome``) and the input is unchanged.
     """
+    with collector_paused():
+        return _write_annotations(src, result, out_path, in_place, lang, overwrite)
+
+
+def _write_annotations(
+    src: Path,
+    result: Result,
+    out_path: Path | None,
+    in_place: bool,
+    lang: Lang | None,
+    overwrite: bool,
+) -> AnnotateOutcome:
     language: Lang = lang or result.lang
     suffix = src.suffix.lower()
     native = sniff(src) == "spreadsheet" and suffix in OPENPYXL_SUFFIXES
@@ -272,10 +304,23 @@ def write_annotations(
             _refuse_in_place(src, tmp, outcome, language)
 
     changed_copy = default_output(src, "checked") if in_place else None  # as a refusal's copy
-    outcome.backup_path = atomic_write(
-        target, writer, keep_backup=in_place, changed_copy=changed_copy
-    )
+    try:
+        outcome.backup_path = atomic_write(
+            target, writer, keep_backup=in_place, changed_copy=changed_copy
+        )
+    finally:
+        _release(wb)
     return outcome
+
+
+def _release(wb: Workbook) -> None:
+    """Free the workbook's cells now, by reference counting: each cell points back at its sheet,
+    so they would otherwise wait as cyclic garbage for a full collection that walks every one of
+    them (~0.7 s on 10,000 deals) once the collector runs again."""
+    for ws in wb.worksheets:
+        cells: Any = getattr(ws, "_cells", None)
+        if isinstance(cells, dict):
+            cells.clear()
 
 
 def _refuse_in_place(src: Path, saved: Path, outcome: AnnotateOutcome, lang: Lang) -> None:

@@ -115,6 +115,8 @@ def place_result_columns(ws: Worksheet, plan: AnnotationPlan) -> tuple[dict[str,
                 "columns were added to the right of the data, outside the table"
             )
     left = ws.cell(header, max(first_new - 1, 1))
+    # each row's left neighbour (the last used column), read once for all new columns
+    lefts = [] if first_new <= 1 else [(row, ws.cell(row, first_new - 1)) for row in plan.rows]
     for i, col in enumerate(missing):
         idx = first_new + i
         placed[col.key] = idx
@@ -123,10 +125,8 @@ def place_result_columns(ws: Worksheet, plan: AnnotationPlan) -> tuple[dict[str,
         put(cell, col.header)
         ws.column_dimensions[get_column_letter(idx)].width = col.width
         looks: dict[tuple[int, ...], StyleArray] = {}  # left neighbour's look -> the new one
-        for row in plan.rows:  # new column: take the row's look from its left neighbour
-            if first_new <= 1:
-                break
-            left_cell, new_cell = ws.cell(row, first_new - 1), ws.cell(row, idx)
+        for row, left_cell in lefts:  # new column: take the row's look from its left neighbour
+            new_cell = ws.cell(row, idx)
             if not isinstance(left_cell, Cell) or not isinstance(new_cell, Cell):
                 continue
             if not left_cell.has_style:

@@ -25,6 +25,9 @@ _FORMULA_CELL = re.compile(
     rb'<c r="(?P<col>[A-Z]{1,3})(?P<row>[0-9]+)"(?P<attrs>[^>]*)>'
     rb"(?P<f><f[^>]*/>|<f[^>]*>[^<]*</f>)<v ?/></c>"
 )
+_FORMULA = re.compile(rb"<f[ >/]")
+"""A formula element (not a conditional format's ``<formula>``: every annotated deals sheet has
+ExcelFlow's row colours, and a sheet without formulas needs no second read of the input)."""
 _DATE1904 = re.compile(rb"<(?:\w+:)?workbookPr\b[^>]*\bdate1904=\"(?:1|true)\"")
 
 
@@ -109,7 +112,7 @@ def restore_cached_values(original: Path, written: Path) -> int:
         todo = {
             name: part
             for name, part in parts.items()
-            if part in zf.namelist() and b"<f" in zf.read(part)
+            if part in zf.namelist() and _FORMULA.search(zf.read(part))
         }
     if not todo:
         return 0

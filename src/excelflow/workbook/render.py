@@ -13,17 +13,21 @@ native charts, sheet settings and the page setup.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+import shutil
 import warnings
 import weakref
 from collections.abc import Sequence
 from dataclasses import replace
+from itertools import chain
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 from zipfile import ZIP_DEFLATED, ZipFile
 
 from openpyxl import Workbook
+from openpyxl.cell._writer import etree_write_cell
 from openpyxl.cell.cell import ERROR_CODES, Cell, WriteOnlyCell
 from openpyxl.cell.rich_text import CellRichText, TextBlock
 from openpyxl.cell.text import InlineFont
@@ -36,7 +40,8 @@ from openpyxl.chart.series import SeriesLabel
 from openpyxl.chart.series_factory import SeriesFactory
 from openpyxl.comments import Comment
 from openpyxl.comments.author import AuthorList
-from openpyxl.comments.comment_sheet import CommentSheet
+from openpyxl.comments.comment_sheet import CommentRecord, CommentSheet
+from openpyxl.compat import safe_string
 from openpyxl.drawing.spreadsheet_drawing import SpreadsheetDrawing
 from openpyxl.formatting.rule import Rule
 from openpyxl.packaging.relationship import Relationship
@@ -61,6 +66,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 from openpyxl.xml.constants import SHEET_MAIN_NS
 from openpyxl.xml.functions import Element
+from openpyxl.xml.functions import tostring as xml_tostring
 
 from excelflow.sheets import style as sp
 from excelflow.sheets.book import BookPlan
@@ -654,7 +660,7 @@ class _Writer(ExcelWriter):
         archive = mine._archive
         mine._comments.append(cs)
         cs._id = len(mine._comments)
-        comments, vml = _comments_xml(ws._comments)
+        comments, vml = _comments_xml([_note_fields(rec) for rec in ws._comments])
         archive.writestr(cs.path[1:], comments)
         self.manifest.append(cs)
         ws.legacy_drawing = f"xl/drawings/commentsDrawing{cs._id}.vml"
@@ -663,16 +669,21 @@ class _Writer(ExcelWriter):
         ws._rels.append(Relationship(Id="comments", type=cs._rel_type, Target=cs.path))
 
     def write_worksheet(self, ws: Any) -> None:
-        plan = _BULK.get(ws)
-        if plan is None:
+        if self.workbook.write_only:
             super().write_worksheet(ws)
             return
         ws._drawing = SpreadsheetDrawing()
         ws._drawing.charts = ws._charts
         ws._drawing.images = ws._images
-        writer = _BulkSheetWriter(ws, plan)
+        plan = _BULK.get(ws)
+        writer: Any  # openpyxl's sheet writers, untyped
+        if plan is not None:
+            writer = _BulkSheetWriter(ws, plan)
+        else:  # openpyxl's notes records only where openpyxl's comment writer will read them
+            openpyxl_notes = ws.legacy_drawing is not None and self.workbook.vba_archive is not None
+            writer = _CellSheetWriter(ws, openpyxl_notes)
         writer.write()
-        ws._rels = writer._rels  # type: ignore[attr-defined]  # set by openpyxl's __init__
+        ws._rels = writer._rels
         self._archive.write(writer.out, ws.path[1:])  # type: ignore[attr-defined]
         self.manifest.append(ws)
         writer.cleanup()
@@ -715,6 +726,156 @@ class _BulkSheetWriter(WorksheetWriter):
             f.write(xml)
 
 
+class _CellSheetWriter(WorksheetWriter):
+    """openpyxl's sheet writer with the rows of openpyxl cells written as strings (openpyxl
+    builds an element per cell and serialises it, ~10 µs a cell): numbers, text, booleans,
+    errors and dates as openpyxl writes them; a formula, rich text, a linked cell or anything
+    else through openpyxl's own cell writer. The rows go to a file of their own while openpyxl
+    writes the rest of the sheet, then take the place of its empty ``<sheetData>``."""
+
+    def __init__(self, ws: Worksheet, openpyxl_notes: bool) -> None:
+        super().__init__(ws)
+        self.openpyxl_notes = openpyxl_notes
+        self.rows_path = f"{self.out}.rows"  # next to openpyxl's temporary file
+
+    def write_rows(self) -> None:
+        with open(self.rows_path, "w", encoding="utf-8", newline="") as f:
+            _cell_rows(self.ws, f.write, self.openpyxl_notes)
+        self.xf.send(Element("sheetData"))
+
+    def write(self) -> None:
+        super().write()
+        out = str(self.out)
+        with open(out, "rb") as f:
+            xml = f.read()
+        found = list(_SHEET_DATA.finditer(xml))
+        if len(found) != 1:
+            raise RuntimeError("openpyxl wrote the sheet without one <sheetData/>")
+        with open(out, "wb") as f, open(self.rows_path, "rb") as rows:
+            f.write(xml[: found[0].start()])
+            shutil.copyfileobj(rows, f, 1 << 20)
+            f.write(xml[found[0].end() :])
+
+    def cleanup(self) -> None:
+        super().cleanup()
+        if os.path.exists(self.rows_path):
+            os.remove(self.rows_path)
+
+
+_FAST_NUMBERS = (int, float)
+
+
+def _cell_rows(ws: Any, write: Any, openpyxl_notes: bool) -> None:
+    """Write ``<sheetData>`` of ``ws``'s openpyxl cells as openpyxl's ``WorksheetWriter``
+    writes it (same rows, cells, style ids asked for in the same order, notes records, links)."""
+    wb = ws.parent
+    styles = wb._cell_styles
+    epoch, iso_dates = wb.epoch, wb.iso_dates
+    serial: Any = to_excel  # untyped in openpyxl's stubs
+    dims = ws.row_dimensions
+    by_row: dict[int, list[Any]] = {}
+    for (r, _c), cell in sorted(ws._cells.items()):
+        cells = by_row.get(r)
+        if cells is None:
+            by_row[r] = [cell]
+        else:
+            cells.append(cell)
+    letters: dict[int, str] = {}
+    notes = ws._comments
+    write("<sheetData>")
+    chunk: list[str] = []
+    for r in sorted(by_row.keys() | dims.keys()):
+        dim = dims.get(r)
+        attrs = "" if dim is None else "".join(f' {k}="{escape(v, _QUOTE)}"' for k, v in dim)
+        out: list[str] = []
+        for cell in by_row.get(r, ()):
+            comment = cell._comment
+            value = cell._value
+            style = cell._style
+            styled = bool(style) and any(style)
+            if comment is not None:
+                if openpyxl_notes:
+                    notes.append(CommentRecord.from_cell(cell))
+                else:
+                    ref = _cell_ref(letters, cell.column, r)
+                    notes.append((ref, comment.author, comment.content, comment.width,
+                                  comment.height))  # fmt: skip
+            elif value is None and not styled:
+                continue
+            kind = cell.data_type
+            fast = cell.hyperlink is None  # a merged cell has no _hyperlink
+            if fast and kind == "d":  # a date as openpyxl writes it without iso_dates
+                if iso_dates or value is None or getattr(value, "tzinfo", None) is not None:
+                    fast = False
+                else:
+                    kind, value = "n", serial(value, epoch)
+            if fast and kind == "s" and value is not None and not isinstance(value, str):
+                fast = False  # rich text
+            if not fast or kind not in "nsbe" or len(kind) != 1:
+                out.append(_openpyxl_cell(ws, cell, styled))
+                continue
+            s = f' s="{styles.add(style)}"' if styled else ""
+            t = "inlineStr" if kind == "s" else kind
+            head = f'<c r="{_cell_ref(letters, cell.column, r)}"{s} t="{t}"'
+            if value is None or value == "":
+                out.append(head + " />")
+            elif kind == "s":
+                space = ' xml:space="preserve"' if value.strip() and value != value.strip() else ""
+                out.append(f"{head}><is><t{space}>{escape(value)}</t></is></c>")
+            elif kind == "e":
+                out.append(f"{head}><v>{escape(safe_string(value))}</v></c>")
+            elif type(value) in _FAST_NUMBERS:
+                out.append(f"{head}><v>{_number(value)}</v></c>")
+            else:
+                out.append(f"{head}><v>{escape(safe_string(value))}</v></c>")
+        if out:
+            chunk.append(f'<row r="{r}"{attrs}>{"".join(out)}</row>')
+        else:
+            chunk.append(f'<row r="{r}"{attrs} />')
+        if len(chunk) >= 500:
+            write("".join(chunk))
+            chunk.clear()
+    write("".join(chunk))
+    write("</sheetData>")
+
+
+_QUOTE = {'"': "&quot;"}
+
+
+def _cell_ref(letters: dict[int, str], col: int, row: int) -> str:
+    letter = letters.get(col)
+    if letter is None:
+        letter = letters[col] = get_column_letter(col)
+    return f"{letter}{row}"
+
+
+class _OneElement:
+    """What openpyxl's cell writer writes to: keeps the element."""
+
+    def __init__(self) -> None:
+        self.el: Any = None
+
+    def write(self, el: Any) -> None:
+        self.el = el
+
+
+def _openpyxl_cell(ws: Any, cell: Any, styled: bool) -> str:
+    """One cell through openpyxl's own (ElementTree) cell writer, as a string."""
+    xf = _OneElement()
+    etree_write_cell(xf, ws, cell, styled)
+    dump: Any = xml_tostring  # ElementTree or lxml, as openpyxl chose
+    text: str = dump(xf.el, encoding="unicode")
+    return text
+
+
+def _note_fields(rec: Any) -> tuple[str, str, str, Any, Any]:
+    """(ref, author, text, width, height) of a sheet's note: openpyxl's ``CommentRecord`` or
+    the tuple :func:`_cell_rows` keeps."""
+    if isinstance(rec, tuple):
+        return rec
+    return rec.ref, rec.author, rec.text.t or "", rec.width, rec.height
+
+
 def _rows_xml(ws: Worksheet, plan: SheetPlan) -> tuple[bytes, bytes, str]:
     """The ``<sheetData>`` and ``<hyperlinks>`` elements of ``plan``'s cells as openpyxl writes
     them, and the sheet's extent (``A1:J100``). Each distinct (styles, kind of value, forced
@@ -730,7 +891,9 @@ def _rows_xml(ws: Worksheet, plan: SheetPlan) -> tuple[bytes, bytes, str]:
         for c, v in enumerate(row, 1):
             if v is not None:
                 cells[(r, c)] = v
-    for key in {**dict.fromkeys(plan.cell_styles), **cells}:  # _cells' order
+    styled = plan.cell_styles
+    unstyled = ((key, ()) for key in cells if key not in styled)
+    for key, names in chain(styled.items(), unstyled):  # _cells' order: styled cells first
         value = cells.get(key)
         force = False
         if isinstance(value, str):
@@ -739,20 +902,23 @@ def _rows_xml(ws: Worksheet, plan: SheetPlan) -> tuple[bytes, bytes, str]:
                 known = texts[value] = _text_xml(value)
             force = known[1]
         kind = type(value) if isinstance(value, _TIME_TYPES) else None
-        shape = shapes[key] = (plan.cell_styles.get(key, ()), kind, force)
+        shape = shapes[key] = (names, kind, force)
         if shape not in scratch:  # styles met in the order the cell-by-cell renderer meets them
             proto = scratch[shape] = Cell(ws, row=key[0], column=key[1])
             _draw(proto, plan, key, looks, style_ids)
-    keys = sorted(shapes)
+    keys = sorted(shapes.items())
     found: dict[tuple[Any, ...], str] = {}
     rows: dict[int, list[str]] = {}
     letters: dict[int, str] = {}
-    links: list[str] = []
     serial: Any = to_excel  # untyped in openpyxl's stubs
     epoch = getattr(ws.parent, "epoch", None)
-    for r, c in keys:
-        value = cells.get((r, c))
-        shape = shapes[(r, c)]
+    grid = plan.values
+    last_row, cur, row_values = 0, [], []
+    for (r, c), shape in keys:
+        if r != last_row:
+            last_row, cur = r, rows.setdefault(r, [])
+            row_values = grid[r - 1] if r <= len(grid) else []
+        value = row_values[c - 1] if c <= len(row_values) else None
         s = found.get(shape)
         if s is None:  # style ids in the order openpyxl's writer asks for them: row by row
             proto = scratch[shape]
@@ -760,24 +926,26 @@ def _rows_xml(ws: Worksheet, plan: SheetPlan) -> tuple[bytes, bytes, str]:
         letter = letters.get(c)
         if letter is None:
             letter = letters[c] = get_column_letter(c)
-        ref = f"{letter}{r}"
         if isinstance(value, str):
-            cell = f'<c r="{ref}"{s}{texts[value][0]}</c>'
+            cur.append(f'<c r="{letter}{r}"{s}{texts[value][0]}</c>')
         elif value is None:
-            cell = f'<c r="{ref}"{s} t="n" />'
+            cur.append(f'<c r="{letter}{r}"{s} t="n" />')
         elif isinstance(value, bool):
-            cell = f'<c r="{ref}"{s} t="b"><v>{int(value)}</v></c>'
+            cur.append(f'<c r="{letter}{r}"{s} t="b"><v>{int(value)}</v></c>')
         elif isinstance(value, _TIME_TYPES):
-            cell = f'<c r="{ref}"{s} t="n"><v>{_number(serial(value, epoch))}</v></c>'
+            cur.append(f'<c r="{letter}{r}"{s} t="n"><v>{_number(serial(value, epoch))}</v></c>')
         else:
-            cell = f'<c r="{ref}"{s} t="n"><v>{_number(value)}</v></c>'
-        rows.setdefault(r, []).append(cell)
-        link = plan.links.get((r, c))
-        if link is not None:
-            shown = _keep_cr(cell_text(value)[0]) if isinstance(value, str) else str(value)
-            attrs = _kw(ref=ref, location=link.location, tooltip=link.tooltip, display=shown)
-            links.append("<hyperlink" + "".join(f" {k}={quoteattr(v)}" for k, v in attrs.items())
-                         + " />")  # fmt: skip
+            cur.append(f'<c r="{letter}{r}"{s} t="n"><v>{_number(value)}</v></c>')
+    links: list[str] = []
+    for (r, c), link in sorted(plan.links.items()):  # the cells' order, like openpyxl's writer
+        if (r, c) not in shapes:
+            continue
+        value = cells.get((r, c))
+        shown = _keep_cr(cell_text(value)[0]) if isinstance(value, str) else str(value)
+        attrs = _kw(ref=f"{get_column_letter(c)}{r}", location=link.location,
+                    tooltip=link.tooltip, display=shown)  # fmt: skip
+        links.append("<hyperlink" + "".join(f" {k}={_attr(v)}" for k, v in attrs.items())
+                     + " />")  # fmt: skip
     out = ["<sheetData>"]
     for r in sorted({*rows, *heights}):
         dims = "".join(f' {k}="{v}"' for k, v in heights.get(r, {}))
@@ -787,9 +955,9 @@ def _rows_xml(ws: Worksheet, plan: SheetPlan) -> tuple[bytes, bytes, str]:
     out.append("</sheetData>")
     extent = "A1:A1"
     if keys:
-        cols = [c for _, c in keys]
-        extent = f"{get_column_letter(min(cols))}{keys[0][0]}:{get_column_letter(max(cols))}"
-        extent += str(keys[-1][0])
+        cols = [c for (_, c), _ in keys]
+        extent = f"{get_column_letter(min(cols))}{keys[0][0][0]}:{get_column_letter(max(cols))}"
+        extent += str(keys[-1][0][0])
     links_xml = ("<hyperlinks>" + "".join(links) + "</hyperlinks>") if links else ""
     return "".join(out).encode(), links_xml.encode(), extent
 
@@ -820,19 +988,28 @@ def _comments_xml(records: Sequence[Any]) -> tuple[str, str]:
     authors: dict[str, int] = {}
     body = []
     shapes = [_VML_HEAD]
-    for i, rec in enumerate(records):
-        author = authors.setdefault(rec.author, len(authors))
-        text = rec.text.t or ""
+    for i, (ref, who, text, width, height) in enumerate(records):
+        author = authors.setdefault(who, len(authors))
+        text = text or ""
         space = ' xml:space="preserve"' if text.strip() and text != text.strip() else ""
-        body.append(f'<comment ref="{rec.ref}" authorId="{author}" shapeId="0"><text>'
+        body.append(f'<comment ref="{ref}" authorId="{author}" shapeId="0"><text>'
                     f"<t{space}>{escape(text)}</t></text></comment>")  # fmt: skip
-        row, col = coordinate_to_tuple(rec.ref)
-        shapes.append(_VML_SHAPE.format(width=rec.width, height=rec.height, id=1026 + i,
+        row, col = coordinate_to_tuple(ref)
+        shapes.append(_VML_SHAPE.format(width=width, height=height, id=1026 + i,
                                         row=row - 1, col=col - 1))  # fmt: skip
     names = "".join(f"<author>{escape(a)}</author>" for a in authors)
     comments = (f'<comments xmlns="{SHEET_MAIN_NS}"><authors>{names}</authors><commentList>'
                 + "".join(body) + "</commentList></comments>")  # fmt: skip
     return comments, "".join(shapes) + "</xml>"
+
+
+_ATTR_SPECIAL = re.compile(r'[&<>"\n\r\t]')
+
+
+def _attr(value: str) -> str:
+    """An attribute value quoted as :func:`~xml.sax.saxutils.quoteattr` quotes it (plain text,
+    the common case, just in double quotes)."""
+    return quoteattr(value) if _ATTR_SPECIAL.search(value) else f'"{value}"'
 
 
 def _text_xml(value: str) -> tuple[str, bool]:
