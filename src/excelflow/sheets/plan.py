@@ -310,7 +310,7 @@ def rectangles(cells: Mapping[Cell, V]) -> list[tuple[Area, V]]:
                 spans.append((c, c, value))
         seen = set()
         for c1, c2, value in spans:
-            key = (c1, c2, _key(value))
+            key = (c1, c2, hashable(value))
             seen.add(key)
             if key in open_ and open_[key][1] == r - 1:
                 open_[key][1] = r
@@ -329,7 +329,9 @@ def rectangles(cells: Mapping[Cell, V]) -> list[tuple[Area, V]]:
     return done
 
 
-def _key(value: Any) -> Any:
+def hashable(value: Any) -> Any:
+    """``value`` itself when it can be a dict key, else its ``repr`` (a list, a dict): for
+    grouping cells by value."""
     try:
         hash(value)
     except TypeError:

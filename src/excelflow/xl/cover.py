@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from excelflow.sheets.parts import Formula, RichText
-from excelflow.sheets.plan import Area, SheetPlan
+from excelflow.sheets.plan import Area, SheetPlan, hashable
 
 V = TypeVar("V")
 Cell = tuple[int, int]
@@ -86,10 +86,10 @@ def cover(
     groups: dict[Any, list[Cell]] = {}
     values: dict[Any, V] = {}
     for cell in sorted(needed):
-        key = _key(needed[cell])
+        key = hashable(needed[cell])
         groups.setdefault(key, []).append(cell)
         values.setdefault(key, needed[cell])
-    keys = {k: _key(v) for k, v in needed.items()}
+    keys = {k: hashable(v) for k, v in needed.items()}
     out: list[tuple[Area, V]] = []
     for key, members in groups.items():
         left: dict[int, set[int]] = {}
@@ -154,14 +154,6 @@ def _box(cells: list[Cell]) -> Area:
     return min(rows), min(cols), max(rows), max(cols)
 
 
-def _key(value: Any) -> Any:
-    try:
-        hash(value)
-    except TypeError:
-        return repr(value)
-    return value
-
-
 KEYED_MIN_AREAS = 4
 """A column's values go by its text (:func:`by_text`) only when they would take at least this
 many rectangles."""
@@ -190,7 +182,7 @@ def by_text(
         runs = 0
         last: Any = _NONE
         for r in range(r1, r2 + 1):
-            now = _key(seen[(r, c)]) if (r, c) in seen else _NONE
+            now = hashable(seen[(r, c)]) if (r, c) in seen else _NONE
             runs += now is not _NONE and now != last
             last = now
         if runs < KEYED_MIN_AREAS:
@@ -205,7 +197,8 @@ def by_text(
                 fits = need is _NONE
             else:
                 key = v.casefold()
-                if wants.setdefault(key, need) is not need and _key(wants[key]) != _key(need):
+                known = wants.setdefault(key, need)
+                if known is not need and hashable(known) != hashable(need):
                     fits = False
                 texts.setdefault(key, v)
             if not fits:
