@@ -327,3 +327,53 @@ def test_the_switch_interval_is_restored_after_the_check(tmp_path: Path) -> None
     with pytest.raises(TooLarge):
         check_workbook(book, Limits(max_cells=1000))
     assert sys.getswitchinterval() == before
+
+
+# ----------------------------------------------------------------------------- prefixed cells
+
+
+_pieces = st.sampled_from([":c ", ":c>", ":c/", ":c\t", ":", "::c ", "c", "x", "<", "<x:c "])
+
+
+@given(
+    pieces=st.lists(_pieces, max_size=20),
+    cut=st.tuples(st.floats(0, 1), st.floats(0, 1)),
+    colons=st.integers(0, 3),
+)
+def test_the_colon_shortcut_finds_what_the_prefixed_cell_regex_finds(
+    pieces: list[str], cut: tuple[float, float], colons: int
+) -> None:
+    """The prefixed-cell check looks at each ":" found with ``bytes.find``, and hands over to
+    the regex after ``_COLONS`` of them: either way, the same matches as one ``finditer``."""
+    data = "".join(pieces).encode()
+    start, stop = sorted(round(len(data) * c) for c in cut)
+    want = [m.span() for m in bounds._PREFIXED_CELL.finditer(data, start, stop)]
+    for limit in (colons, bounds._COLONS):
+        old, bounds._COLONS = bounds._COLONS, limit
+        try:
+            got = [m.span() for m in bounds._prefixed(data, start, stop)]
+        finally:
+            bounds._COLONS = old
+        assert got == want, (data, start, stop, limit)
+
+
+@pytest.mark.parametrize("colons", [0, 3, 1024])
+@pytest.mark.parametrize("pad", [0, 9_000, 31_000])
+def test_a_prefixed_cell_after_many_colons_is_refused(
+    colons: int, pad: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Texts full of ":" (times) before and after a namespace-prefixed far cell: refused
+    whether the colons are looked at one by one or the regex takes over (``_COLONS``)."""
+    monkeypatch.setattr(bounds, "_SHEET_BLOCK", 4096)
+    monkeypatch.setattr(bounds, "_SLICE", 256)
+    monkeypatch.setattr(bounds, "_COLONS", colons)
+    times = "".join(
+        f'<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>10:{r % 60:02d} a:c b</t></is></c></row>'
+        for r in range(600, 700)
+    )
+    far = '<row r="90"><x:c r="XFD1048576"><x:v>1</x:v></x:c></row>'
+    book = raw_workbook(tmp_path / "far.xlsx", _padded(far, pad) + times)
+    with pytest.raises(TooLarge, match=r"EXCELFLOW_MAX_(CELLS|COLS)"):
+        check_workbook(book, Limits(max_cells=100_000))
+    tidy = raw_workbook(tmp_path / "tidy.xlsx", _padded("", pad) + times)
+    check_workbook(tidy, Limits(max_cells=100_000))
