@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 import zipfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -377,3 +378,96 @@ def test_a_prefixed_cell_after_many_colons_is_refused(
         check_workbook(book, Limits(max_cells=100_000))
     tidy = raw_workbook(tmp_path / "tidy.xlsx", _padded("", pad) + times)
     check_workbook(tidy, Limits(max_cells=100_000))
+
+
+# ----------------------------------------------------------------------------- ISA-L inflate
+
+
+def _sheet_zip(path: Path, body: bytes) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("xl/worksheets/sheet1.xml", body)
+    return path
+
+
+def _damaged(path: Path, body: bytes, how: str) -> Path:
+    """``body`` deflated as the sheet part, then its compressed bytes damaged ``how``."""
+    _sheet_zip(path, body)
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as zf:
+        info = zf.getinfo("xl/worksheets/sheet1.xml")
+    start = info.header_offset + 30 + len(info.filename)
+    if how == "flipped":  # garbage in the middle of the stream
+        mid = start + info.compress_size // 2
+        data[mid : mid + 64] = bytes(b ^ 0x5A for b in data[mid : mid + 64])
+    elif how == "invalid":  # a block of the reserved type 3 at the start
+        data[start] = 0xFF
+    elif how == "midway":  # good blocks for half the body, then one of the reserved type
+        deflate = zlib.compressobj(6, zlib.DEFLATED, -15)
+        half = deflate.compress(body[: len(body) // 2]) + deflate.flush(zlib.Z_FULL_FLUSH)
+        assert len(half) < info.compress_size
+        data[start : start + len(half) + 1] = half + b"\xff"
+    elif how == "cut":  # the headers end the stream half way
+        for sig, size_at in ((b"PK\x03\x04", 18), (b"PK\x01\x02", 20)):
+            at = data.find(sig)
+            data[at + size_at : at + size_at + 4] = (info.compress_size // 2).to_bytes(4, "little")
+    elif how == "moved":  # bytes cut out before the directory: its offsets point too far
+        data[start + info.compress_size // 2 : start + info.compress_size] = b""
+    elif how == "liar":  # the headers claim fewer inflated bytes than the stream makes
+        for sig, size_at in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):
+            at = data.find(sig)
+            data[at + size_at : at + size_at + 4] = (len(body) // 3).to_bytes(4, "little")
+    path.write_bytes(bytes(data))
+    return path
+
+
+def _outcome(path: Path, isal_min: int) -> tuple[bytes, str, str]:
+    """The part's inflated bytes, the error's name if inflating failed, and the check's
+    verdict. ISA-L may cut blocks a few bytes off zlib's (it keeps the last bits of an input
+    chunk for the next one), so the bytes are compared whole."""
+    old, bounds._ISAL_MIN = bounds._ISAL_MIN, isal_min
+    blocks: list[bytes] = []
+    error = ""
+    try:
+        try:
+            with zipfile.ZipFile(path) as zf:
+                info = zf.getinfo("xl/worksheets/sheet1.xml")
+                blocks.extend(bounds._blocks(path, zf, info, 4096))
+        except Exception as exc:
+            error = type(exc).__name__
+        try:
+            check_workbook(path, Limits(max_cells=1_000_000))
+            verdict = "ok"
+        except TooLarge as exc:
+            verdict = str(exc)
+    finally:
+        bounds._ISAL_MIN = old
+    return b"".join(blocks), error, verdict
+
+
+@pytest.mark.parametrize("how", ["whole", "flipped", "invalid", "midway", "cut", "moved", "liar"])
+def test_isal_inflates_and_judges_as_zlib_does(how: str, tmp_path: Path) -> None:
+    """ISA-L (used for a big part) gives the same bytes as zlib, block by block, and the same
+    verdict on a damaged stream: garbled, invalid, cut short, moved, or longer than its header
+    says."""
+    pytest.importorskip("isal")
+    rows = "".join(
+        f'<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>{r * 7919 % 100_003:x}</t></is></c>'
+        f'<c r="B{r}"><v>{r / 7}</v></c></row>'
+        for r in range(1, 4000)
+    )
+    body = f"<worksheet><sheetData>{rows}</sheetData></worksheet>".encode()
+    book = _damaged(tmp_path / f"{how}.xlsx", body, how)
+    with_isal, with_zlib = _outcome(book, 0), _outcome(book, 1 << 62)
+    if how == "liar":  # refused at the first block past the claim: where blocks end differs
+        assert with_isal[1:] == with_zlib[1:]
+    else:
+        assert with_isal == with_zlib
+    inflated, error, verdict = with_isal
+    if how == "whole":
+        assert (inflated, error, verdict) == (body, "", "ok")
+    if how == "cut":
+        assert inflated and body.startswith(inflated) and not error
+    if how == "midway":
+        assert error == "error" and len(body) // 3 < len(inflated) < len(body)
+    if how in ("invalid", "midway", "moved", "liar"):
+        assert verdict.startswith("the file is corrupt"), verdict
