@@ -639,6 +639,15 @@ def _bulk_sheet(wb: Workbook, ws: Worksheet, plan: SheetPlan) -> None:
     wb.save = lambda filename: save_workbook(wb, filename)  # type: ignore[method-assign,arg-type]
 
 
+def release_bulk(wb: Workbook) -> None:
+    """Forget the plans of ``wb``'s bulk sheets and the ``save`` that writes them: the plan of a
+    Findings sheet of 24,000 rows is freed at once by reference counting (``wb.save`` refers
+    back to ``wb``, so it would otherwise wait, with the workbook, for a full collection)."""
+    for ws in wb.worksheets:
+        _BULK.pop(ws, None)
+    vars(wb).pop("save", None)
+
+
 def save_workbook(wb: Workbook, filename: Path | str) -> None:
     """``wb.save(filename)``, writing the cells of the sheets added with ``bulk`` from their
     plans (what openpyxl's own ``save_workbook`` does otherwise)."""
