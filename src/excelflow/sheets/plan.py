@@ -138,11 +138,12 @@ class SheetPlan:
         for name in names:
             if name not in self.styles:
                 raise KeyError(f"undefined style {name!r}")
+        styles = self.cell_styles
         r1, c1, r2, c2 = where if len(where) == 4 else (*where, *where)
         for r in range(r1, r2 + 1):
             for c in range(c1, c2 + 1):
-                old = self.cell_styles.get((r, c), ()) if add else ()
-                self.cell_styles[(r, c)] = (*old, *names)
+                old = styles.get((r, c)) if add else None
+                styles[(r, c)] = names if not old else old + names
 
     def resolved(self, cell: Cell) -> Style | None:
         """The cell's styles layered into one (None for an unstyled cell)."""

@@ -255,11 +255,12 @@ def strip_our_notes(wb: Workbook) -> None:
 def write_notes(wb: Workbook, notes: list[Note]) -> list[str]:
     """Put every note on its cell (after :func:`strip_our_notes`); returns warnings."""
     warnings: list[str] = []
+    sheets = {name: wb[name] for name in wb.sheetnames}
     for note in notes:
-        if note.sheet not in wb.sheetnames:
+        ws = sheets.get(note.sheet)
+        if ws is None:
             warnings.append(f"no sheet {note.sheet!r} for the note on {note.cell}")
             continue
-        ws = wb[note.sheet]
         cell = ws.cell(*coordinate_to_tuple(note.cell.replace("$", "").upper()))
         if isinstance(cell, MergedCell):
             warnings.append(f"{note.sheet}!{note.cell} is inside a merged range: note skipped")
