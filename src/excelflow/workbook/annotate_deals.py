@@ -231,8 +231,10 @@ def note_size(text: str) -> tuple[int, int]:
     widest = 0
     for line in text.split("\n"):
         w = _display_width(line)
-        widest = max(widest, min(w, per_line))
-        lines += max(1, -(-w // per_line))
+        shown = w if w < per_line else per_line
+        if shown > widest:
+            widest = shown
+        lines += -(-w // per_line) or 1
     width = max(160, min(NOTE_MAX_WIDTH_PX, widest * NOTE_CHAR_PX + 16))
     return width, lines * 16 + 12
 
