@@ -309,12 +309,14 @@ def annotate(
         InPlaceRefused: ``in_place`` would lose something; the copy was written (see
             ``outcome``) and the input is unchanged.
     """
-    from excelflow.workbook.annotate import refuse_early, write_annotations
+    from excelflow.workbook.annotate import collector_paused, refuse_early, write_annotations
 
     src = Path(in_path)
     target = Path(out_path) if out_path is not None else None
     refuse_early(src, target, in_place)
-    with update_lock(src) if in_place else contextlib.nullcontext():
+    # the check too under the collector's pause: its frames and findings are freed by
+    # reference counting, and the collector would rescan them ~200 times
+    with update_lock(src) if in_place else contextlib.nullcontext(), collector_paused():
         if progress is not None:
             progress("checking")
         report = validate_file(src, ruleset, mapping=mapping, lang=lang, as_of=as_of)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gc
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -87,16 +88,42 @@ def annotate_command(
     Prints where the annotated workbook went, what it lacks compared with the input, the backup
     of an in-place update, and warnings; errors go to stderr as one line.
     """
+    from excelflow import api  # noqa: F401  # imported before the freeze below
+    from excelflow.workbook.annotate import collector_paused
+
+    problem = output_problem(out_path)
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        return EXIT_ERROR
+    # What the imports built lives to the end: out of the cyclic collector's scans, as in
+    # validate (once per process: a caller running main() many times does not freeze its later
+    # garbage). The run itself is one collector pause; see _annotate.
+    if gc.get_freeze_count() == 0:
+        gc.freeze()
+    with collector_paused():
+        return _annotate(in_path, out_path, in_place, ruleset_path, mapping_path, lang, as_of,
+                         force)  # fmt: skip
+
+
+def _annotate(
+    in_path: str | Path,
+    out_path: str | Path | None,
+    in_place: bool,
+    ruleset_path: str | None,
+    mapping_path: str | None,
+    lang: Lang | None,
+    as_of: dt.date | None,
+    force: bool,
+) -> int:
+    """:func:`annotate_command` under the collector's pause. Nothing of the run is left when it
+    returns (the check's frames, the workbook and the plan are freed by reference counting), so
+    the collection that follows the pause finds little to scan."""
     from excelflow import api
     from excelflow.pipeline.read import ReadError
     from excelflow.pipeline.ruleset import RuleSetError
     from excelflow.workbook.annotate import lost_message
     from excelflow.workbook.safe_write import WriteRefused
 
-    problem = output_problem(out_path)
-    if problem is not None:
-        print(problem, file=sys.stderr)
-        return EXIT_ERROR
     try:
         explicit = load_ruleset_option(ruleset_path)
         # a spinner on a terminal: 8,800 deals take ~9 s

@@ -138,11 +138,12 @@ class SheetPlan:
         for name in names:
             if name not in self.styles:
                 raise KeyError(f"undefined style {name!r}")
+        styles = self.cell_styles
         r1, c1, r2, c2 = where if len(where) == 4 else (*where, *where)
         for r in range(r1, r2 + 1):
             for c in range(c1, c2 + 1):
-                old = self.cell_styles.get((r, c), ()) if add else ()
-                self.cell_styles[(r, c)] = (*old, *names)
+                old = styles.get((r, c)) if add else None
+                styles[(r, c)] = names if not old else old + names
 
     def resolved(self, cell: Cell) -> Style | None:
         """The cell's styles layered into one (None for an unstyled cell)."""
@@ -169,18 +170,25 @@ class SheetPlan:
         each distinct combination of styles layered once (``by_value``, ``by_names``: caches
         kept by the caller)."""
         out = []
+        grid, n = self.values, len(self.values)
         for r in rows:
-            value = self.value(r, col)
-            if isinstance(value, Formula):
-                out.append(10.0)
-                continue
-            plain = str(value) if isinstance(value, RichText) else value
-            key = (type(plain), plain) if isinstance(plain, _MEMO) else None
-            width = None if key is None else by_value.get(key)
-            if width is None:
-                width = float(text_width(shown(plain)))
-                if key is not None:
-                    by_value[key] = width
+            row = grid[r - 1] if 0 < r <= n else ()
+            value = row[col - 1] if 0 < col <= len(row) else None
+            if type(value) is str:  # the common case: text, remembered by itself
+                width = by_value.get(value)
+                if width is None:
+                    width = by_value[value] = float(text_width(value))
+            else:
+                if isinstance(value, Formula):
+                    out.append(10.0)
+                    continue
+                plain = str(value) if isinstance(value, RichText) else value
+                key = (type(plain), plain) if isinstance(plain, _MEMO) else None
+                width = None if key is None else by_value.get(key)
+                if width is None:
+                    width = float(text_width(shown(plain)))
+                    if key is not None:
+                        by_value[key] = width
             names = self.cell_styles.get((r, col))
             if names:
                 scale = by_names.get(names)
@@ -219,7 +227,7 @@ class SheetPlan:
         Cells wearing an ``ignore`` style do not count."""
         for col in columns:
             rows = self._measured(col, first_row, ignore)
-            need = max(self._widths(col, rows, {}, {}), default=0.0)
+            need = max(self._widths(col, rows, self._value_widths, {}), default=0.0)
             self.widths[col] = max(self.widths.get(col, 0.0), min(high, need + pad))
 
     def wrap_long(
@@ -236,7 +244,7 @@ class SheetPlan:
         for col in columns:
             limit = self.widths.get(col, 8.43) - 1.0
             rows = self._measured(col, first_row, ignore)
-            widths = self._widths(col, rows, {}, {})
+            widths = self._widths(col, rows, self._value_widths, {})
             if any(isinstance(self.values[r - 1][col - 1], str) and w > limit
                    for r, w in zip(rows, widths, strict=True)):  # fmt: skip
                 line_counts: dict[str, int] = {}
@@ -259,6 +267,11 @@ class SheetPlan:
     def shape(self) -> tuple[int, int]:
         """(rows, columns) of the value grid."""
         return len(self.values), max((len(r) for r in self.values), default=0)
+
+    _value_widths: dict[Any, float] = field(default_factory=dict, init=False, repr=False,
+                                            compare=False)  # fmt: skip
+    """The measured width of every distinct value met (a pure function of the value), shared by
+    :meth:`fit_widths` and :meth:`wrap_long` on all columns."""
 
     _width: int = field(default=-1, init=False, repr=False, compare=False)
     """The grid's width once :meth:`_grow` has made it rectangular (-1: not yet known)."""

@@ -231,8 +231,10 @@ def note_size(text: str) -> tuple[int, int]:
     widest = 0
     for line in text.split("\n"):
         w = _display_width(line)
-        widest = max(widest, min(w, per_line))
-        lines += max(1, -(-w // per_line))
+        shown = w if w < per_line else per_line
+        if shown > widest:
+            widest = shown
+        lines += -(-w // per_line) or 1
     width = max(160, min(NOTE_MAX_WIDTH_PX, widest * NOTE_CHAR_PX + 16))
     return width, lines * 16 + 12
 
@@ -255,11 +257,12 @@ def strip_our_notes(wb: Workbook) -> None:
 def write_notes(wb: Workbook, notes: list[Note]) -> list[str]:
     """Put every note on its cell (after :func:`strip_our_notes`); returns warnings."""
     warnings: list[str] = []
+    sheets = {name: wb[name] for name in wb.sheetnames}
     for note in notes:
-        if note.sheet not in wb.sheetnames:
+        ws = sheets.get(note.sheet)
+        if ws is None:
             warnings.append(f"no sheet {note.sheet!r} for the note on {note.cell}")
             continue
-        ws = wb[note.sheet]
         cell = ws.cell(*coordinate_to_tuple(note.cell.replace("$", "").upper()))
         if isinstance(cell, MergedCell):
             warnings.append(f"{note.sheet}!{note.cell} is inside a merged range: note skipped")

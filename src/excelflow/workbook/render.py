@@ -639,6 +639,15 @@ def _bulk_sheet(wb: Workbook, ws: Worksheet, plan: SheetPlan) -> None:
     wb.save = lambda filename: save_workbook(wb, filename)  # type: ignore[method-assign,arg-type]
 
 
+def release_bulk(wb: Workbook) -> None:
+    """Forget the plans of ``wb``'s bulk sheets and the ``save`` that writes them: the plan of a
+    Findings sheet of 24,000 rows is freed at once by reference counting (``wb.save`` refers
+    back to ``wb``, so it would otherwise wait, with the workbook, for a full collection)."""
+    for ws in wb.worksheets:
+        _BULK.pop(ws, None)
+    vars(wb).pop("save", None)
+
+
 def save_workbook(wb: Workbook, filename: Path | str) -> None:
     """``wb.save(filename)``, writing the cells of the sheets added with ``bulk`` from their
     plans (what openpyxl's own ``save_workbook`` does otherwise)."""
@@ -883,64 +892,79 @@ def _rows_xml(ws: Worksheet, plan: SheetPlan) -> tuple[bytes, bytes, str]:
     looks = _Looks(plan)
     style_ids: _StyleIds = {}
     heights = ws.row_dimensions
-    scratch: dict[tuple[Any, ...], Cell] = {}
-    shapes: dict[tuple[int, int], tuple[Any, ...]] = {}
+    grid = plan.values
+    nrows = len(grid)
     texts: dict[str, tuple[str, bool]] = {}  # text -> (its <c> body after the style, forced)
-    cells: dict[tuple[int, int], Any] = {}
-    for r, row in enumerate(plan.values, 1):
-        for c, v in enumerate(row, 1):
-            if v is not None:
-                cells[(r, c)] = v
+    numbers: dict[tuple[Any, ...], int] = {}  # shape -> its number, in the order first met
+    protos: list[Cell] = []  # per shape number: its scratch cell
+    by_row: dict[int, dict[int, int]] = {}  # row -> column -> shape number
     styled = plan.cell_styles
-    unstyled = ((key, ()) for key in cells if key not in styled)
-    for key, names in chain(styled.items(), unstyled):  # _cells' order: styled cells first
-        value = cells.get(key)
-        force = False
+    unstyled = ((r, c, ()) for r, row in enumerate(grid, 1) for c, v in enumerate(row, 1)
+                if v is not None and c not in by_row.get(r, ()))  # fmt: skip
+    # _cells' order (styled cells first, then the other valued ones, row by row): styles are
+    # met in the order the cell-by-cell renderer meets them
+    for r, c, names in chain(((r, c, n) for (r, c), n in styled.items()), unstyled):
+        row = grid[r - 1] if 0 < r <= nrows else ()
+        value = row[c - 1] if 0 < c <= len(row) else None
         if isinstance(value, str):
             known = texts.get(value)
             if known is None:
                 known = texts[value] = _text_xml(value)
-            force = known[1]
-        kind = type(value) if isinstance(value, _TIME_TYPES) else None
-        shape = shapes[key] = (names, kind, force)
-        if shape not in scratch:  # styles met in the order the cell-by-cell renderer meets them
-            proto = scratch[shape] = Cell(ws, row=key[0], column=key[1])
-            _draw(proto, plan, key, looks, style_ids)
-    keys = sorted(shapes.items())
-    found: dict[tuple[Any, ...], str] = {}
-    rows: dict[int, list[str]] = {}
+            shape: tuple[Any, ...] = (names, None, known[1])
+        else:
+            shape = (names, type(value) if isinstance(value, _TIME_TYPES) else None, False)
+        n = numbers.get(shape)
+        if n is None:
+            n = numbers[shape] = len(protos)
+            proto = Cell(ws, row=r, column=c)
+            protos.append(proto)
+            _draw(proto, plan, (r, c), looks, style_ids)
+        cols = by_row.get(r)
+        if cols is None:
+            by_row[r] = {c: n}
+        else:
+            cols[c] = n
+    ids: list[str | None] = [None] * len(protos)
+    rows: dict[int, str] = {}
     letters: dict[int, str] = {}
     serial: Any = to_excel  # untyped in openpyxl's stubs
     epoch = getattr(ws.parent, "epoch", None)
-    grid = plan.values
-    last_row, cur, row_values = 0, [], []
-    for (r, c), shape in keys:
-        if r != last_row:
-            last_row, cur = r, rows.setdefault(r, [])
-            row_values = grid[r - 1] if r <= len(grid) else []
-        value = row_values[c - 1] if c <= len(row_values) else None
-        s = found.get(shape)
-        if s is None:  # style ids in the order openpyxl's writer asks for them: row by row
-            proto = scratch[shape]
-            s = found[shape] = f' s="{proto.style_id}"' if proto.has_style else ""
-        letter = letters.get(c)
-        if letter is None:
-            letter = letters[c] = get_column_letter(c)
-        if isinstance(value, str):
-            cur.append(f'<c r="{letter}{r}"{s}{texts[value][0]}</c>')
-        elif value is None:
-            cur.append(f'<c r="{letter}{r}"{s} t="n" />')
-        elif isinstance(value, bool):
-            cur.append(f'<c r="{letter}{r}"{s} t="b"><v>{int(value)}</v></c>')
-        elif isinstance(value, _TIME_TYPES):
-            cur.append(f'<c r="{letter}{r}"{s} t="n"><v>{_number(serial(value, epoch))}</v></c>')
-        else:
-            cur.append(f'<c r="{letter}{r}"{s} t="n"><v>{_number(value)}</v></c>')
+    low, high = 0, 0
+    for r in sorted(by_row):
+        cols = by_row[r]
+        row_values = grid[r - 1] if 0 < r <= nrows else []
+        width = len(row_values)
+        cur: list[str] = []
+        for c in sorted(cols):
+            n = cols[c]
+            value = row_values[c - 1] if 0 < c <= width else None
+            s = ids[n]
+            if s is None:  # style ids in the order openpyxl's writer asks for them: row by row
+                proto = protos[n]
+                s = ids[n] = f' s="{proto.style_id}"' if proto.has_style else ""
+            letter = letters.get(c)
+            if letter is None:
+                letter = letters[c] = get_column_letter(c)
+                low, high = min(low or c, c), max(high, c)
+            if isinstance(value, str):
+                cur.append(f'<c r="{letter}{r}"{s}{texts[value][0]}</c>')
+            elif value is None:
+                cur.append(f'<c r="{letter}{r}"{s} t="n" />')
+            elif isinstance(value, bool):
+                cur.append(f'<c r="{letter}{r}"{s} t="b"><v>{int(value)}</v></c>')
+            elif isinstance(value, _TIME_TYPES):
+                cur.append(
+                    f'<c r="{letter}{r}"{s} t="n"><v>{_number(serial(value, epoch))}</v></c>'
+                )
+            else:
+                cur.append(f'<c r="{letter}{r}"{s} t="n"><v>{_number(value)}</v></c>')
+        rows[r] = "".join(cur)
     links: list[str] = []
     for (r, c), link in sorted(plan.links.items()):  # the cells' order, like openpyxl's writer
-        if (r, c) not in shapes:
+        if c not in by_row.get(r, ()):
             continue
-        value = cells.get((r, c))
+        row = grid[r - 1] if 0 < r <= nrows else ()
+        value = row[c - 1] if 0 < c <= len(row) else None
         shown = _keep_cr(cell_text(value)[0]) if isinstance(value, str) else str(value)
         attrs = _kw(ref=f"{get_column_letter(c)}{r}", location=link.location,
                     tooltip=link.tooltip, display=shown)  # fmt: skip
@@ -950,14 +974,11 @@ def _rows_xml(ws: Worksheet, plan: SheetPlan) -> tuple[bytes, bytes, str]:
     for r in sorted({*rows, *heights}):
         dims = "".join(f' {k}="{v}"' for k, v in heights.get(r, {}))
         body = rows.get(r)
-        out.append(f'<row r="{r}"{dims}>{"".join(body)}</row>' if body
-                   else f'<row r="{r}"{dims} />')  # fmt: skip
+        out.append(f'<row r="{r}"{dims}>{body}</row>' if body else f'<row r="{r}"{dims} />')
     out.append("</sheetData>")
     extent = "A1:A1"
-    if keys:
-        cols = [c for (_, c), _ in keys]
-        extent = f"{get_column_letter(min(cols))}{keys[0][0][0]}:{get_column_letter(max(cols))}"
-        extent += str(keys[-1][0][0])
+    if by_row:
+        extent = f"{get_column_letter(low)}{min(by_row)}:{get_column_letter(high)}{max(by_row)}"
     links_xml = ("<hyperlinks>" + "".join(links) + "</hyperlinks>") if links else ""
     return "".join(out).encode(), links_xml.encode(), extent
 
