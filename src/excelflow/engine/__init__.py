@@ -194,12 +194,13 @@ def run(
         previous=previous,
     )
     specs = {s.key: s for s in all_fields(ruleset)}
+    deal_ids = pipeline.frame["deal_id"].to_numpy(dtype=object)  # once, not once per rule
     parts = []
     for code, rule in sorted(load_all().items()):
         if code in ruleset.disabled:
             continue
         found = rule.check(ctx)
         if len(found):
-            parts.append(rule_findings(found, rule, ctx, language, specs))
+            parts.append(rule_findings(found, rule, ctx, language, specs, deal_ids))
     findings = findings_frame(parts, pipeline)
     return Result(pipeline, ruleset, language, stamp, findings, deals, given, done)
