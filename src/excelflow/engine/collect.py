@@ -9,6 +9,7 @@ the rest the way a reader goes through the sheet. Work is per distinct value whe
 from __future__ import annotations
 
 import datetime as dt
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -24,11 +25,11 @@ from excelflow.rules import Coded, Context, Rule, render_coded
 FRAME_COLUMNS = (*FINDING_COLUMNS, "message_zh", "message_en", "pos", "field")
 TEXT_COLUMNS = ("code", "rule", "severity", "message", "message_zh", "message_en")
 CELL_COLUMNS = ("deal_id", "sheet", "column", "cell", "value")  # blanks as None, never NaN
-CODED_COLUMNS = (*TEXT_COLUMNS, "deal_id", "column")
+CODED_COLUMNS = (*TEXT_COLUMNS, "deal_id", "column", "sheet")
 """Columns :func:`rule_findings` may give as :class:`Coded` (text ones always are)."""
-NA_FREE = ("sheet", "cell")
-"""Cell columns :func:`rule_findings` builds from text and None only (the pipeline's sheet name
-or a cell reference, or what a rule points at, NaN excluded): no NaN to look for."""
+NA_FREE = ("cell",)
+"""Cell columns :func:`rule_findings` builds from text and None only (a cell reference, or what
+a rule points at, NaN excluded): no NaN to look for."""
 
 
 def findings_frame(parts: list[dict[str, Any]], pipeline: Pipeline) -> pd.DataFrame:
@@ -51,13 +52,11 @@ def findings_frame(parts: list[dict[str, Any]], pipeline: Pipeline) -> pd.DataFr
             return pd.concat(items, ignore_index=True)
         return np.concatenate(items)
 
-    sheet_key = _part_key([part["sheet"] for part in parts])
     rows = [part.pop("row") for part in parts]
     cols = {name: joined(name) for name in parts[0]}
     parts.clear()  # the rules' columns are joined: let them go before the frame is built
     code: Coded = cols["code"]
     kept = np.flatnonzero(~_ignored(cols["pos"], code, pipeline))
-    sheet: np.ndarray = cols["sheet"][kept]
     if all(part_rows.dtype.kind == "i" for part_rows in rows):  # every finding on a row number
         cols["row"] = np.concatenate(rows)
         row_key = cols["row"][kept].astype(np.int64, copy=False)
@@ -69,15 +68,16 @@ def findings_frame(parts: list[dict[str, Any]], pipeline: Pipeline) -> pd.DataFr
         else:
             row_key = np.asarray(pd.Categorical(row, ordered=True).codes)
     del rows
-    elsewhere = ~pd.isna(sheet) & (sheet != (pipeline.sheet or ""))
+    sheet: Coded = cols["sheet"]
+    sheets = sheet.uniques
+    sheet_codes = sheet.codes[kept]
+    elsewhere = np.append(~pd.isna(sheets) & (sheets != (pipeline.sheet or "")), False)
     keys: list[np.ndarray] = [  # the last key sorts first; np.lexsort is stable
         _text_rank(code)[code.codes[kept]],
         cols["col_index"][kept],
         row_key,
-        np.asarray(pd.Categorical(sheet, ordered=True).codes)
-        if sheet_key is None
-        else sheet_key[kept],
-        np.asarray(elsewhere, dtype=bool),
+        np.append(np.asarray(pd.Categorical(sheets, ordered=True).codes), -1)[sheet_codes],
+        np.asarray(elsewhere, dtype=bool)[sheet_codes],
     ]
     order = kept[np.lexsort(keys)]
     out: dict[str, pd.Series] = {}
@@ -85,7 +85,7 @@ def findings_frame(parts: list[dict[str, Any]], pipeline: Pipeline) -> pd.DataFr
         col = cols.pop(name)  # each joined column goes once it is in order
         if name in TEXT_COLUMNS:  # text: the few distinct values, taken in order
             out[name] = pd.Series(pd.array(col.uniques, dtype="str").take(col.codes[order]))
-        elif isinstance(col, Coded):  # a cell column: blanks as None
+        elif isinstance(col, Coded):  # a cell column: blanks as None (the sheet has none)
             values = np.empty(len(col.uniques) + 1, dtype=object)  # code -1: the None at the end
             values[:-1] = col.uniques
             out[name] = pd.Series(_none_for_blank(values)[col.codes[order]], dtype=object)
@@ -117,7 +117,10 @@ def _joined_codes(items: list[Coded | np.ndarray]) -> Coded:
             start = offset[id(item.uniques)] = size
             uniques.append(item.uniques)
             size += len(item.uniques)
-        codes.append(np.where(item.codes < 0, -1, item.codes + start))
+        shifted = item.codes + start if start else item.codes
+        if start and len(item.codes) and item.codes.min() < 0:
+            shifted[item.codes < 0] = -1
+        codes.append(shifted)
     return Coded(np.concatenate(codes), np.concatenate(uniques))
 
 
@@ -126,19 +129,6 @@ def _text_rank(column: Coded) -> np.ndarray:
     texts = column.uniques.tolist()
     rank = {text: i for i, text in enumerate(sorted(set(texts)))}
     return np.array([rank[text] for text in texts], dtype=np.int64)
-
-
-def _part_key(columns: list[np.ndarray]) -> np.ndarray | None:
-    """The sort key of the joined ``columns`` (their text's rank) when each holds one value
-    throughout, as the pipeline's sheet name usually does: no need to rank every finding's text.
-    None when one of them varies."""
-    firsts = []
-    for col in columns:
-        if not len(col) or not isinstance(col[0], str) or not (col == col[0]).all():
-            return None
-        firsts.append(col[0])
-    rank = {text: i for i, text in enumerate(sorted(set(firsts)))}
-    return np.repeat(np.array([rank[t] for t in firsts], dtype=np.int64), [len(c) for c in columns])
 
 
 def _none_for_blank(values: np.ndarray) -> np.ndarray:
@@ -162,7 +152,7 @@ def rule_findings(
     ctx: Context,
     lang: Lang,
     specs: dict[str, FieldSpec],
-    deal_ids: np.ndarray | None = None,
+    shared: Shared | None = None,
 ) -> dict[str, Any]:
     """One rule's hits as findings columns (arrays; ``field`` as pandas infers it).
 
@@ -170,7 +160,7 @@ def rule_findings(
     other cell columns hold text only (or blanks), which a frame keeps as it is. ``code``,
     ``rule``, ``severity`` and the messages are :class:`Coded` (codes into their few distinct
     texts); ``row`` is an int array, or objects when the rule points findings elsewhere.
-    ``deal_ids``: the pipeline's deal IDs as objects, when the caller has them already.
+    ``shared``: what every rule's findings take from the pipeline, worked out once per run.
     """
     p = ctx.pipeline
     pos = hits["pos"].to_numpy(dtype=int)
@@ -179,7 +169,14 @@ def rule_findings(
     take = np.where(whole, 0, pos)
     n = len(hits)
 
-    field_codes, field_uniques = pd.factorize(pd.Series(fields, dtype=object), use_na_sentinel=True)
+    shared = shared or Shared(p)
+    field_uniques: Any
+    if n and isinstance(fields[0], str) and (fields == fields[0]).all():  # one field, as is usual
+        field_codes, field_uniques = np.zeros(n, dtype=np.intp), fields[:1]
+    else:
+        field_codes, field_uniques = pd.factorize(
+            pd.Series(fields, dtype=object), use_na_sentinel=True
+        )
     header, letter, col_index = [], [], []
     for key in field_uniques:
         col = p.columns.get(key)
@@ -202,20 +199,28 @@ def rule_findings(
     if not len(p.frame):
         deals = values.copy()
     else:
-        if deal_ids is None:
-            deal_ids = p.frame["deal_id"].to_numpy(dtype=object)
-        deals = Coded(np.where(whole, -1, pos), deal_ids)  # the deal's own ID, or none
+        deals = Coded(np.where(whole, -1, pos), shared.deal_ids)  # the deal's own ID, or none
         if "at_deal" in hits:
             deals = deals.expand()
-    no_cell = pd.isna(letter_arr) | whole
     cells = np.full(n, None, dtype=object)
-    at_cell = np.flatnonzero(~no_cell)
-    cells[at_cell] = [
-        f"{letter}{row}"
-        for letter, row in zip(letter_arr[at_cell].tolist(), rows[at_cell].tolist(), strict=True)
-    ]
+    row_texts = shared.row_texts
+    if row_texts is None:
+        at_cell = np.flatnonzero(~(pd.isna(letter_arr) | whole))
+        cells[at_cell] = [
+            f"{letter}{row}"
+            for letter, row in zip(
+                letter_arr[at_cell].tolist(), rows[at_cell].tolist(), strict=True
+            )
+        ]
+    else:  # per column: its letter joined to each row's number, written once per run
+        for i, column_letter in enumerate(letter):
+            if column_letter is not None:
+                sel = np.flatnonzero((field_codes == i) & ~whole)
+                cells[sel] = [column_letter + text for text in row_texts[pos[sel]].tolist()]
 
-    sheets = repeated(p.sheet, n)
+    sheets = (
+        repeated(p.sheet, n) if "at_sheet" in hits else Coded(np.zeros(n, np.intp), shared.sheet)
+    )
     if "at_row" in hits:
         rows = rows.astype(object)
     for name, target in (
@@ -264,14 +269,43 @@ def rule_findings(
     }
 
 
+class Shared:
+    """What every rule's findings take from the pipeline, worked out once per run."""
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        self.pipeline = pipeline
+
+    @cached_property
+    def deal_ids(self) -> np.ndarray:
+        """The deals' IDs, as objects."""
+        out: np.ndarray = self.pipeline.frame["deal_id"].to_numpy(dtype=object)
+        return out
+
+    @cached_property
+    def sheet(self) -> np.ndarray:
+        """The pipeline's sheet name, as the values of a coded column."""
+        out = np.empty(1, dtype=object)
+        out[0] = self.pipeline.sheet
+        return out
+
+    @cached_property
+    def row_texts(self) -> np.ndarray | None:
+        """Each deal's row number as text (None unless the rows are integers)."""
+        rows = self.pipeline.rows
+        if rows.dtype.kind != "i":
+            return None
+        return np.array([str(row) for row in rows.tolist()], dtype=object)
+
+
 def _constant(text: str, n: int) -> Coded:
     """``text`` n times, as a :class:`Coded` column."""
     return Coded(np.zeros(n, dtype=np.intp), np.array([text], dtype=object))
 
 
-def _per_value(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _per_value(values: np.ndarray) -> tuple[np.ndarray, Coded]:
     """Cell values as JSON carries them (:func:`_json_value`) and as messages show those
-    (:func:`_shown`): once per distinct text, each other value (numbers, dates, NaN…) as itself.
+    (:func:`_shown`, coded): once per distinct text, each other value (numbers, dates, NaN…) as
+    itself.
 
     Text is never equal to a value of another type, so a distinct text stands for exactly the
     cells holding it; numbers are not grouped (``1``, ``1.0`` and ``True`` are equal, yet JSON
@@ -288,13 +322,17 @@ def _per_value(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     )
     shown = np.array([_shown(v) for v in as_json], dtype=object)
     json_out: np.ndarray = as_json[codes]
-    shown_out: np.ndarray = shown[codes]
+    shown_codes = np.where(codes < 0, len(shown) - 1, codes)  # the None at the end: a blank
     alone = np.flatnonzero(~text[codes])  # not text (code -1 is the last slot: not text)
+    shown_alone: list[str | None] = []
     for i, value in zip(alone, values[alone].tolist(), strict=True):
         if value is not None:
             json_out[i] = _json_value(value)
-            shown_out[i] = _shown(json_out[i])
-    return json_out, shown_out
+            shown_codes[i] = len(shown) + len(shown_alone)
+            shown_alone.append(_shown(json_out[i]))
+    if shown_alone:
+        shown = np.concatenate([shown, np.array(shown_alone, dtype=object)])
+    return json_out, Coded(shown_codes, shown)
 
 
 def _shown(value: Any) -> str | None:

@@ -244,7 +244,7 @@ def render_coded(message: Text, params: Mapping[str, Any], size: int) -> dict[La
             blank = np.append(np.asarray(pd.isna(uniques), dtype=bool), True)
             codes = np.where(blank[codes], -1, codes)
         else:
-            codes, uniques = pd.factorize(value, use_na_sentinel=True)
+            codes, uniques = _factorized(value)
         codes = np.where(codes < 0, len(uniques), codes)  # a blank shows as ""
         distinct[key] = codes, np.asarray(uniques, dtype=object)
         combo = pd.factorize(combo * (len(uniques) + 1) + codes)[0]
@@ -267,6 +267,24 @@ def render_coded(message: Text, params: Mapping[str, Any], size: int) -> dict[La
         )
         out[lang] = Coded(combo, np.array(per_combo, dtype=object))
     return out
+
+
+def _factorized(value: Any) -> tuple[np.ndarray, Any]:
+    """``pd.factorize(value)``, without hashing each value when all are one (a rule's constant
+    parameter: a stage name, a recommendation)."""
+    values = value.to_numpy() if isinstance(value, pd.Series) else value
+    if isinstance(values, np.ndarray) and values.dtype == object and len(values):
+        first = values[0]
+        if first is not None and not (isinstance(first, float) and first != first):
+            probe = np.empty((), dtype=object)  # compared as one object (a Text is a tuple)
+            probe[()] = first
+            same = values[:64] == probe
+            if isinstance(same, np.ndarray) and same.dtype == bool and same.all():
+                same = values == probe
+                if same.dtype == bool and same.all():
+                    return np.zeros(len(values), dtype=np.intp), values[:1]
+    codes, uniques = pd.factorize(value, use_na_sentinel=True)
+    return codes, uniques
 
 
 def _format_one(value: Any, spec: str, lang: Lang) -> str:
