@@ -15,7 +15,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from excelflow.engine.collect import findings_frame, rule_findings
+from excelflow.engine.collect import Shared, findings_frame, rule_findings
 from excelflow.pipeline.arguments import as_of_timestamp
 from excelflow.pipeline.fields import all_fields
 from excelflow.pipeline.findings import Finding, Severity, findings_from_frame
@@ -194,12 +194,13 @@ def run(
         previous=previous,
     )
     specs = {s.key: s for s in all_fields(ruleset)}
+    shared = Shared(pipeline)  # what every rule's findings take from the pipeline
     parts = []
     for code, rule in sorted(load_all().items()):
         if code in ruleset.disabled:
             continue
         found = rule.check(ctx)
         if len(found):
-            parts.append(rule_findings(found, rule, ctx, language, specs))
+            parts.append(rule_findings(found, rule, ctx, language, specs, shared))
     findings = findings_frame(parts, pipeline)
     return Result(pipeline, ruleset, language, stamp, findings, deals, given, done)

@@ -9,6 +9,7 @@ the rest the way a reader goes through the sheet. Work is per distinct value whe
 from __future__ import annotations
 
 import datetime as dt
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -19,14 +20,16 @@ from excelflow.pipeline.fields import FieldSpec
 from excelflow.pipeline.findings import FINDING_COLUMNS
 from excelflow.pipeline.normalize import Pipeline
 from excelflow.pipeline.ruleset import Lang
-from excelflow.rules import Context, Rule, render
+from excelflow.rules import Coded, Context, Rule, render_coded
 
 FRAME_COLUMNS = (*FINDING_COLUMNS, "message_zh", "message_en", "pos", "field")
 TEXT_COLUMNS = ("code", "rule", "severity", "message", "message_zh", "message_en")
 CELL_COLUMNS = ("deal_id", "sheet", "column", "cell", "value")  # blanks as None, never NaN
-NA_FREE = ("sheet", "cell")
-"""Cell columns :func:`rule_findings` builds from text and None only (the pipeline's sheet name
-or a cell reference, or what a rule points at, NaN excluded): no NaN to look for."""
+CODED_COLUMNS = (*TEXT_COLUMNS, "deal_id", "column", "sheet")
+"""Columns :func:`rule_findings` may give as :class:`Coded` (text ones always are)."""
+NA_FREE = ("cell",)
+"""Cell columns :func:`rule_findings` builds from text and None only (a cell reference, or what
+a rule points at, NaN excluded): no NaN to look for."""
 
 
 def findings_frame(parts: list[dict[str, Any]], pipeline: Pipeline) -> pd.DataFrame:
@@ -43,41 +46,53 @@ def findings_frame(parts: list[dict[str, Any]], pipeline: Pipeline) -> pd.DataFr
 
     def joined(name: str) -> Any:
         items = [part[name] for part in parts]
+        if name in CODED_COLUMNS:
+            return _joined_codes(items)
         if isinstance(items[0], pd.Series):
             return pd.concat(items, ignore_index=True)
         return np.concatenate(items)
 
-    code_key = _part_key([part["code"] for part in parts])
-    sheet_key = _part_key([part["sheet"] for part in parts])
+    rows = [part.pop("row") for part in parts]
     cols = {name: joined(name) for name in parts[0]}
     parts.clear()  # the rules' columns are joined: let them go before the frame is built
-    kept = np.flatnonzero(~_ignored(cols["pos"], cols["code"], pipeline))
-    sheet: np.ndarray = cols["sheet"][kept]
-    row: pd.Series = cols["row"].iloc[kept]
-    if pd.api.types.infer_dtype(row, skipna=False) == "integer":
-        row_key = row.to_numpy(dtype=np.int64)  # sorts as the Python ints do, without objects
-    else:
-        row_key = np.asarray(pd.Categorical(row, ordered=True).codes)
-    elsewhere = ~pd.isna(sheet) & (sheet != (pipeline.sheet or ""))
+    code: Coded = cols["code"]
+    kept = np.flatnonzero(~_ignored(cols["pos"], code, pipeline))
+    if all(part_rows.dtype.kind == "i" for part_rows in rows):  # every finding on a row number
+        cols["row"] = np.concatenate(rows)
+        row_key = cols["row"][kept].astype(np.int64, copy=False)
+    else:  # a rule pointed somewhere else: the rows as a frame column holds them
+        cols["row"] = pd.concat([pd.Series(r.astype(object)) for r in rows], ignore_index=True)
+        row: pd.Series = cols["row"].iloc[kept]
+        if pd.api.types.infer_dtype(row, skipna=False) == "integer":
+            row_key = row.to_numpy(dtype=np.int64)  # sorts as the Python ints do, without objects
+        else:
+            row_key = np.asarray(pd.Categorical(row, ordered=True).codes)
+    del rows
+    sheet: Coded = cols["sheet"]
+    sheets = sheet.uniques
+    sheet_codes = sheet.codes[kept]
+    elsewhere = np.append(~pd.isna(sheets) & (sheets != (pipeline.sheet or "")), False)
     keys: list[np.ndarray] = [  # the last key sorts first; np.lexsort is stable
-        np.asarray(pd.Categorical(cols["code"][kept], ordered=True).codes)
-        if code_key is None
-        else code_key[kept],
+        _text_rank(code)[code.codes[kept]],
         cols["col_index"][kept],
         row_key,
-        np.asarray(pd.Categorical(sheet, ordered=True).codes)
-        if sheet_key is None
-        else sheet_key[kept],
-        np.asarray(elsewhere, dtype=bool),
+        np.append(np.asarray(pd.Categorical(sheets, ordered=True).codes), -1)[sheet_codes],
+        np.asarray(elsewhere, dtype=bool)[sheet_codes],
     ]
     order = kept[np.lexsort(keys)]
     out: dict[str, pd.Series] = {}
     for name in FRAME_COLUMNS:
         col = cols.pop(name)  # each joined column goes once it is in order
-        if isinstance(col, pd.Series):
+        if name in TEXT_COLUMNS:  # text: the few distinct values, taken in order
+            out[name] = pd.Series(pd.array(col.uniques, dtype="str").take(col.codes[order]))
+        elif isinstance(col, Coded):  # a cell column: blanks as None (the sheet has none)
+            values = np.empty(len(col.uniques) + 1, dtype=object)  # code -1: the None at the end
+            values[:-1] = col.uniques
+            out[name] = pd.Series(_none_for_blank(values)[col.codes[order]], dtype=object)
+        elif isinstance(col, pd.Series):
             out[name] = col.iloc[order].reset_index(drop=True)
-        elif name in TEXT_COLUMNS:
-            out[name] = pd.Series(col[order], dtype="str", copy=False)
+        elif name == "row":
+            out[name] = pd.Series(col[order].astype(object), dtype=object, copy=False)
         elif name in NA_FREE:
             out[name] = pd.Series(col[order], dtype=object, copy=False)
         elif name in CELL_COLUMNS:
@@ -88,17 +103,32 @@ def findings_frame(parts: list[dict[str, Any]], pipeline: Pipeline) -> pd.DataFr
     return pd.DataFrame(out, copy=False)
 
 
-def _part_key(columns: list[np.ndarray]) -> np.ndarray | None:
-    """The sort key of the joined ``columns`` (their text's rank) when each holds one value
-    throughout, as a rule's ``code`` does: no need to rank every finding's text. None when one
-    of them varies."""
-    firsts = []
-    for col in columns:
-        if not len(col) or not isinstance(col[0], str) or not (col == col[0]).all():
-            return None
-        firsts.append(col[0])
-    rank = {text: i for i, text in enumerate(sorted(set(firsts)))}
-    return np.repeat(np.array([rank[t] for t in firsts], dtype=np.int64), [len(c) for c in columns])
+def _joined_codes(items: list[Coded | np.ndarray]) -> Coded:
+    """Coded columns as one; parts sharing their values (the deals' IDs) share them here too."""
+    offset: dict[int, int] = {}  # id of a part's values -> where they start in the joined ones
+    uniques: list[np.ndarray] = []
+    codes = []
+    size = 0
+    for item in items:
+        if not isinstance(item, Coded):  # each value as itself
+            item = Coded(np.arange(len(item)), item)
+        start = offset.get(id(item.uniques))
+        if start is None:
+            start = offset[id(item.uniques)] = size
+            uniques.append(item.uniques)
+            size += len(item.uniques)
+        shifted = item.codes + start if start else item.codes
+        if start and len(item.codes) and item.codes.min() < 0:
+            shifted[item.codes < 0] = -1
+        codes.append(shifted)
+    return Coded(np.concatenate(codes), np.concatenate(uniques))
+
+
+def _text_rank(column: Coded) -> np.ndarray:
+    """Per code of a text column (no blanks): its text's rank among the column's texts."""
+    texts = column.uniques.tolist()
+    rank = {text: i for i, text in enumerate(sorted(set(texts)))}
+    return np.array([rank[text] for text in texts], dtype=np.int64)
 
 
 def _none_for_blank(values: np.ndarray) -> np.ndarray:
@@ -117,12 +147,20 @@ def _as_frame_values(values: np.ndarray) -> np.ndarray:
 
 
 def rule_findings(
-    hits: pd.DataFrame, rule: Rule, ctx: Context, lang: Lang, specs: dict[str, FieldSpec]
+    hits: pd.DataFrame,
+    rule: Rule,
+    ctx: Context,
+    lang: Lang,
+    specs: dict[str, FieldSpec],
+    shared: Shared | None = None,
 ) -> dict[str, Any]:
-    """One rule's hits as findings columns (arrays; ``row`` and ``field`` as pandas infers them).
+    """One rule's hits as findings columns (arrays; ``field`` as pandas infers it).
 
     ``value`` holds the values as a DataFrame column would (a rule's dates as Timestamps); the
-    other cell columns hold text only (or blanks), which a frame keeps as it is.
+    other cell columns hold text only (or blanks), which a frame keeps as it is. ``code``,
+    ``rule``, ``severity`` and the messages are :class:`Coded` (codes into their few distinct
+    texts); ``row`` is an int array, or objects when the rule points findings elsewhere.
+    ``shared``: what every rule's findings take from the pipeline, worked out once per run.
     """
     p = ctx.pipeline
     pos = hits["pos"].to_numpy(dtype=int)
@@ -131,7 +169,14 @@ def rule_findings(
     take = np.where(whole, 0, pos)
     n = len(hits)
 
-    field_codes, field_uniques = pd.factorize(pd.Series(fields, dtype=object), use_na_sentinel=True)
+    shared = shared or Shared(p)
+    field_uniques: Any
+    if n and isinstance(fields[0], str) and (fields == fields[0]).all():  # one field, as is usual
+        field_codes, field_uniques = np.zeros(n, dtype=np.intp), fields[:1]
+    else:
+        field_codes, field_uniques = pd.factorize(
+            pd.Series(fields, dtype=object), use_na_sentinel=True
+        )
     header, letter, col_index = [], [], []
     for key in field_uniques:
         col = p.columns.get(key)
@@ -139,7 +184,7 @@ def rule_findings(
         header.append(col.header if col else (spec.header(lang) if spec else None))
         letter.append(col.letter if col else None)
         col_index.append(col.index if col else -1)
-    header_arr = np.asarray([*header, None], dtype=object)[field_codes]
+    header_codes = np.asarray([i if h is not None else -1 for i, h in enumerate(header)] + [-1])
     letter_arr = np.asarray([*letter, None], dtype=object)[field_codes]
     col_idx = np.asarray([*col_index, -1])[field_codes]
 
@@ -150,26 +195,43 @@ def rule_findings(
             sel = np.flatnonzero((field_codes == i) & ~whole)
             values[sel] = p.raw[key][pos[sel]]
     values, shown = _per_value(values)
-    deal_ids = p.frame["deal_id"].to_numpy(dtype=object)[take] if len(p.frame) else values.copy()
-    deal_ids[whole] = None
-    no_cell = pd.isna(letter_arr) | whole
+    deals: np.ndarray | Coded
+    if not len(p.frame):
+        deals = values.copy()
+    else:
+        deals = Coded(np.where(whole, -1, pos), shared.deal_ids)  # the deal's own ID, or none
+        if "at_deal" in hits:
+            deals = deals.expand()
     cells = np.full(n, None, dtype=object)
-    at_cell = np.flatnonzero(~no_cell)
-    cells[at_cell] = [
-        f"{letter}{row}"
-        for letter, row in zip(letter_arr[at_cell].tolist(), rows[at_cell].tolist(), strict=True)
-    ]
+    row_texts = shared.row_texts
+    if row_texts is None:
+        at_cell = np.flatnonzero(~(pd.isna(letter_arr) | whole))
+        cells[at_cell] = [
+            f"{letter}{row}"
+            for letter, row in zip(
+                letter_arr[at_cell].tolist(), rows[at_cell].tolist(), strict=True
+            )
+        ]
+    else:  # per column: its letter joined to each row's number, written once per run
+        for i, column_letter in enumerate(letter):
+            if column_letter is not None:
+                sel = np.flatnonzero((field_codes == i) & ~whole)
+                cells[sel] = [column_letter + text for text in row_texts[pos[sel]].tolist()]
 
-    sheets = repeated(p.sheet, n)
-    rows = rows.astype(object)
+    sheets = (
+        repeated(p.sheet, n) if "at_sheet" in hits else Coded(np.zeros(n, np.intp), shared.sheet)
+    )
+    if "at_row" in hits:
+        rows = rows.astype(object)
     for name, target in (
         ("at_sheet", sheets),
         ("at_row", rows),
         ("at_cell", cells),
         ("at_value", values),
-        ("at_deal", deal_ids),
+        ("at_deal", deals),
     ):  # a rule may point a finding elsewhere (another sheet, a whole-sheet problem)
         if name in hits:
+            assert isinstance(target, np.ndarray)
             given = hits[name].to_numpy(dtype=object)
             chosen = ~pd.isna(given)
             target[chosen] = given[chosen]
@@ -177,37 +239,73 @@ def rule_findings(
     params: dict[str, Any] = {k: hits[k] for k in hits.columns if k not in ("pos", "field")}
     params["value"] = shown
     if "column" not in params:
-        params["column"] = header_arr
-    params["deal"] = deal_ids
+        params["column"] = Coded(header_codes[field_codes], np.asarray(header, dtype=object))
+    params["deal"] = deals
     severity = ctx.ruleset.severities.get(rule.code, rule.severity.value)
-    messages = render(rule.message, params, n)
+    messages = render_coded(rule.message, params, n)
     columns = (
-        hits["column"].map(lambda t: t(lang) if hasattr(t, "zh") else t)
+        np.asarray(hits["column"].map(lambda t: t(lang) if hasattr(t, "zh") else t), dtype=object)
         if "column" in hits
-        else header_arr
+        else params["column"]
     )
     return {
-        "code": repeated(rule.code, n),
-        "rule": repeated(rule.name, n),
-        "severity": repeated(severity, n),
-        "deal_id": deal_ids,
+        "code": _constant(rule.code, n),
+        "rule": _constant(rule.name, n),
+        "severity": _constant(severity, n),
+        "deal_id": deals,
         "sheet": sheets,
-        "column": np.asarray(columns, dtype=object),
+        "column": columns,
         "cell": cells,
-        "row": pd.Series(rows),
+        "row": rows,
         "value": _as_frame_values(values),
         "message": messages[lang],
         "message_zh": messages["zh"],
         "message_en": messages["en"],
         "pos": pos,
-        "field": pd.Series(fields),
+        "field": hits["field"].reset_index(drop=True)
+        if hits["field"].dtype == "str"  # what a Series of the same texts would infer
+        else pd.Series(fields),
         "col_index": col_idx,
     }
 
 
-def _per_value(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+class Shared:
+    """What every rule's findings take from the pipeline, worked out once per run."""
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        self.pipeline = pipeline
+
+    @cached_property
+    def deal_ids(self) -> np.ndarray:
+        """The deals' IDs, as objects."""
+        out: np.ndarray = self.pipeline.frame["deal_id"].to_numpy(dtype=object)
+        return out
+
+    @cached_property
+    def sheet(self) -> np.ndarray:
+        """The pipeline's sheet name, as the values of a coded column."""
+        out = np.empty(1, dtype=object)
+        out[0] = self.pipeline.sheet
+        return out
+
+    @cached_property
+    def row_texts(self) -> np.ndarray | None:
+        """Each deal's row number as text (None unless the rows are integers)."""
+        rows = self.pipeline.rows
+        if rows.dtype.kind != "i":
+            return None
+        return np.array([str(row) for row in rows.tolist()], dtype=object)
+
+
+def _constant(text: str, n: int) -> Coded:
+    """``text`` n times, as a :class:`Coded` column."""
+    return Coded(np.zeros(n, dtype=np.intp), np.array([text], dtype=object))
+
+
+def _per_value(values: np.ndarray) -> tuple[np.ndarray, Coded]:
     """Cell values as JSON carries them (:func:`_json_value`) and as messages show those
-    (:func:`_shown`): once per distinct text, each other value (numbers, dates, NaN…) as itself.
+    (:func:`_shown`, coded): once per distinct text, each other value (numbers, dates, NaN…) as
+    itself.
 
     Text is never equal to a value of another type, so a distinct text stands for exactly the
     cells holding it; numbers are not grouped (``1``, ``1.0`` and ``True`` are equal, yet JSON
@@ -224,13 +322,17 @@ def _per_value(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     )
     shown = np.array([_shown(v) for v in as_json], dtype=object)
     json_out: np.ndarray = as_json[codes]
-    shown_out: np.ndarray = shown[codes]
+    shown_codes = np.where(codes < 0, len(shown) - 1, codes)  # the None at the end: a blank
     alone = np.flatnonzero(~text[codes])  # not text (code -1 is the last slot: not text)
+    shown_alone: list[str | None] = []
     for i, value in zip(alone, values[alone].tolist(), strict=True):
         if value is not None:
             json_out[i] = _json_value(value)
-            shown_out[i] = _shown(json_out[i])
-    return json_out, shown_out
+            shown_codes[i] = len(shown) + len(shown_alone)
+            shown_alone.append(_shown(json_out[i]))
+    if shown_alone:
+        shown = np.concatenate([shown, np.array(shown_alone, dtype=object)])
+    return json_out, Coded(shown_codes, shown)
 
 
 def _shown(value: Any) -> str | None:
@@ -255,7 +357,7 @@ def _json_value(value: Any) -> Any:
     return str(value)
 
 
-def _ignored(pos: np.ndarray, codes: np.ndarray, pipeline: Pipeline) -> np.ndarray:
+def _ignored(pos: np.ndarray, codes: Coded, pipeline: Pipeline) -> np.ndarray:
     """Findings silenced by the row's ExcelFlow Ignore / 忽略规则 cell."""
     ignore = pipeline.frame["ignore"]
     if "ignore" not in pipeline.columns or ignore.isna().all():
@@ -267,7 +369,7 @@ def _ignored(pos: np.ndarray, codes: np.ndarray, pipeline: Pipeline) -> np.ndarr
     named = on_deal[~np.asarray(pd.isna(sets[pos[on_deal]]), dtype=bool)]
     # once per (Ignore cell's codes, finding's code) pair, not per finding
     set_codes, set_uniques = pd.factorize(sets[pos[named]])
-    code_codes, code_uniques = pd.factorize(codes[named])
+    code_codes, code_uniques = pd.factorize(codes.uniques[codes.codes[named]])
     silenced = np.array(
         [[code in names for code in code_uniques] for names in set_uniques], dtype=bool
     ).reshape(len(set_uniques), len(code_uniques))

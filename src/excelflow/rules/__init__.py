@@ -21,7 +21,7 @@ from __future__ import annotations
 import string
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -168,6 +168,8 @@ def hits(mask: Any, field: Any, **params: Any) -> pd.DataFrame:
             data[name] = value.iloc[positions].to_numpy()
         elif isinstance(value, np.ndarray):
             data[name] = value[positions]
+        elif type(value) is str and len(positions):  # the str column a list of it gives
+            data[name] = pd.array([value], dtype="str").take(np.zeros(len(positions), np.intp))
         else:
             data[name] = [value] * len(positions)
     return pd.DataFrame(data)
@@ -200,13 +202,35 @@ def no_hits() -> pd.DataFrame:
     return pd.DataFrame({"pos": np.zeros(0, dtype=int), "field": []})
 
 
-def render(message: Text, params: Mapping[str, Any], size: int) -> dict[Lang, np.ndarray]:
-    """``message`` for ``size`` findings, in both languages — formatted once per distinct
-    combination of the values its placeholders name, not once per finding.
+class Coded(NamedTuple):
+    """A column as codes into its distinct values: ``uniques[codes]``, code -1 a blank. The
+    values may repeat in ``uniques`` (the same text for two codes); none of them is blank."""
 
-    Placeholders name columns of ``params`` (arrays or Series of length ``size``);
-    :class:`Text` values are shown in the message's language; format specs (``{score:.0f}``)
-    apply as in ``str.format``; blanks render as an empty string.
+    codes: np.ndarray
+    uniques: np.ndarray
+
+    def expand(self) -> np.ndarray:
+        """The column itself, an object array (blanks as None)."""
+        values = np.empty(len(self.uniques) + 1, dtype=object)
+        values[:-1] = self.uniques
+        out: np.ndarray = values[self.codes]
+        return out
+
+
+def render(message: Text, params: Mapping[str, Any], size: int) -> dict[Lang, np.ndarray]:
+    """``message`` for ``size`` findings, in both languages (see :func:`render_coded`)."""
+    coded = render_coded(message, params, size)
+    return {lang: coded[lang].expand() for lang in coded}
+
+
+def render_coded(message: Text, params: Mapping[str, Any], size: int) -> dict[Lang, Coded]:
+    """``message`` for ``size`` findings, in both languages — formatted once per distinct
+    combination of the values its placeholders name, not once per finding, and given back as
+    codes into those combinations' messages.
+
+    Placeholders name columns of ``params`` (arrays or Series of length ``size``, or
+    :class:`Coded` columns); :class:`Text` values are shown in the message's language; format
+    specs (``{score:.0f}``) apply as in ``str.format``; blanks render as an empty string.
     """
     langs: tuple[Lang, ...] = ("zh", "en")
     parsed = {lang: list(string.Formatter().parse(message(lang))) for lang in langs}
@@ -214,7 +238,13 @@ def render(message: Text, params: Mapping[str, Any], size: int) -> dict[Lang, np
     distinct: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # per placeholder: codes, values
     names = {name for pieces in parsed.values() for _, name, _, _ in pieces if name is not None}
     for key in sorted(names):
-        codes, uniques = pd.factorize(params[key], use_na_sentinel=True)
+        value = params[key]
+        if isinstance(value, Coded):
+            codes, uniques = value
+            blank = np.append(np.asarray(pd.isna(uniques), dtype=bool), True)
+            codes = np.where(blank[codes], -1, codes)
+        else:
+            codes, uniques = _factorized(value)
         codes = np.where(codes < 0, len(uniques), codes)  # a blank shows as ""
         distinct[key] = codes, np.asarray(uniques, dtype=object)
         combo = pd.factorize(combo * (len(uniques) + 1) + codes)[0]
@@ -235,8 +265,26 @@ def render(message: Text, params: Mapping[str, Any], size: int) -> dict[Lang, np
             if fills
             else [pattern] * len(first)
         )
-        out[lang] = np.array(per_combo, dtype=object)[combo]
+        out[lang] = Coded(combo, np.array(per_combo, dtype=object))
     return out
+
+
+def _factorized(value: Any) -> tuple[np.ndarray, Any]:
+    """``pd.factorize(value)``, without hashing each value when all are one (a rule's constant
+    parameter: a stage name, a recommendation)."""
+    values = value.to_numpy() if isinstance(value, pd.Series) else value
+    if isinstance(values, np.ndarray) and values.dtype == object and len(values):
+        first = values[0]
+        if first is not None and not (isinstance(first, float) and first != first):
+            probe = np.empty((), dtype=object)  # compared as one object (a Text is a tuple)
+            probe[()] = first
+            same = values[:64] == probe
+            if isinstance(same, np.ndarray) and same.dtype == bool and same.all():
+                same = values == probe
+                if same.dtype == bool and same.all():
+                    return np.zeros(len(values), dtype=np.intp), values[:1]
+    codes, uniques = pd.factorize(value, use_na_sentinel=True)
+    return codes, uniques
 
 
 def _format_one(value: Any, spec: str, lang: Lang) -> str:

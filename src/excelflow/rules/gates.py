@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from excelflow.pipeline.coerce import repeated
 from excelflow.pipeline.fields import factor_key, milestone_date_key, milestone_key
 from excelflow.pipeline.findings import Severity
 from excelflow.pipeline.normalize import Pipeline
@@ -214,7 +215,8 @@ def forced_advance(ctx: Context) -> pd.DataFrame:
             tick = ctx.pipeline.tick_dates.get(key)
             in_tick = np.zeros(len(when), dtype=bool) if tick is None else tick.eq(when).to_numpy()
             in_dates = when.notna().to_numpy() & ~in_tick
-            field = np.where(in_dates, milestone_date_key(ms.key), key).astype(object)
+            field = repeated(key, len(when))  # one shared text, not a copy per deal
+            field[in_dates] = milestone_date_key(ms.key)
             note = _planned_notes(when)
         frames.append(
             hits(
