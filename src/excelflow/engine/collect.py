@@ -203,20 +203,11 @@ def rule_findings(
         if "at_deal" in hits:
             deals = deals.expand()
     cells = np.full(n, None, dtype=object)
-    row_texts = shared.row_texts
-    if row_texts is None:
-        at_cell = np.flatnonzero(~(pd.isna(letter_arr) | whole))
-        cells[at_cell] = [
-            f"{letter}{row}"
-            for letter, row in zip(
-                letter_arr[at_cell].tolist(), rows[at_cell].tolist(), strict=True
-            )
-        ]
-    else:  # per column: its letter joined to each row's number, written once per run
-        for i, column_letter in enumerate(letter):
-            if column_letter is not None:
-                sel = np.flatnonzero((field_codes == i) & ~whole)
-                cells[sel] = [column_letter + text for text in row_texts[pos[sel]].tolist()]
+    at_cell = np.flatnonzero(~(pd.isna(letter_arr) | whole))
+    cells[at_cell] = [
+        f"{letter}{row}"
+        for letter, row in zip(letter_arr[at_cell].tolist(), rows[at_cell].tolist(), strict=True)
+    ]
 
     sheets = (
         repeated(p.sheet, n) if "at_sheet" in hits else Coded(np.zeros(n, np.intp), shared.sheet)
@@ -287,14 +278,6 @@ class Shared:
         out = np.empty(1, dtype=object)
         out[0] = self.pipeline.sheet
         return out
-
-    @cached_property
-    def row_texts(self) -> np.ndarray | None:
-        """Each deal's row number as text (None unless the rows are integers)."""
-        rows = self.pipeline.rows
-        if rows.dtype.kind != "i":
-            return None
-        return np.array([str(row) for row in rows.tolist()], dtype=object)
 
 
 def _constant(text: str, n: int) -> Coded:
