@@ -136,14 +136,11 @@ def blank_cells(values: np.ndarray) -> np.ndarray:
 def factorize(values: np.ndarray, blank: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Codes per row (-1 for blanks and NaN) and the distinct non-blank values.
 
-    A mostly filled column is hashed as is and the ``""`` code dropped; a mostly blank one (by
-    ``blank``, or by a sample of its cells when ``blank`` is None) has its filled cells hashed.
-    Both ways give the same codes; they differ only in cost.
+    The column is hashed as is and the ``""`` code dropped, or, when ``blank`` is given and
+    marks most cells, only its filled cells are hashed. Both ways give the same codes; they
+    differ only in cost. (Without ``blank``, working it out would cost more than hashing the
+    blanks: they are all the one ``""`` object, whose hash is cached.)
     """
-    if blank is None:
-        sample = values[:: max(1, len(values) // 256)]
-        if np.count_nonzero(blank_cells(sample)) * 2 > len(sample):
-            blank = blank_cells(values)
     if blank is not None:
         filled = int(len(blank) - np.count_nonzero(blank))
         if filled == 0:
