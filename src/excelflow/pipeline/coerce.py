@@ -9,6 +9,7 @@ blank plus a ``bad`` flag, which the engine reports as ``DQ04`` on that cell.
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import math
 import re
 import unicodedata
@@ -81,6 +82,10 @@ MAX_MONEY = 1e15
 amount, and sums of such would overflow the forecast."""
 _STRIP = np.frompyfunc(str.strip, 1, 1)  # str.strip over an object array, in C
 NUMERIC_KINDS = frozenset((Kind.PROBABILITY, Kind.MONEY, Kind.SCORE))
+try:  # pandas' object hash table, the one pd.factorize uses for a column that is not all text
+    _OBJECT_TABLE: Any = importlib.import_module("pandas._libs.hashtable").PyObjectHashTable
+except (ImportError, AttributeError):  # pragma: no cover - a pandas without it: pd.factorize
+    _OBJECT_TABLE = None
 
 
 @dataclass(frozen=True)
@@ -131,14 +136,11 @@ def blank_cells(values: np.ndarray) -> np.ndarray:
 def factorize(values: np.ndarray, blank: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Codes per row (-1 for blanks and NaN) and the distinct non-blank values.
 
-    A mostly filled column is hashed as is and the ``""`` code dropped; a mostly blank one (by
-    ``blank``, or by a sample of its cells when ``blank`` is None) has its filled cells hashed.
-    Both ways give the same codes; they differ only in cost.
+    The column is hashed as is and the ``""`` code dropped, or, when ``blank`` is given and
+    marks most cells, only its filled cells are hashed. Both ways give the same codes; they
+    differ only in cost. (Without ``blank``, working it out would cost more than hashing the
+    blanks: they are all the one ``""`` object, whose hash is cached.)
     """
-    if blank is None:
-        sample = values[:: max(1, len(values) // 256)]
-        if np.count_nonzero(blank_cells(sample)) * 2 > len(sample):
-            blank = blank_cells(values)
     if blank is not None:
         filled = int(len(blank) - np.count_nonzero(blank))
         if filled == 0:
@@ -146,17 +148,34 @@ def factorize(values: np.ndarray, blank: np.ndarray | None = None) -> tuple[np.n
         if filled <= len(values) // 2:
             codes = np.full(len(values), -1, dtype=np.intp)
             keep = np.flatnonzero(~blank)
-            sub_codes, sub_uniques = pd.factorize(values[keep], use_na_sentinel=True)
+            sub_codes, sub_uniques = _factorize_objects(values[keep])
             codes[keep] = sub_codes
-            return codes, np.asarray(sub_uniques, dtype=object)
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    uniques = np.asarray(uniques, dtype=object)
+            return codes, sub_uniques
+    codes, uniques = _factorize_objects(values)
     blank_code = np.flatnonzero(uniques == "")
     if len(blank_code):
         codes = np.where(codes == blank_code[0], -1, codes)
         codes = np.where(codes > blank_code[0], codes - 1, codes)
         uniques = np.delete(uniques, blank_code[0])
     return codes, uniques
+
+
+def _factorize_objects(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize(values)`` of an object array (NaN and None code -1), always hashed as
+    Python objects.
+
+    pd.factorize first scans the column to see whether it is all text, and if so hashes each
+    cell's UTF-8 form: that scan costs time, and the UTF-8 form of every non-ASCII string stays
+    cached on the string (16 MB at 100k messy deals). The object table gives the same codes and
+    uniques (Python equality is text equality) without either.
+    """
+    if _OBJECT_TABLE is None:  # pragma: no cover
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        return codes, np.asarray(uniques, dtype=object)
+    uniques, codes = _OBJECT_TABLE(min(len(values), 64)).factorize(
+        values, na_sentinel=-1, na_value=None, mask=None, ignore_na=True
+    )
+    return codes.astype(np.intp, copy=False), np.asarray(uniques, dtype=object)
 
 
 def repeated(value: Any, n: int) -> np.ndarray:
@@ -457,6 +476,10 @@ def coerce_column(
 
 def all_numbers(values: np.ndarray) -> bool:
     """Every cell a number or blank (None/NaN)."""
+    if len(values) > 1024:  # a sample with text answers for a mixed column without a full scan
+        sample = values[:: len(values) // 256]
+        if pd.api.types.infer_dtype(sample, skipna=True) not in _NUMBER_TYPES:
+            return False
     return pd.api.types.infer_dtype(values, skipna=True) in _NUMBER_TYPES
 
 
