@@ -184,7 +184,7 @@ def load_mapping_option(path: str | None, ruleset: RuleSet | None) -> ColumnMapp
     Raises:
         MappingError: the file cannot be read or is invalid.
     """
-    from excelflow.pipeline.mapping import EMPTY_MAPPING, load_mapping
+    from excelflow.pipeline.mapping import EMPTY_MAPPING, load_mapping, load_shipped
     from excelflow.pipeline.resources import shipped_mappings
     from excelflow.pipeline.ruleset import load_ruleset
 
@@ -192,7 +192,7 @@ def load_mapping_option(path: str | None, ruleset: RuleSet | None) -> ColumnMapp
         return EMPTY_MAPPING
     shipped = shipped_mappings()
     if path in shipped and not Path(path).exists():  # --mapping salesforce
-        return load_mapping(shipped[path], ruleset or load_ruleset())
+        return load_shipped(path, ruleset or load_ruleset())
     return load_mapping(path, ruleset or load_ruleset())
 
 
