@@ -149,3 +149,47 @@ def test_mapping_suggest_on_the_real_crm_export(shared_data: Path, tmp_path: Pat
     assert set(f["code"]) == {"DQ01", "DQ07"}  # every stage and status understood, no SG01
     assert set(f.loc[f["code"] == "DQ01", "field"]) == {"customer"}  # 1,425 deals, no account
     assert report.result.pipeline.columns["project"].header == "product"
+
+
+def test_the_recorded_digests_are_of_shipped_mappings_that_pass_the_schema() -> None:
+    """Every shipped mapping passes the JSON schema (checked here with jsonschema itself), and
+    VALIDATED_SHIPPED records the digest of exactly these files: a shipped mapping is loaded
+    without jsonschema only while it is the file that passed."""
+    import json
+
+    import jsonschema
+
+    from excelflow.pipeline import mapping as mapping_module
+    from excelflow.pipeline.resources import load_schema, shipped_mappings
+
+    shipped = shipped_mappings()
+    assert sorted(shipped) == sorted(p.stem for p in MAPPINGS.glob("*.json"))
+    schema = jsonschema.Draft202012Validator(load_schema("mapping.schema.json"))
+    for path in shipped.values():
+        schema.validate(json.loads(path.read_text(encoding="utf-8")))
+    digests = {name: mapping_module.shipped_digest(path) for name, path in shipped.items()}
+    assert digests == mapping_module.VALIDATED_SHIPPED, (
+        f"record the new digests in VALIDATED_SHIPPED: {digests}"
+    )
+
+
+def test_an_edited_shipped_mapping_is_validated_in_full(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A shipped file whose digest differs from the recorded one goes through the schema; an
+    unchanged one loads to the same mapping with or without the schema check."""
+    import json
+
+    from excelflow.pipeline import mapping as mapping_module
+    from excelflow.pipeline.mapping import MappingError, load_shipped
+
+    rs = load_ruleset()
+    for name in ("salesforce", "hubspot"):
+        assert load_shipped(name, rs) == load_mapping(MAPPINGS / f"{name}.json", rs)
+    doc = json.loads((MAPPINGS / "salesforce.json").read_text(encoding="utf-8"))
+    doc["surprise"] = 1  # the schema allows no unknown key
+    edited = tmp_path / "salesforce.json"
+    edited.write_text(json.dumps(doc), encoding="utf-8")
+    monkeypatch.setattr(mapping_module, "shipped_mappings", lambda: {"salesforce": edited})
+    with pytest.raises(MappingError, match="surprise: unknown key"):
+        load_shipped("salesforce", rs)

@@ -95,6 +95,27 @@ def test_validate_of_a_chinese_workbook_imports_no_heavy_module(
     assert unused(modules) == []
 
 
+def test_the_shipped_mapping_hint_imports_no_schema_validator(tmp_path: Path) -> None:
+    """A CRM export read without a mapping gets the hint naming the shipped mapping that fits
+    its stage values; trying the shipped mappings loads them by their recorded digests, without
+    jsonschema (~0.1 s on every messy file the hint is looked for)."""
+    export = tmp_path / "crm.csv"
+    export.write_text(
+        "Opportunity Name,Account Name,Stage,Close Date,Amount\n"
+        "A,Hooli,Needs Analysis,2027-03-15,120000\n"
+        "B,Initech,Value Proposition,2027-04-01,80000\n"
+        "C,Globex,Closed Won,2026-01-10,5000\n"
+        "D,Acme,Prospecting,2027-12-31,1000\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "report.txt"
+    modules = imported_modules(
+        "validate", str(export), "--as-of", "2026-11-28", "-o", str(out), cwd=tmp_path
+    )
+    assert "--mapping salesforce" in out.read_text(encoding="utf-8")  # it did look
+    assert heavy(modules) == []
+
+
 def test_the_probe_sees_a_heavy_import(make_sample: Callable[..., Path], tmp_path: Path) -> None:
     """The same probe does see openpyxl where a command needs it (annotate writes with it)."""
     tiny = make_sample(1)

@@ -1,5 +1,5 @@
 """``python -m excelflow.cli``: the same as the ``excelflow`` command."""
 
-from excelflow.cli import main
+from excelflow.cli import console
 
-raise SystemExit(main())
+console()

@@ -11,11 +11,12 @@ import datetime as dt
 import errno
 import io
 import logging
+import os
 import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 if TYPE_CHECKING:
     from excelflow.history import FileHistory
@@ -184,7 +185,7 @@ def load_mapping_option(path: str | None, ruleset: RuleSet | None) -> ColumnMapp
     Raises:
         MappingError: the file cannot be read or is invalid.
     """
-    from excelflow.pipeline.mapping import EMPTY_MAPPING, load_mapping
+    from excelflow.pipeline.mapping import EMPTY_MAPPING, load_mapping, load_shipped
     from excelflow.pipeline.resources import shipped_mappings
     from excelflow.pipeline.ruleset import load_ruleset
 
@@ -192,7 +193,7 @@ def load_mapping_option(path: str | None, ruleset: RuleSet | None) -> ColumnMapp
         return EMPTY_MAPPING
     shipped = shipped_mappings()
     if path in shipped and not Path(path).exists():  # --mapping salesforce
-        return load_mapping(shipped[path], ruleset or load_ruleset())
+        return load_shipped(path, ruleset or load_ruleset())
     return load_mapping(path, ruleset or load_ruleset())
 
 
@@ -455,3 +456,54 @@ def print_file_table(rows: list[tuple[str, ...]], stream: TextIO) -> None:
     for row in rows[1:]:
         table.add_row(*(_label(cell) for cell in row))
     Console(file=real_stream(stream)).print(table)
+
+
+_KEPT: list[object] = []
+"""What :func:`keep_until_exit` holds until the process ends."""
+_KEEPING = [False]
+"""Whether :func:`keep_until_exit` keeps: only the console entry point turns it on."""
+
+
+def keep_for_exit(on: bool) -> None:
+    """Let :func:`keep_until_exit` keep (the console entry point, which ends the process with
+    :func:`exit_now`), or not (the default: a caller of ``main()`` in the same process)."""
+    _KEEPING[0] = on
+
+
+def keep_until_exit(obj: object) -> None:
+    """Hold ``obj`` (a command's big results) to the end of the process, which the console entry
+    point then ends without freeing it object by object (:func:`exit_now`); a no-op unless that
+    entry point runs (see :func:`excelflow.cli.console`)."""
+    if _KEEPING[0]:
+        _KEPT.append(obj)
+
+
+def _flush() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None:
+            stream.flush()
+
+
+def exit_now(code: int) -> NoReturn:
+    """End the process with exit status ``code``. When :func:`keep_until_exit` kept something and
+    no non-daemon thread is still running: flush stdout and stderr, run the ``atexit``
+    handlers, flush again, then ``os._exit`` (no freeing of what was kept, nor of the modules).
+    Otherwise, or when a flush fails, the ordinary ``SystemExit``, which reports a failing
+    flush as Python always does (the handlers that already ran do not run twice)."""
+    import threading
+
+    others = [t for t in threading.enumerate() if t is not threading.main_thread()]
+    if not _KEPT or any(t.is_alive() and not t.daemon for t in others):
+        raise SystemExit(code)
+    try:
+        _flush()
+    except (OSError, ValueError):
+        raise SystemExit(code) from None
+    import atexit
+
+    atexit._run_exitfuncs()
+    try:
+        _flush()
+    except (OSError, ValueError):
+        raise SystemExit(code) from None
+    os._exit(code)

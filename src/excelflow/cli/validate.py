@@ -28,6 +28,7 @@ from excelflow.cli.common import (
     add_lang,
     add_record_options,
     file_history,
+    keep_until_exit,
     output_problem,
     progress,
     ruleset_options,
@@ -239,7 +240,8 @@ def run(args: argparse.Namespace) -> int:
     if not reports:
         print("excelflow: error: no spreadsheet or CSV files found", file=sys.stderr)
         return EXIT_ERROR
-    reports = report.select_codes(reports, args.select, args.ignore)
+    checked, reports = reports, report.select_codes(reports, args.select, args.ignore)
+    keep_until_exit((checked, reports))  # the console entry point ends without freeing them
     terminal_table = (
         args.format == "text"
         and not args.statistics

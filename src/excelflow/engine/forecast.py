@@ -92,13 +92,13 @@ def _rows(
     """Per key (given as each deal's number in a list of distinct keys), in the order keys
     first appear: grouped on those numbers, not on every deal's text."""
     codes, names = keys
-    frame = pd.DataFrame({"key": codes, "stated": stated, "adjusted": adjusted})
-    agg = frame.groupby("key", sort=False).agg(
-        deals=("stated", "size"), stated=("stated", "sum"), adjusted=("adjusted", "sum")
-    )
+    # one grouped sum of both columns (pandas' compensated sum, as before), the sizes counted
+    # apart: a third of the time of one named aggregation
+    sums = pd.DataFrame({"stated": stated, "adjusted": adjusted}).groupby(codes, sort=False).sum()
+    sizes = np.bincount(codes, minlength=len(names))
     return [
-        ForecastRow(names[k], int(n), _finite(s), _finite(a))
-        for k, n, s, a in zip(agg.index, agg["deals"], agg["stated"], agg["adjusted"], strict=True)
+        ForecastRow(names[k], int(sizes[k]), _finite(s), _finite(a))
+        for k, s, a in zip(sums.index, sums["stated"], sums["adjusted"], strict=True)
     ]
 
 
@@ -139,15 +139,16 @@ def forecast(deals: pd.DataFrame) -> Forecast:
     largest stated amount down (then by name), by grade in letter order; unknown keys last.
     """
     open_ = deals["is_open"].to_numpy(dtype=bool)
-    d = deals.loc[open_]
     stated = _weighted(deals, open_, "probability")
     adjusted = _weighted(deals, open_, "adjusted_probability")
 
     def keys(column: str) -> tuple[np.ndarray, list[str]]:
-        if column not in d:
-            return np.zeros(len(d), dtype=np.intp), [UNKNOWN_KEY]
-        # once per distinct value (blanks of every kind are the unknown key)
-        codes, uniques = pd.factorize(d[column].to_numpy(dtype=object), use_na_sentinel=True)
+        if column not in deals:
+            return np.zeros(len(stated), dtype=np.intp), [UNKNOWN_KEY]
+        # the open deals' values (not a copy of every column of theirs), each distinct one
+        # once (blanks of every kind are the unknown key)
+        values = deals[column].to_numpy(dtype=object)[open_]
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
         per_value = [*(_key(u) for u in uniques), UNKNOWN_KEY]
         key_codes, names = pd.factorize(np.array(per_value, dtype=object))
         return key_codes[codes], [str(k) for k in names]

@@ -11,7 +11,7 @@ import json
 import math
 import re
 import string
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -19,10 +19,10 @@ import numpy as np
 import pandas as pd
 
 from excelflow import __version__
-from excelflow.engine import Result
+from excelflow.engine import Result, count_values
 from excelflow.engine.forecast import forecast, forecast_dict, forecast_lines, stated_total
+from excelflow.pipeline.fields import all_fields
 from excelflow.pipeline.findings import FINDING_COLUMNS, Severity
-from excelflow.pipeline.headers import field_name
 from excelflow.pipeline.ruleset import Lang, RuleSet
 from excelflow.pipeline.textutil import pad, width
 
@@ -86,7 +86,7 @@ def file_totals(rep: FileReport) -> dict[str, Any]:
     out["errors"] = counts["error"]
     out["warnings"] = counts["warning"]
     out["infos"] = counts["info"]
-    out["grades"] = {str(g): int(n) for g, n in res.deals["grade"].value_counts().items()}
+    out["grades"] = {str(g): n for g, n in count_values(res.deals["grade"]).items()}
     out["weighted_pipeline"] = weighted_pipeline(res)
     out["stated_pipeline"] = stated_total(res.deals)
     return out
@@ -173,7 +173,7 @@ def mapping_hint(result: Result) -> str | None:
     if (
         p.mapping_source is not None
         or "stage" not in p.raw
-        or not (result.findings["code"] == "DQ03").any()
+        or not (result.findings["code"].to_numpy(dtype=object) == "DQ03").any()
     ):
         return None
     from excelflow.pipeline.suggest import fitting_mapping
@@ -185,20 +185,27 @@ REPORT_VERSION = "2"
 """Version of ``schemas/report.schema.json`` this module writes (2: ``columns`` per file)."""
 
 
+def field_names(ruleset: RuleSet, lang: Lang) -> Callable[[str], str]:
+    """:func:`~excelflow.pipeline.headers.field_name` for many keys of one rule set: its fields
+    listed once, not once per header of the file."""
+    headers: dict[str, str] = {}
+    for spec in all_fields(ruleset):
+        headers.setdefault(spec.key, spec.header(lang))
+    return lambda key: headers.get(key, key)
+
+
 def columns_detail(result: Result, lang: Lang) -> list[dict[str, Any]]:
     """The header report of the JSON report: every header, the field(s) it feeds or the closest
     known field when it was ignored, and the unit its header states."""
-    rs = result.ruleset
+    field_name = field_names(result.ruleset, lang)
     return [
         {
             "header": h.header,
             "column": h.letter,
             "fields": list(h.fields),
-            "field_headers": [field_name(k, rs, lang) for k in h.fields],
+            "field_headers": [field_name(k) for k in h.fields],
             "suggestion": h.suggestion,
-            "suggestion_header": None
-            if h.suggestion is None
-            else field_name(h.suggestion, rs, lang),
+            "suggestion_header": None if h.suggestion is None else field_name(h.suggestion),
             "unit": h.unit,
         }
         for h in result.pipeline.headers
@@ -516,19 +523,19 @@ def header_lines(result: Result, lang: Lang, path: str) -> list[str]:
     with the closest known field, plus a hint to map them when no mapping was given or one of
     them resembles a known field."""
     lab = LABELS[lang]
-    rs = result.ruleset
+    field_name = field_names(result.ruleset, lang)
     sep, colon = ("，", "：") if lang == "zh" else (", ", ": ")
     used, ignored = [], []
     for h in result.pipeline.headers:
         unit = f" [{lab['unit'].format(unit=h.unit)}]" if h.unit else ""
         if h.used:
-            names = "+".join(field_name(k, rs, lang) for k in h.fields)
+            names = "+".join(field_name(k) for k in h.fields)
             used.append(f"{h.header}{unit}" if names == h.header else f"{h.header} → {names}{unit}")
         else:
             hint = (
                 ""
                 if h.suggestion is None
-                else lab["closest"].format(field=field_name(h.suggestion, rs, lang))
+                else lab["closest"].format(field=field_name(h.suggestion))
             )
             ignored.append(f"{h.header}{hint}")
     out = [f"  {lab['used']}{colon}{sep.join(used)}"] if used else []
@@ -606,6 +613,71 @@ def file_table(reports: Sequence[FileReport], lang: Lang) -> list[str]:
     return out
 
 
+def _widest(texts: list[str]) -> int:
+    """The largest :func:`width` of ``texts``: characters counted in C, and only the texts that
+    are not ASCII (whose width may exceed their length) measured, each distinct one once."""
+    longest = max(map(len, texts), default=0)
+    wide = {text for text in texts if not text.isascii()}
+    return max(longest, *map(width, wide)) if wide else longest
+
+
+def _aligned(texts: list[str], cols: int) -> list[str]:
+    """Each text left-aligned to ``cols`` display columns, as :func:`pad` does: an ASCII text
+    (a cell, a code, most deal IDs) by ``str.ljust`` in C, where one column is one character;
+    any other text padded once per distinct text."""
+    wide: dict[str, str] = {}
+    return [
+        text.ljust(cols)
+        if text.isascii()
+        else wide.get(text) or wide.setdefault(text, pad(text, cols))
+        for text in texts
+    ]
+
+
+def _finding_lines(
+    res: Result, shown: pd.DataFrame, lab: dict[str, str], lg: Lang, *, verbose: bool
+) -> list[str]:
+    """The findings table of the text report: a header line, then per finding its cell, deal,
+    code and severity aligned in columns, and its message (``verbose``: its row context on a
+    line under it). The columns are plain lists (no pandas element access per finding), ASCII
+    measured and padded in C: several times faster with ``--limit 0`` on 260k findings, the
+    same text."""
+    own = res.pipeline.sheet
+    where = [
+        f"{sh}!{c}" if c and sh and sh != own else (c or "")
+        for sh, c in zip(
+            shown["sheet"].to_numpy(dtype=object).tolist(),
+            shown["cell"].to_numpy(dtype=object).tolist(),
+            strict=True,
+        )
+    ]
+    severity = shown["severity"].to_numpy(dtype=object).tolist()
+    words = {sev: lab[f"sev_{sev}"] for sev in set(severity)}
+    columns = [
+        [str(c or "") for c in where],
+        [str(d or "") for d in shown["deal_id"].fillna("").to_numpy(dtype=object).tolist()],
+        shown["code"].to_numpy(dtype=object).tolist(),
+        [words[sev] for sev in severity],
+    ]
+    messages = shown[f"message_{lg}"].to_numpy(dtype=object).tolist()
+    head = (lab["cell"], lab["deal"], lab["code"], lab["severity"], lab["message"])
+    widths = [max(width(head[i]), _widest(column)) for i, column in enumerate(columns)]
+    lines = ["  " + "  ".join(pad(head[i], widths[i]) for i in range(4)) + "  " + head[4]]
+    cells, deals, codes, sevs = (
+        _aligned(column, cols) for column, cols in zip(columns, widths, strict=True)
+    )
+    rows = ("  " + "  ".join(r) for r in zip(cells, deals, codes, sevs, messages, strict=True))
+    if not verbose:
+        lines.extend(rows)
+        return lines
+    indent = " " * (2 + sum(widths) + 2 * 4)
+    for row, ctx in zip(rows, _context(res, shown, lg), strict=True):
+        lines.append(row)
+        if ctx:
+            lines.append(f"{indent}│ {ctx}")
+    return lines
+
+
 def to_text(
     reports: Sequence[FileReport],
     *,
@@ -648,37 +720,14 @@ def to_text(
             lines.append(f"  ✓ {lab['none']}")
         else:
             shown = f if limit <= 0 else f.head(limit)
-            own = res.pipeline.sheet
-            where = [
-                f"{sh}!{c}" if c and sh and sh != own else (c or "")
-                for sh, c in zip(shown["sheet"], shown["cell"], strict=True)
-            ]
-            rows = [
-                (str(c or ""), str(d or ""), code, lab[f"sev_{sev}"], msg)
-                for c, d, code, sev, msg in zip(
-                    where,
-                    shown["deal_id"].fillna(""),
-                    shown["code"],
-                    shown["severity"],
-                    shown[f"message_{lg}"],
-                    strict=True,
-                )
-            ]
-            context = _context(res, shown, lg) if verbose else [""] * len(rows)
-            head = (lab["cell"], lab["deal"], lab["code"], lab["severity"], lab["message"])
-            widths = [max(width(r[i]) for r in [head, *rows]) for i in range(4)]
-            indent = " " * (2 + sum(widths) + 2 * 4)
-            for r, ctx in zip([head, *rows], ["", *context], strict=True):
-                lines.append("  " + "  ".join(pad(r[i], widths[i]) for i in range(4)) + "  " + r[4])
-                if ctx:
-                    lines.append(f"{indent}│ {ctx}")
+            lines.extend(_finding_lines(res, shown, lab, lg, verbose=verbose))
             if limit > 0 and len(f) > limit:
                 lines.append("  … " + lab["more"].format(n=f"{len(f) - limit:,}"))
-            per_code = f["code"].value_counts().sort_index()
-            tally_codes = " · ".join(f"{code} {n:,}" for code, n in per_code.items())
+            per_code = sorted(count_values(f["code"]).items(), key=lambda kv: str(kv[0]))
+            tally_codes = " · ".join(f"{code} {n:,}" for code, n in per_code)
             lines.append(f"  {lab['codes']}: {tally_codes}")
-        grades = res.deals["grade"].value_counts()
-        mix = " · ".join(f"{b.grade} {int(grades.get(b.grade, 0)):,}" for b in res.ruleset.grades)
+        grades = count_values(res.deals["grade"])
+        mix = " · ".join(f"{b.grade} {grades.get(b.grade, 0):,}" for b in res.ruleset.grades)
         weighted = weighted_pipeline(res)
         lines.append(f"  {lab['grades']}: {mix} — {lab['weighted']} {weighted:,.0f}")
         lines.extend(forecast_lines(forecast(res.deals), lg, stage_names(res, lg)))
@@ -716,13 +765,21 @@ def _quiet_text(reports: Sequence[FileReport], lang: Lang | None) -> str:
         f = rep.result.findings
         if f.empty:
             continue
+        path = rep.path
         for sh, cell, code, msg in zip(
-            f["sheet"], f["cell"], f["code"], f[f"message_{lg}"], strict=True
+            f["sheet"].to_numpy(dtype=object).tolist(),
+            f["cell"].to_numpy(dtype=object).tolist(),
+            f["code"].to_numpy(dtype=object).tolist(),
+            f[f"message_{lg}"].to_numpy(dtype=object).tolist(),
+            strict=True,
         ):
-            where = "!".join(str(p) for p in (sh, cell) if isinstance(p, str) and p)
-            lines.append(
-                f"{rep.path}:{where}: {code} {msg}" if where else f"{rep.path}: {code} {msg}"
-            )
+            # FILE:SHEET!CELL, each part only when it is non-empty text
+            sheet = sh if sh and isinstance(sh, str) else ""
+            if cell and isinstance(cell, str):
+                where = f"{sheet}!{cell}" if sheet else cell
+            else:
+                where = sheet
+            lines.append(f"{path}:{where}: {code} {msg}" if where else f"{path}: {code} {msg}")
     return "".join(line + "\n" for line in lines)
 
 

@@ -6,6 +6,7 @@ A mapping renames a source's columns to ExcelFlow fields and translates its valu
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from excelflow.pipeline.fields import all_fields, fold, header_index
+from excelflow.pipeline.resources import schema_path, shipped_mappings
 from excelflow.pipeline.ruleset import RuleSet, RuleSetError, schema_errors
 
 
@@ -51,8 +53,12 @@ DATE_ORDERS: dict[str, tuple[str, ...]] = {
 """A mapping's ``date_order`` as the strptime formats it adds."""
 
 
-def load_mapping(source: str | Path | Mapping[str, Any], ruleset: RuleSet) -> ColumnMapping:
-    """Load and validate a mapping file (JSON or YAML) or an already parsed document.
+def load_mapping(
+    source: str | Path | Mapping[str, Any], ruleset: RuleSet, *, schema_checked: bool = False
+) -> ColumnMapping:
+    """Load and validate a mapping file (JSON or YAML) or an already parsed document;
+    ``schema_checked``: the document is known to pass the JSON schema (a shipped mapping whose
+    digest is recorded, see :func:`load_shipped`), so jsonschema is neither loaded nor run.
 
     Raises:
         MappingError: unreadable, not JSON/YAML, not valid against the schema, or naming a field
@@ -77,7 +83,7 @@ def load_mapping(source: str | Path | Mapping[str, Any], ruleset: RuleSet) -> Co
                 doc = json.loads(text)
         except Exception as exc:
             raise MappingError(name, [str(exc).splitlines()[0]]) from None
-    errors = schema_errors(doc, "mapping.schema.json")
+    errors = [] if schema_checked else schema_errors(doc, "mapping.schema.json")
     if errors:
         raise MappingError(name, errors)
     index = header_index(ruleset)
@@ -129,3 +135,44 @@ def load_mapping(source: str | Path | Mapping[str, Any], ruleset: RuleSet) -> Co
         header_row=doc.get("header_row"),
         source=name,
     )
+
+
+VALIDATED_SHIPPED = {
+    "dynamics365": "12236c6a06390de8b50e0e9672e7191d4f850476c466448124cc638b17743ce4",
+    "hubspot": "6c8644d27286d30e7f56e3b16a00315dbbbe570ccf621148d9e55b29384c0451",
+    "maven-crm": "48b6612886329f86abd1eca3a3a296b809286239f67af97d17c9bb5a717faad3",
+    "pipedrive": "563f67a01b2136ae1749d7509d670c0aea4020380f98904a7529adeb53d7c221",
+    "salesforce": "2a581924c31573e9b4b2f84c64414a97b80da3172ce89876ed2263b7fa10e63f",
+}
+"""Shipped mapping name -> :func:`shipped_digest` of the files that passed the JSON schema.
+
+A shipped mapping whose file and the mapping schema still hash to this value is loaded without
+jsonschema (importing and running it costs ~0.1 s, paid by every messy file whose stage values
+ExcelFlow does not read: the report's hint tries each shipped mapping); any other digest (an
+edited file) is validated in full. ``tests/test_crm_mappings.py`` validates the files with
+jsonschema and fails, printing the new digests, when this table is stale."""
+
+
+def shipped_digest(path: Path) -> str:
+    """SHA-256 over a mapping file and the mapping schema's file (both as bytes)."""
+    digest = hashlib.sha256(path.read_bytes())
+    digest.update(b"\0")
+    digest.update(schema_path("mapping.schema.json").read_bytes())
+    return digest.hexdigest()
+
+
+def load_shipped(name: str, ruleset: RuleSet) -> ColumnMapping:
+    """The shipped mapping ``name`` (``salesforce``…; a key of
+    :func:`~excelflow.pipeline.resources.shipped_mappings`), validated against the schema only
+    when its digest is not the recorded one.
+
+    Raises:
+        MappingError: the file cannot be read or is invalid.
+        KeyError: no shipped mapping has that name.
+    """
+    path = shipped_mappings()[name]
+    try:
+        checked = shipped_digest(path) == VALIDATED_SHIPPED.get(name)
+    except OSError:
+        checked = False  # load_mapping says why it cannot be read
+    return load_mapping(path, ruleset, schema_checked=checked)

@@ -323,16 +323,16 @@ def fitting_mapping(stage_values: Sequence[Any] | np.ndarray, ruleset: RuleSet) 
     """The shipped mapping whose stage/status vocabulary covers the distinct stage values of a
     file read without a mapping (at least 80 % of them and two that ExcelFlow does not read
     itself), or None."""
-    from excelflow.pipeline.mapping import MappingError, load_mapping
+    from excelflow.pipeline.mapping import MappingError, load_shipped
     from excelflow.pipeline.resources import shipped_mappings
 
     values = {fold(v) for v in _distinct(_first_cells(stage_values))} - {""}
     if len(values) < 2:
         return None
     best, best_share = None, 0.8
-    for name, path in shipped_mappings().items():
+    for name in shipped_mappings():
         try:
-            mapping = load_mapping(path, ruleset)
+            mapping = load_shipped(name, ruleset)
         except MappingError:
             continue
         vocab = {k for key in ("stage", "status") for k in mapping.values.get(key, {})}
