@@ -309,7 +309,8 @@ def annotate(
         InPlaceRefused: ``in_place`` would lose something; the copy was written (see
             ``outcome``) and the input is unchanged.
     """
-    from excelflow.workbook.annotate import collector_paused, refuse_early, write_annotations
+    from excelflow.pipeline.collector import collector_paused
+    from excelflow.workbook.annotate import refuse_early, write_annotations
 
     src = Path(in_path)
     target = Path(out_path) if out_path is not None else None

@@ -4,11 +4,13 @@ path loads no pandas before the parse."""
 
 from __future__ import annotations
 
+import gc
 import re
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from openpyxl import Workbook
@@ -140,3 +142,48 @@ def test_the_read_path_loads_no_pandas(make_sample: Callable[..., Path]) -> None
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.strip() == "[]"
+
+
+def test_one_workbook_is_read_and_checked_under_one_collector_pause(
+    capsys: pytest.CaptureFixture[str],
+    make_sample: Callable[..., Path],
+    tmp_path: Path,
+    ahead: Callable[[bool], list[str]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The check of one workbook runs with the cyclic collector paused (no automatic
+    collection while it runs), and the collector is on again when ``main()`` returns; a folder
+    run keeps it on."""
+    from excelflow import api
+
+    ahead(True)
+    collections: list[int] = []
+    during: list[tuple[bool, int]] = []  # per check: collector on?, collections while it ran
+    real = api.validate_paths
+
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        before, on = len(collections), gc.isenabled()
+        try:
+            return real(*args, **kwargs)
+        finally:
+            during.append((on, len(collections) - before))
+
+    def count(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            collections.append(info["generation"])
+
+    monkeypatch.setattr(api, "validate_paths", recording)
+    book = make_sample(60)
+    gc.callbacks.append(count)
+    try:
+        _report(capsys, book, tmp_path / "one.txt")
+        assert gc.isenabled()
+        folder = tmp_path / "folder"
+        folder.mkdir()
+        book.rename(folder / book.name)
+        _report(capsys, folder, tmp_path / "folder.txt")
+    finally:
+        gc.callbacks.remove(count)
+    assert during[0] == (False, 0)  # the workbook: paused, nothing collected
+    assert during[1][0]  # the folder: the collector on
+    assert gc.isenabled()

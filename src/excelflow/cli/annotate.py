@@ -89,7 +89,7 @@ def annotate_command(
     of an in-place update, and warnings; errors go to stderr as one line.
     """
     from excelflow import api  # noqa: F401  # imported before the freeze below
-    from excelflow.workbook.annotate import collector_paused
+    from excelflow.pipeline.collector import collector_paused
 
     problem = output_problem(out_path)
     if problem is not None:

@@ -36,6 +36,7 @@ from excelflow.cli.common import (
 )
 from excelflow.cli.formats import FORMATS
 from excelflow.pipeline.bounds import LIMITS_HELP
+from excelflow.pipeline.collector import collector_paused
 
 if TYPE_CHECKING:
     from excelflow.pipeline.mapping import ColumnMapping
@@ -211,7 +212,14 @@ def run(args: argparse.Namespace) -> int:
     if history is not None and history.error is not None:
         print(f"excelflow: {history.error}", file=sys.stderr)
         return EXIT_ERROR
-    with progress("excelflow validate", total=0, quiet=args.quiet) as bar:
+    # One workbook: read and checked under one pause of the cyclic collector (see
+    # collector_paused; ~0.2 s of collections at 100,000 messy deals, half of it one full
+    # collection during the read). A folder keeps the collector: its garbage is per file.
+    one_file = len(args.files) == 1 and Path(args.files[0]).is_file()
+    with (
+        progress("excelflow validate", total=0, quiet=args.quiet) as bar,
+        collector_paused() if one_file else contextlib.nullcontext(),
+    ):
         # a big workbook is parsed here (under the progress spinner) while the engine imports
         open_source = _open_ahead(args.files, mapping)
         from excelflow import api

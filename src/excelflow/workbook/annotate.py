@@ -25,12 +25,9 @@ Safety:
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import os
 import re
 import warnings as pywarnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,6 +39,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from excelflow.annotate.labels import LOST_INTRO
 from excelflow.annotate.plan import AnnotationPlan, build_plan
 from excelflow.engine import Result
+from excelflow.pipeline.collector import collector_paused
 from excelflow.pipeline.fields import SHEETS
 from excelflow.pipeline.read import ReadError, Source, sniff
 from excelflow.pipeline.ruleset import Lang, Text
@@ -201,23 +199,6 @@ def refuse_early(src: Path, out_path: Path | None, in_place: bool) -> None:
         raise WriteRefused(f"{src}: refused: give an output path or in_place, not both")
     if in_place:
         check_not_open_in_excel(src)
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector paused (when it runs) for the block: loading a workbook
-    creates a million long-lived objects (cells, their styles), and the collector would walk
-    them again and again (~1 s of 10 on 10,000 deals). Nothing here makes cyclic garbage worth
-    collecting early; plain reference counting still frees everything else. Re-enabled after,
-    also on an error; left alone when someone else had paused it."""
-    paused = gc.isenabled()
-    if paused:
-        gc.disable()
-    try:
-        yield
-    finally:
-        if paused:
-            gc.enable()
 
 
 def write_annotations(
