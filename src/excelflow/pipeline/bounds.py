@@ -50,7 +50,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Protocol, cast
+from typing import BinaryIO, NamedTuple, Protocol, cast
 
 _MIB = 1024**2
 _BLOCK = 1 << 20
@@ -387,6 +387,7 @@ class _SheetScan:
     at a time (see the comment above)."""
 
     def __init__(self) -> None:
+        self.kept = False  # its blocks were kept whole (see _scan)
         self.extent = Extent()
         self.cells = 0
         self.row_cap = 0
@@ -571,10 +572,24 @@ def _last(data: bytes, start: int, end: int) -> re.Match[bytes] | None:
     return _LAST_REF.match(data, at, end) if at >= 0 else None
 
 
-def check_workbook(path: Path, limits: Limits | None = None) -> None:
+class Kept(NamedTuple):
+    """A worksheet part's inflated bytes, as the check inflated them (see ``keep_over``)."""
+
+    part: str
+    blocks: list[bytes]
+
+
+def check_workbook(
+    path: Path, limits: Limits | None = None, *, keep_over: int | None = None
+) -> Kept | None:
     """Refuse (raise :class:`TooLarge`) a zip or OLE2 (.xls) workbook that exceeds ``limits``
     (default :meth:`Limits.from_env`); see the module docstring. Other formats (CSV) only get
-    the file-size check."""
+    the file-size check.
+
+    With ``keep_over``, the biggest worksheet part of an .xlsx-style workbook, when it inflates
+    to at least that many bytes, is returned as the check inflated it (a reader parsing it in
+    halves, ``pipeline.halves``, then needs no second inflate); otherwise None.
+    """
     lim = limits or Limits.from_env()
     size = path.stat().st_size
     if size > lim.max_file_mb * _MIB:
@@ -586,23 +601,30 @@ def check_workbook(path: Path, limits: Limits | None = None) -> None:
         with path.open("rb") as fh:
             if fh.read(8) == _OLE_MAGIC:
                 _check_xls(path, lim)
-        return
+        return None
     try:
         with zipfile.ZipFile(path) as zf:
             _check_parts(zf, lim)
             names = set(zf.namelist())
             if "content.xml" in names and "xl/workbook.xml" not in names:
                 _check_ods(path, zf, lim)
-                return
+                return None
             if "xl/workbook.bin" in names:
                 _check_xlsb(path, zf, lim)
-                return
+                return None
             budget = [lim.max_inflated_mb * _MIB]
-            for name in _inflated_parts(zf):
+            parts = _inflated_parts(zf)
+            keep = _to_keep(zf, parts, keep_over)
+            kept: list[bytes] | None = None
+            for name in parts:
                 sheet = _SHEET_PART.fullmatch(name) is not None
-                scan = _scan(path, zf, name, budget, lim, sheet=sheet)
+                blocks: list[bytes] | None = [] if name == keep else None
+                scan = _scan(path, zf, name, budget, lim, sheet=sheet, keep=blocks)
                 if scan is not None:
                     _check_extent(name, scan.extent, scan.cells, lim)
+                if blocks is not None and scan is not None and scan.kept:
+                    kept = blocks
+            return None if keep is None or kept is None else Kept(keep, kept)
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
         raise TooLarge(f"the file is corrupt (damaged zip container: {exc})") from None
 
@@ -891,6 +913,13 @@ def _blocks(
         yield from _inflate(fh, begin, info, size, zlib.decompressobj(-15), None, skip)
 
 
+def part_blocks(path: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
+    """A part's inflated bytes in blocks of up to 16 MiB, inflated as the check inflates them
+    (ISA-L for a big deflated part): for a reader that needs a part's XML itself
+    (``pipeline.halves``). Its size was checked already: this checks nothing."""
+    return _blocks(path, zf, info, 16 * _MIB)
+
+
 class _Failed(Exception):
     """ISA-L failed on a stream after ``made`` bytes were handed on."""
 
@@ -1076,11 +1105,29 @@ class _Meter:
             yield block
 
 
+def _to_keep(zf: zipfile.ZipFile, parts: list[str], over: int | None) -> str | None:
+    """The worksheet part whose inflated blocks the check keeps: the biggest, if ``over``."""
+    sheets = [zf.getinfo(n) for n in parts if _SHEET_PART.fullmatch(n)]
+    if over is None or not sheets:
+        return None
+    biggest = max(sheets, key=lambda info: info.file_size)
+    return biggest.filename if biggest.file_size >= over else None
+
+
 def _scan(
-    path: Path, zf: zipfile.ZipFile, name: str, budget: list[float], lim: Limits, *, sheet: bool
+    path: Path,
+    zf: zipfile.ZipFile,
+    name: str,
+    budget: list[float],
+    lim: Limits,
+    *,
+    sheet: bool,
+    keep: list[bytes] | None = None,
 ) -> _SheetScan | None:
     """Inflate ``name`` a block at a time against ``budget`` (bytes left); for a sheet, the
-    extent and cell count of its cells (see the comment above :func:`_ref`)."""
+    extent and cell count of its cells (see the comment above :func:`_ref`). A sheet's blocks
+    are appended to ``keep`` when given (``scan.kept`` says whether they are all there: not
+    when the part had to be replayed exactly)."""
     info = zf.getinfo(name)
     meter = _Meter(name, budget, lim)
     if not sheet:
@@ -1092,6 +1139,8 @@ def _scan(
     carry = b""
     try:
         for block in meter(_prefetch(_blocks(path, zf, info, _SHEET_BLOCK))):
+            if keep is not None:
+                keep.append(block)
             start = 0
             if carry:  # the tag cut at the last block's end, made whole
                 joined = carry + block[:_JOIN]
@@ -1116,6 +1165,7 @@ def _scan(
     except _Restart:
         scan.exact(meter(_blocks(path, zf, info)))
         return scan
+    scan.kept = keep is not None
     seen = scan.extent  # the references met (a bound from below, but for empty cells)
     if scan.row_cap:
         scan.extent = Extent(1, scan.row_cap, 1, scan.col_cap)

@@ -20,8 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from excelflow.pipeline.bounds import TooLarge, check_workbook
+from excelflow.pipeline import halves
+from excelflow.pipeline.bounds import Kept, TooLarge, check_workbook
 from excelflow.pipeline.fields import fold
+from excelflow.pipeline.halves import read_halves
 from excelflow.pipeline.mapping import EMPTY_MAPPING, ColumnMapping
 from excelflow.pipeline.ruleset import Lang, RuleSet
 
@@ -73,6 +75,7 @@ class Source:
         self._book: pc.CalamineWorkbook | None = None
         self._csv: Sheet | None = None
         self._ahead: tuple[str, Sheet | ReadError] | None = None
+        self._kept: Kept | None = None
         kind = sniff(path)
         if kind == "csv":
             self._csv = Sheet(path.stem, read_csv_grid(path), (0, 0))
@@ -85,7 +88,10 @@ class Source:
             import python_calamine as pc
 
             try:  # calamine aborts the process on a huge extent: bounds first (bounds.py)
-                check_workbook(path)
+                # a big sheet's XML is kept for parsing it in halves on two cores (halves.py)
+                self._kept = check_workbook(
+                    path, keep_over=halves.MIN_BYTES if halves.enabled() else None
+                )
             except TooLarge as exc:
                 raise ReadError(path, str(exc)) from None
             try:
@@ -123,6 +129,12 @@ class Source:
         if self._csv is not None:
             return self._csv
         assert self._book is not None
+        kept, self._kept = self._kept, None  # the first sheet read may use it, then it is freed
+        if kept is not None:
+            split = read_halves(self.path, name, kept)
+            del kept
+            if split is not None:
+                return Sheet(name, *split)
         try:
             sh = self._book.get_sheet_by_name(name)
             grid = sh.to_python(skip_empty_area=True)
@@ -153,7 +165,8 @@ class Source:
             yield self.sheet(name)
 
     def close(self) -> None:
-        """Release the file handle."""
+        """Release the file handle (and a sheet's XML kept for :meth:`sheet`)."""
+        self._kept = None
         if self._book is not None:
             self._book.close()
 
