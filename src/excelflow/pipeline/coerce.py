@@ -404,6 +404,7 @@ def coerce_column(
     *,
     blank: np.ndarray | None = None,
     date_formats: Sequence[str] = (),
+    factorized: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Coerced:
     """Coerce one raw column (blanks as ``""``, None or NaN) to ``kind``.
 
@@ -413,6 +414,7 @@ def coerce_column(
         ruleset: stage names and the evaluation scale.
         blank: precomputed :func:`blank_cells` of ``values`` (computed only where needed).
         date_formats: extra ``strptime`` formats from a mapping file.
+        factorized: :func:`factorize` of ``values``, where already known (``prepared``).
     """
     arr = np.asarray(values, dtype=object)
     n = len(arr)
@@ -422,7 +424,7 @@ def coerce_column(
     numeric = kind in NUMERIC_KINDS
     if numeric and all_numbers(arr):
         return _numeric(arr.astype(float), no_bad, kind, ruleset)  # the fast, usual case
-    codes, uniques = factorize(arr, blank)
+    codes, uniques = factorize(arr, blank) if factorized is None else factorized
     if numeric and all_numbers(uniques):
         # numbers and blanks only: decided on the distinct values, not on every cell again
         return _numeric(take(uniques.astype(float), codes, np.nan), no_bad, kind, ruleset)

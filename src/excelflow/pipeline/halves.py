@@ -27,15 +27,16 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import itertools
 import os
 import posixpath
-import queue
 import re
 import struct
+import sys
 import threading
 import zipfile
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -45,6 +46,8 @@ if TYPE_CHECKING:
     import tempfile
 
     import python_calamine as pc
+
+    from excelflow.pipeline.prepared import Prepared
 
 MIN_BYTES = 8 * 1024 * 1024
 """A sheet part inflating to less than this is parsed whole: at ~10,000 deals the parse is
@@ -100,10 +103,11 @@ def enabled() -> bool:
 
 def read_halves(
     path: Path, name: str, kept: Kept | None = None
-) -> tuple[list[list[Any]], tuple[int, int]] | None:
-    """Sheet ``name`` of the workbook at ``path`` as ``to_python(skip_empty_area=True)`` rows
-    and its top-left (row, col), parsed in two halves at once; None when the whole sheet should
-    be parsed instead (small, one core, or anything unexpected; see the module docstring).
+) -> tuple[list[list[Any]], tuple[int, int], Prepared | None] | None:
+    """Sheet ``name`` of the workbook at ``path`` as ``to_python(skip_empty_area=True)`` rows,
+    its top-left (row, col) and, when pandas is loaded, its cells hashed as they were made
+    (:mod:`~excelflow.pipeline.prepared`), parsed in two halves at once; None when the whole
+    sheet should be parsed instead (small, one core, or anything unexpected; see above).
     ``kept``: a sheet part as the bounds check inflated it, used when it is this sheet's."""
     if not enabled():
         return None
@@ -141,7 +145,7 @@ def read_halves(
     del xml
     books: list[pc.CalamineWorkbook | None] = [None, None]
     halves: list[_Half | None] = [None, None]
-    done: queue.SimpleQueue[int] = queue.SimpleQueue()
+    done = [threading.Event(), threading.Event()]
 
     def parse(i: int, folder: str) -> None:
         import python_calamine as pc
@@ -157,7 +161,7 @@ def read_halves(
                 sheet = book.get_sheet_by_name(name)
                 halves[i] = _Half(sheet.start, sheet.end, sheet)
         finally:
-            done.put(i)
+            done[i].set()
 
     try:
         with contextlib.nullcontext("") if MEMFD else _temporary_folder() as folder:
@@ -168,13 +172,11 @@ def read_halves(
             for thread in threads:
                 thread.start()
             try:
-                # the half parsed first (the smaller one, as a rule) becomes Python rows while
-                # the other is still being parsed: that parse holds no GIL
-                for _ in threads:
-                    got = halves[done.get()]
-                    if got is not None:
-                        with _suppress_all():
-                            got.rows = got.sheet.to_python(skip_empty_area=True)
+                return _join(halves, done, (end - start) / max(middle - start, 1))
+            except Exception:  # a cell calamine cannot hand over: the whole parse says which
+                for event in done:
+                    event.wait()
+                return None
             finally:
                 for thread in threads:
                     thread.join()
@@ -182,7 +184,6 @@ def read_halves(
                 for book in books:
                     if book is not None:
                         book.close()
-            return _join(halves)
     except OSError:  # the temporary folder could not be made or removed
         return None
 
@@ -204,7 +205,7 @@ class _suppress_all:  # noqa: N801 - used as a context manager
 
 
 class _Half:
-    """One half's parsed sheet: its first and last cell (None when it has no cells), rows."""
+    """One half's parsed sheet: its first and last cell (None when it has no cells)."""
 
     def __init__(
         self,
@@ -213,36 +214,115 @@ class _Half:
         sheet: pc.CalamineSheet,
     ) -> None:
         self.start, self.end, self.sheet = start, end, sheet
-        self.rows: list[list[Any]] | None = None
+
+    @property
+    def rows(self) -> int:
+        return 0 if self.start is None or self.end is None else self.end[0] - self.start[0] + 1
+
+    @property
+    def columns(self) -> tuple[int, int]:
+        assert self.start is not None and self.end is not None
+        return self.start[1], self.end[1]
 
 
-def _join(halves: list[_Half | None]) -> tuple[list[list[Any]], tuple[int, int]] | None:
-    """Both halves' rows as one grid and its origin, or None (a half failed, or the halves'
-    rows overlap: rows out of order, or one cell written in both)."""
-    spans: list[tuple[tuple[int, int], tuple[int, int], list[list[Any]]]] = []
-    for half in halves:
-        if half is None or (half.start is not None and half.rows is None):
-            return None
-        if half.start is not None and half.end is not None and half.rows is not None:
-            spans.append((half.start, half.end, half.rows))
-    if not spans:
-        return [], (0, 0)
-    if len(spans) == 2 and spans[1][0][0] <= spans[0][1][0]:
-        return None
-    row0 = spans[0][0][0]
-    col0 = min(a[1] for a, _, _ in spans)
-    col1 = max(b[1] for _, b, _ in spans)
-    width = col1 - col0 + 1
+def _join(
+    halves: list[_Half | None], done: list[threading.Event], scale: float
+) -> tuple[list[list[Any]], tuple[int, int], Prepared | None] | None:
+    """Both halves' rows as one grid, its origin and (when pandas is loaded and the first half
+    spans every column) its prepared cells; None when a half failed or their rows overlap
+    (rows out of order, or one cell written in both).
+
+    The first half's rows are made (and hashed) as soon as it is parsed, while the second is
+    still being parsed. ``scale``: the whole sheet's bytes of rows over the first half's, for
+    the size of the arrays its cells go to (so that they need not grow)."""
+    done[0].wait()
+    first = halves[0]
     grid: list[list[Any]] = []
-    for (r0, c0), (_, c1), rows in spans:
-        if grid:  # blank rows between the halves, as the whole parse has them
-            grid.extend([""] * width for _ in range(r0 - (row0 + len(grid))))
-        if c0 != col0 or c1 != col1:  # a half spanning fewer columns: pad it to the whole
-            left: list[Any] = [""] * (c0 - col0)
-            right: list[Any] = [""] * (col1 - c1)
-            rows = [left + row + right for row in rows]
-        grid.extend(rows)
-    return grid, (int(row0), int(col0))
+    prepared: Prepared | None = None
+    if first is not None and first.rows:
+        prepared = _prepare(first, grid, int(first.rows * scale * 1.03) + 64)
+        if prepared is None:
+            grid = first.sheet.to_python(skip_empty_area=True)
+    done[1].wait()
+    second = halves[1]
+    if first is None or second is None:
+        return None
+    if not second.rows:
+        return _finish(grid, first, prepared)
+    if not first.rows:
+        return second.sheet.to_python(skip_empty_area=True), _origin(second), None
+    assert first.end is not None and second.start is not None
+    if second.start[0] <= first.end[0]:
+        return None
+    col0 = min(first.columns[0], second.columns[0])
+    col1 = max(first.columns[1], second.columns[1])
+    width = col1 - col0 + 1
+    blank_rows = second.start[0] - first.end[0] - 1
+    gap = ([""] * width for _ in range(blank_rows))
+    if prepared is not None and first.columns == (col0, col1):
+        left: list[Any] = [""] * (second.columns[0] - col0)
+        right: list[Any] = [""] * (col1 - second.columns[1])
+        made = _made_rows(second)
+        with _suppress_all():
+            prepared.add(gap, grid, 0)
+            prepared.add((left + r + right for r in made) if left or right else made, grid, 0)
+            if len(grid) == first.rows + blank_rows + second.rows:  # iter_rows as expected
+                prepared.finish()
+                return grid, _origin(first), prepared
+        return None
+    rows = second.sheet.to_python(skip_empty_area=True)
+    if first.columns != (col0, col1):  # a half spanning fewer columns: pad it to the whole
+        grid = _pad(grid, first.columns, col0, col1)
+    if second.columns != (col0, col1):
+        rows = _pad(rows, second.columns, col0, col1)
+    grid.extend(gap)
+    grid.extend(rows)
+    return grid, (_origin(first)[0], col0), None
+
+
+def _prepare(half: _Half, grid: list[list[Any]], expected: int) -> Prepared | None:
+    """``half``'s rows appended to ``grid`` and hashed as they are made, where pandas is
+    loaded (else None, ``grid`` untouched: the read needs no pandas of its own)."""
+    if "pandas" not in sys.modules:
+        return None
+    try:
+        from excelflow.pipeline.prepared import Prepared
+
+        c0, c1 = half.columns
+        prepared = Prepared(c1 - c0 + 1)
+        prepared.add(_made_rows(half), grid, expected)
+        if prepared.rows != half.rows:
+            raise ValueError("iter_rows gave another number of rows")
+    except Exception:  # to_python is then used, as for a workbook without pandas
+        grid.clear()
+        return None
+    return prepared
+
+
+def _made_rows(half: _Half) -> Iterator[list[Any]]:
+    """``half``'s rows as ``to_python(skip_empty_area=True)`` gives them, made one at a time.
+    python-calamine's ``iter_rows`` (0.9) starts its rows at the first cell's column but
+    yields the rows above the first cell too, blank: those are skipped."""
+    assert half.start is not None
+    return itertools.islice(half.sheet.iter_rows(), half.start[0], None)
+
+
+def _finish(
+    grid: list[list[Any]], half: _Half, prepared: Prepared | None
+) -> tuple[list[list[Any]], tuple[int, int], Prepared | None]:
+    if prepared is not None:
+        prepared.finish()
+    return grid, _origin(half), prepared
+
+
+def _origin(half: _Half) -> tuple[int, int]:
+    return (int(half.start[0]), int(half.start[1])) if half.start is not None else (0, 0)
+
+
+def _pad(rows: list[list[Any]], columns: tuple[int, int], col0: int, col1: int) -> list[list[Any]]:
+    left: list[Any] = [""] * (columns[0] - col0)
+    right: list[Any] = [""] * (col1 - columns[1])
+    return [left + row + right for row in rows]
 
 
 def _sheet_part(zf: zipfile.ZipFile, name: str) -> str | None:

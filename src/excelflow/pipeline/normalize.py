@@ -29,6 +29,7 @@ from excelflow.pipeline.coerce import (
 from excelflow.pipeline.fields import Kind, all_fields, fold, has_cjk, header_index
 from excelflow.pipeline.headers import HeaderUse, header_uses
 from excelflow.pipeline.mapping import EMPTY_MAPPING, ColumnMapping
+from excelflow.pipeline.prepared import Prepared, widths_match
 from excelflow.pipeline.ruleset import Lang, RuleSet
 from excelflow.pipeline.units import Unit, applies, apply_unit, header_unit, unit_of
 
@@ -149,6 +150,7 @@ def build_pipeline(
     origin: tuple[int, int] = (0, 0),
     mapping: ColumnMapping = EMPTY_MAPPING,
     lang: Lang | None = None,
+    prepared: Prepared | None = None,
 ) -> Pipeline:
     """Normalize a sheet's cells into a :class:`Pipeline`.
 
@@ -160,6 +162,7 @@ def build_pipeline(
         origin: (row, column), 0-based, of ``grid[0][0]`` in the sheet.
         mapping: column renames and value maps for foreign exports.
         lang: report language; guessed from the headers when None.
+        prepared: ``grid``'s cells, already laid out and hashed (``pipeline.prepared``).
 
     Raises:
         TableNotFound: no header row with a Stage column.
@@ -173,7 +176,9 @@ def build_pipeline(
     width = max([len(header), *widths])
     if widths - {width}:  # ragged CSV rows: pad
         body = [list(r) + [""] * (width - len(r)) for r in body]
-    cells = _cell_array(body, width)
+    if prepared is not None and (prepared.width != width or not widths_match(grid, prepared)):
+        prepared = None
+    cells = prepared.cells[header_at + 1 :] if prepared is not None else _cell_array(body, width)
     header += [""] * (width - len(header))
 
     row0, col0 = origin
@@ -181,9 +186,11 @@ def build_pipeline(
     index = header_index(ruleset)
     ours = {j for j, h in enumerate(header) if _is_result_column(h, index, mapping)}
     # a row holding nothing but ExcelFlow's own result columns is not a deal
-    keep = ~_blank_rows(cells, [j for j in range(width) if j not in ours])
-    if not keep.all():
+    keep: np.ndarray | None = ~_blank_rows(cells, [j for j in range(width) if j not in ours])
+    if keep is not None and not keep.all():
         cells, excel_rows = cells[keep], excel_rows[keep]
+    else:
+        keep = None
 
     specs = {f.key: f for f in all_fields(ruleset)}
     columns: dict[str, Column] = {}
@@ -231,8 +238,11 @@ def build_pipeline(
         else:
             frame[key] = empty_column(spec.kind, n)
             continue
+        known = None
+        if prepared is not None and key in columns and key not in mapping.values:
+            known = prepared.factorized(columns[key].index, header_at + 1, keep)
         coerced: Coerced = coerce_column(
-            values, spec.kind, ruleset, date_formats=mapping.date_formats
+            values, spec.kind, ruleset, date_formats=mapping.date_formats, factorized=known
         )
         frame[key], key_bad = coerced.values, coerced.bad
         if coerced.dates is not None and coerced.dates.notna().any():

@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # imported where a spreadsheet file is opened: the live-book 
     import python_calamine as pc
 
     from excelflow.pipeline.normalize import Pipeline
+    from excelflow.pipeline.prepared import Prepared
 
 # Opening a file and reading its sheets needs no pandas (normalize is imported where a grid is
 # normalized): `excelflow validate` parses a workbook while pandas is imported beside it.
@@ -65,6 +66,7 @@ class Sheet:
     name: str
     grid: list[list[Any]]
     origin: tuple[int, int]
+    prepared: Prepared | None = None  # the grid's cells hashed as they were read (halves.py)
 
 
 class Source:
@@ -134,7 +136,8 @@ class Source:
             split = read_halves(self.path, name, kept)
             del kept
             if split is not None:
-                return Sheet(name, *split)
+                grid, origin, prepared = split
+                return Sheet(name, grid, origin, prepared)
         try:
             sh = self._book.get_sheet_by_name(name)
             grid = sh.to_python(skip_empty_area=True)
@@ -336,6 +339,7 @@ def pipeline_from_source(
             source=str(source.path),
             sheet=sheet_name,
             origin=sheet.origin,
+            prepared=sheet.prepared,
             mapping=mapping,
             lang=lang,
         )
