@@ -394,3 +394,16 @@ def test_an_error_making_the_rows_declines(tmp_path: Path, monkeypatch: pytest.M
 
     monkeypatch.setattr(halves, "_prepare", broken)
     assert halves.read_halves(path, "S1") is None
+
+
+def test_a_sheet_over_the_prepare_limit_is_made_by_to_python(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = "".join(f'<row r="{r}"><c r="A{r}"><v>{r}</v></c></row>' for r in range(1, 200))
+    path = workbook(tmp_path / "big.xlsx", rows)
+    got = halves.read_halves(path, "S1")
+    assert got is not None and got[2] is not None
+    monkeypatch.setattr(halves, "PREPARE_MAX_ROWS", 100)
+    got = halves.read_halves(path, "S1")
+    assert got is not None and got[2] is None
+    assert same_or_declined(path, "S1")

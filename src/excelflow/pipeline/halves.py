@@ -49,6 +49,12 @@ if TYPE_CHECKING:
 
     from excelflow.pipeline.prepared import Prepared
 
+PREPARE_MAX_ROWS = 250_000
+"""Above this many rows (estimated from the first half) the rows are made with ``to_python``
+and hashed later, as without halves: hashing each block as it is made saved ~0.3 s of 3.7 at
+100,000 messy deals but cost ~5 s of 35 at 1,000,000 (the blocks' hashing, beside the second
+half's parse, runs ~2.5x slower than alone; the near-unique columns' tables outgrow the cache)."""
+
 MIN_BYTES = 8 * 1024 * 1024
 """A sheet part inflating to less than this is parsed whole: at ~10,000 deals the parse is
 ~0.15 s and the second thread and zip would save little."""
@@ -282,8 +288,9 @@ def _join(
 
 def _prepare(half: _Half, grid: list[list[Any]], expected: int) -> Prepared | None:
     """``half``'s rows appended to ``grid`` and hashed as they are made, where pandas is
-    loaded (else None, ``grid`` untouched: the read needs no pandas of its own)."""
-    if "pandas" not in sys.modules:
+    loaded and the sheet has at most :data:`PREPARE_MAX_ROWS` rows (``expected``); else None,
+    ``grid`` untouched (the read needs no pandas of its own)."""
+    if "pandas" not in sys.modules or expected > PREPARE_MAX_ROWS:
         return None
     try:
         from excelflow.pipeline.prepared import Prepared

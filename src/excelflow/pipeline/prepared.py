@@ -9,8 +9,9 @@ calamine made it, into one table per column. :meth:`Prepared.factorized` then an
 ``coerce.factorize`` would for a body column (codes -1 for blanks, the distinct values in the
 order they first appear), from integers alone.
 
-Used where a sheet is read in halves (``halves``): the first half is prepared while the second
-is still parsed. Needs pandas (its object hash table): only when pandas is already loaded.
+Used where a sheet of at most ``halves.PREPARE_MAX_ROWS`` rows is read in halves: the first
+half is prepared while the second is still parsed. Needs pandas (its object hash table): only
+when pandas is already loaded.
 """
 
 from __future__ import annotations
