@@ -22,7 +22,6 @@ from excelflow.pipeline import halves
 from excelflow.pipeline.bounds import check_workbook
 from excelflow.pipeline.read import ReadError, Source
 
-REAL = Path(__file__).resolve().parents[3] / "shared" / "data" / "real-workbooks"
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
 NS = "http://schemas.openxmlformats.org"
@@ -222,10 +221,11 @@ def test_the_generated_benchmark_workbooks_split_exactly(tmp_path: Path) -> None
         assert same_or_declined(path, book.sheet_names[0]), kind
 
 
-@pytest.mark.skipif(not REAL.is_dir(), reason="the shared real workbooks are not next to the repo")
-def test_every_sheet_of_the_real_workbooks_splits_exactly_or_is_declined() -> None:
+def test_every_sheet_of_the_real_workbooks_splits_exactly_or_is_declined(
+    shared_data: Path,
+) -> None:
     split = 0
-    for path in sorted(REAL.glob("*.xlsx")):
+    for path in sorted((shared_data / "real-workbooks").glob("*.xlsx")):
         for name in pc.CalamineWorkbook.from_path(str(path)).sheet_names:
             split += same_or_declined(path, name)
     assert split >= 7  # sales_pipeline.xlsx and the dashboard's data sheets
