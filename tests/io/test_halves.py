@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from excelflow.pipeline import halves
 from excelflow.pipeline.bounds import check_workbook
+from excelflow.pipeline.normalize import column_letter
 from excelflow.pipeline.read import ReadError, Source
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
@@ -139,15 +140,6 @@ def workbook(
     return path
 
 
-def letters(col: int) -> str:
-    out = ""
-    col += 1
-    while col:
-        col, rem = divmod(col - 1, 26)
-        out = chr(65 + rem) + out
-    return out
-
-
 CELL = st.one_of(
     st.integers(-(10**6), 10**6).map(lambda n: ("n", str(n))),
     st.floats(allow_nan=False, allow_infinity=False, width=32).map(lambda f: ("n", repr(f))),
@@ -188,7 +180,9 @@ def sheets(draw: st.DrawFn) -> tuple[str, str]:
         cells = draw(st.lists(st.one_of(st.none(), CELL), min_size=0, max_size=6))
         refs = draw(st.booleans())
         if refs:  # gaps allowed: each cell says where it is
-            parts = [cell_xml(f"{letters(first + j)}{row}", c, p) for j, c in enumerate(cells) if c]
+            parts = [
+                cell_xml(f"{column_letter(first + j)}{row}", c, p) for j, c in enumerate(cells) if c
+            ]
         else:  # cells without r sit one after another from column A
             parts = [cell_xml(None, c, p) for c in cells if c is not None]
         numbered = draw(st.booleans()) or not out
