@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import multiprocessing
+import threading
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -302,3 +303,35 @@ def test_the_default_database_is_in_the_user_data_folder(
     monkeypatch.setenv(history.ENV_VAR, "postgresql://u@db.example/sales")
     assert history.store_url() == "postgresql+psycopg://u@db.example/sales"
     assert history.store_url(tmp_path / "h.db") == f"sqlite:///{(tmp_path / 'h.db').resolve()}"
+
+
+def test_openers_of_a_new_sqlite_file_wait_for_each_other(tmp_path: Path) -> None:
+    """Many connections opening one new file at once: SQLite refuses the switch to WAL with
+    "database is locked" without waiting while another holds a lock, so the switch is retried
+    (a pool's workers opening a new history database together failed ~1 round in 20 without)."""
+    from excelflow.history import store
+
+    openers, rounds = 6, 40
+    for r in range(rounds):
+        url = history.store_url(tmp_path / f"new-{r:02d}.sqlite")
+        start = threading.Barrier(openers)
+        errors: list[BaseException] = []
+
+        def open_once(url: str, start: threading.Barrier, errors: list[BaseException]) -> None:
+            start.wait()
+            try:
+                engine = store._open(url).engine  # not the per-process cache: a connection each
+                with engine.connect() as conn:
+                    assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+                engine.dispose()
+            except BaseException as exc:  # gathered and asserted below
+                errors.append(exc)
+
+        threads = [
+            threading.Thread(target=open_once, args=(url, start, errors)) for _ in range(openers)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert not errors, f"round {r}: {errors[0]}"

@@ -4,9 +4,9 @@
 ``EXCELFLOW_HISTORY`` variable, or nothing: ``history.sqlite`` in the user's data folder) into a
 SQLAlchemy URL; :func:`open_store` opens it once per process and applies the migrations.
 
-SQLite is opened in WAL mode with a 60 s busy timeout, and every transaction starts with
-``BEGIN IMMEDIATE``: writers from a process pool queue for the one write lock instead of
-failing, readers are never blocked. On PostgreSQL the migrations hold a transaction-level
+SQLite is opened in WAL mode (the switch retried while other openers hold a new file) with a
+60 s busy timeout, and every transaction starts with ``BEGIN IMMEDIATE``: writers from a
+process pool queue for the one write lock instead of failing, readers are never blocked. On PostgreSQL the migrations hold a transaction-level
 advisory lock, so processes opening a new database at once migrate it once.
 """
 
@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import random
+import sqlite3
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -155,8 +158,8 @@ def _sqlite_engine(url: sa.URL) -> sa.Engine:
     def _connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (below)
         cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
         cur.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
+        _enable_wal(cur)
         cur.execute("PRAGMA foreign_keys=ON")
         cur.close()
 
@@ -165,6 +168,29 @@ def _sqlite_engine(url: sa.URL) -> sa.Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE")  # take the write lock now, or wait for it
 
     return engine
+
+
+def _enable_wal(cur: Any) -> None:
+    """Put the database in WAL mode (it stays so, in the file), waiting out other openers.
+
+    SQLite answers ``PRAGMA journal_mode=WAL`` with "database is locked" at once, without its
+    busy handler, while another connection holds a lock on the file (workers of a pool opening
+    a new database together). So the switch is retried here, up to the busy timeout; once one
+    connection has made it, the others find the file in WAL mode already and skip it."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    pause = 0.005
+    while True:
+        try:
+            mode = cur.execute("PRAGMA journal_mode").fetchone()
+            if mode and str(mode[0]).lower() == "wal":
+                return
+            cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+        time.sleep(pause * (0.5 + random.random()))  # jitter: the openers do not retry in step
+        pause = min(pause * 2, 0.25)
 
 
 def migrate(engine: sa.Engine) -> int:
