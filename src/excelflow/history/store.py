@@ -6,8 +6,9 @@ SQLAlchemy URL; :func:`open_store` opens it once per process and applies the mig
 
 SQLite is opened in WAL mode (the switch retried while other openers hold a new file) with a
 60 s busy timeout, and every transaction starts with ``BEGIN IMMEDIATE``: writers from a
-process pool queue for the one write lock instead of failing, readers are never blocked. On PostgreSQL the migrations hold a transaction-level
-advisory lock, so processes opening a new database at once migrate it once.
+process pool queue for the one write lock instead of failing, readers are never blocked. On
+PostgreSQL the migrations hold a transaction-level advisory lock, so processes opening a new
+database at once migrate it once.
 """
 
 from __future__ import annotations
