@@ -8,7 +8,6 @@ import io
 import re
 import shutil
 import struct
-import time
 import zlib
 from pathlib import Path
 
@@ -438,10 +437,8 @@ def test_annotate_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
 
 
 @pytest.mark.slow
-def test_five_thousand_deals_take_seconds(tmp_path: Path) -> None:
+@pytest.mark.timeout(300)  # a hang guard only: the speed is measured by `make bench`
+def test_five_thousand_deals_are_annotated(tmp_path: Path) -> None:
     src = sample_book(tmp_path, "en", n=5000)
-    start = time.perf_counter()
     out = _run(src)
-    elapsed = time.perf_counter() - start
     assert len(out.result.deals) == 5000
-    assert elapsed < 60, f"annotate took {elapsed:.1f}s"
